@@ -1,0 +1,116 @@
+# recur — plain Makefile.  `make` builds the libraries and the CLI, `make test`
+# runs every test, `make demo` trains a small network on real data.
+#
+# Switches (printed at every build):
+#   BLAS=openblas|none    matrix multiply through OpenBLAS, or portable C
+#   OMP=1|0               OpenMP threads
+#   SANITIZE=address,undefined   build with sanitizers (any -fsanitize= list)
+#   CI=...                set (CI does) to turn warnings into errors
+#   BUILD=dir             output folder (default build)
+
+BLAS     ?= openblas
+OMP      ?= 1
+SANITIZE ?=
+BUILD    ?= build
+CC       ?= cc
+
+ifeq ($(filter $(BLAS),openblas none),)
+$(error BLAS must be openblas or none, not '$(BLAS)')
+endif
+ifeq ($(filter $(OMP),0 1),)
+$(error OMP must be 1 or 0, not '$(OMP)')
+endif
+
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wpointer-arith -Wformat=2 -Wvla -Wundef
+ifneq ($(CI),)
+WARN += -Werror
+endif
+
+# No -ffast-math anywhere: training must see IEEE arithmetic.
+CFLAGS_ALL := -std=c11 -O2 -g -fPIC -fvisibility=hidden -D_POSIX_C_SOURCE=200809L \
+              -Iinclude $(WARN) $(CFLAGS)
+LDLIBS_ALL := -lz -lm
+DEFS :=
+
+ifeq ($(BLAS),openblas)
+DEFS += -DRC_HAVE_OPENBLAS=1
+LDLIBS_ALL += -lopenblas
+else
+DEFS += -DRC_HAVE_OPENBLAS=0
+endif
+ifeq ($(OMP),1)
+DEFS += -DRC_HAVE_OPENMP=1
+CFLAGS_ALL += -fopenmp
+LDFLAGS_ALL += -fopenmp
+else
+DEFS += -DRC_HAVE_OPENMP=0
+endif
+ifneq ($(SANITIZE),)
+CFLAGS_ALL += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS_ALL += -fsanitize=$(SANITIZE)
+endif
+CFLAGS_ALL += $(DEFS)
+LDFLAGS_ALL += $(LDFLAGS)
+
+$(info recur build: BLAS=$(BLAS) OMP=$(OMP) SANITIZE=$(or $(SANITIZE),none) $(if $(CI),CI (-Werror),) BUILD=$(BUILD))
+
+LIB_SRC  := $(sort $(wildcard src/*/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_SRC  := $(sort $(wildcard cli/*.c))
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_SRC := $(sort $(wildcard tests/*.c))
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+
+# Rebuild everything when the flags change (e.g. SANITIZE on and off).
+CONFIG := $(CC) $(CFLAGS_ALL) | $(LDFLAGS_ALL) $(LDLIBS_ALL)
+$(shell mkdir -p $(BUILD) && (echo '$(CONFIG)' | cmp -s - $(BUILD)/config.txt || echo '$(CONFIG)' > $(BUILD)/config.txt))
+
+.PHONY: all deps deps-check test demo examples clean
+.SECONDARY:
+.DEFAULT_GOAL := all
+
+all: deps-check $(BUILD)/librecur.a $(BUILD)/librecur.so $(BUILD)/recur
+
+deps:
+	@sh scripts/deps.sh --blas $(BLAS) --install
+
+deps-check:
+	@sh scripts/deps.sh --blas $(BLAS)
+
+$(BUILD)/obj/%.o: %.c $(BUILD)/config.txt | deps-check
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(BUILD)/librecur.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/librecur.so: $(LIB_OBJ)
+	$(CC) -shared -o $@ $^ $(LDFLAGS_ALL) $(LDLIBS_ALL)
+
+$(BUILD)/recur: $(CLI_OBJ) $(BUILD)/librecur.a
+	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/librecur.a $(LDFLAGS_ALL) $(LDLIBS_ALL)
+
+$(BUILD)/tests/unit: $(TEST_OBJ) $(BUILD)/librecur.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(TEST_OBJ) $(BUILD)/librecur.a $(LDFLAGS_ALL) $(LDLIBS_ALL)
+
+$(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(BUILD)/librecur.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(BUILD)/librecur.a $(LDFLAGS_ALL) $(LDLIBS_ALL)
+
+examples: $(EXAMPLES)
+
+test: all $(BUILD)/tests/unit $(EXAMPLES)
+	@sh tests/run.sh $(BUILD)
+
+demo: all $(BUILD)/examples/fashion_mnist
+	@sh scripts/deps.sh --blas $(BLAS) --demo
+	$(BUILD)/examples/fashion_mnist
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

@@ -1,0 +1,49 @@
+/* main.c — the `recur` command.  It parses flags and calls the library; it
+ * holds no training logic of its own. */
+#include "recur.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: recur COMMAND [OPTIONS]\n"
+            "       recur --help | --version\n"
+            "\n"
+            "recur is a C library and command-line tool for recurrent neural networks.\n"
+            "\n"
+            "Commands:\n"
+            "  version     print the version and how the library was built\n"
+            "  help        print this message\n"
+            "\n"
+            "Options:\n"
+            "  -h, --help      print this message and exit\n"
+            "  -V, --version   print the version and exit\n"
+            "\n"
+            "Training, evaluation, model conversion and benchmarks arrive as commands here;\n"
+            "the library API is in include/recur.h, and `make demo` trains a network on\n"
+            "Fashion-MNIST with it.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("%s\n", rc_build_info());
+        return 0;
+    }
+    if (cmd[0] == '-')
+        fprintf(stderr, "recur: unknown option '%s' (see recur --help)\n", cmd);
+    else
+        fprintf(stderr, "recur: unknown command '%s' (see recur --help)\n", cmd);
+    return 2;
+}

@@ -1,0 +1,316 @@
+/* recur.h — the public API of recur, a C11 library for recurrent neural networks.
+ *
+ * This header is the contract: every function says what it needs (shapes),
+ * who owns what, and how it fails.  Everything else in the library is internal.
+ *
+ * Conventions
+ *   - Names are rc_object_verb.  Handles are opaque with _new/_free pairs; free
+ *     accepts NULL.
+ *   - A function that can fail on user input returns an int status (RC_OK == 0,
+ *     the rest from RC_STATUS_LIST) or NULL, and leaves a one-line message for
+ *     rc_last_error().  The library never prints, aborts or exits.
+ *   - Tensors are float32, contiguous, row-major, 1 to 4 dimensions.  Shapes are
+ *     written beside names: x [T, B, F] means x->shape = {T, B, F}.
+ *   - Differentiable operations take the tape they record on as their first
+ *     argument and return a tensor owned by that tape (valid until
+ *     rc_tape_reset or rc_tape_free).  An operation given a NULL input returns
+ *     NULL and keeps the error of the call that produced the NULL, so a chain of
+ *     calls can be checked once at its end.
+ *   - Thread safety: distinct handles may be used from distinct threads at the
+ *     same time; one handle must not be used by two threads at once.  The error
+ *     message is per thread.
+ */
+#ifndef RECUR_H
+#define RECUR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define RC_API __attribute__((visibility("default")))
+#else
+#define RC_API
+#endif
+
+#define RC_VERSION_MAJOR 0
+#define RC_VERSION_MINOR 1
+#define RC_VERSION_PATCH 0
+#define RC_VERSION "0.1.0"
+
+/* ---------------------------------------------------------------- errors */
+
+/* X(name, value, description) — one list, so codes and texts cannot drift. */
+#define RC_STATUS_LIST(X)                                              \
+    X(RC_OK, 0, "success")                                             \
+    X(RC_EINVAL, 1, "invalid argument")                                \
+    X(RC_ESHAPE, 2, "shape mismatch")                                  \
+    X(RC_ENOMEM, 3, "out of memory")                                   \
+    X(RC_EIO, 4, "input/output error")                                 \
+    X(RC_EFORMAT, 5, "malformed file")                                 \
+    X(RC_EUNSUPPORTED, 6, "not supported")
+
+enum rc_status {
+#define RC__STATUS_ENUM(name, value, text) name = value,
+    RC_STATUS_LIST(RC__STATUS_ENUM)
+#undef RC__STATUS_ENUM
+};
+
+/* A fixed text for a status code ("unknown status" for anything else). */
+RC_API const char *rc_strerror(int status);
+/* The detail message of this thread's most recent failure, e.g.
+ * "rc_matmul: inner dimensions differ: a is [3, 4], b is [5, 2]".
+ * Empty before any failure.  Valid until the next failing call on this thread. */
+RC_API const char *rc_last_error(void);
+/* The status code of this thread's most recent failure (RC_OK before any). */
+RC_API int rc_last_status(void);
+
+RC_API const char *rc_version(void);
+/* A one-line description of how the library was built (BLAS, OpenMP, ...). */
+RC_API const char *rc_build_info(void);
+
+/* Threads used by BLAS and by OpenMP loops (n >= 1).  Process-wide. */
+RC_API int rc_set_num_threads(int n);
+
+/* ---------------------------------------------------------------- random */
+
+/* PCG32 (O'Neill 2014, "PCG: A Family of Simple Fast Space-Efficient
+ * Statistically Good Algorithms for Random Number Generation").  There is no
+ * global generator: every function that draws takes one explicitly.  The
+ * struct is plain data: copy it to save or restore a stream. */
+typedef struct rc_rng {
+    uint64_t state;
+    uint64_t inc;       /* stream selector, always odd */
+    float spare_normal; /* second value of the last Box-Muller pair */
+    int has_spare;
+} rc_rng;
+
+/* Same (seed, stream) → same sequence on every platform. */
+RC_API void rc_rng_seed(rc_rng *rng, uint64_t seed, uint64_t stream);
+RC_API uint32_t rc_rng_u32(rc_rng *rng);
+/* Uniform in [0, 1), 24 random bits. */
+RC_API float rc_rng_uniform(rc_rng *rng);
+/* Uniform integer in [0, n), unbiased; n >= 1. */
+RC_API uint32_t rc_rng_below(rc_rng *rng, uint32_t n);
+/* Standard normal (Box-Muller). */
+RC_API float rc_rng_normal(rc_rng *rng);
+
+/* ---------------------------------------------------------------- tensors */
+
+#define RC_MAX_DIMS 4
+
+struct rc__node;
+
+/* A float32 tensor.  Read data, grad, shape, ndim and size freely; the fields
+ * marked internal belong to the library. */
+typedef struct rc_tensor {
+    float *data;                /* [size] values, row-major */
+    float *grad;                /* [size] gradient, or NULL when none is kept */
+    size_t shape[RC_MAX_DIMS];  /* [ndim] sizes; unused entries are 1 */
+    int ndim;                   /* 1..RC_MAX_DIMS */
+    size_t size;                /* product of shape */
+    int requires_grad;          /* gradients flow into this tensor */
+    int owner;                  /* internal: who frees the memory */
+    struct rc__node *node;      /* internal: the operation that produced it */
+} rc_tensor;
+
+/* A tensor on the heap, owned by the caller, zero-filled.  Every shape entry
+ * must be >= 1.  NULL on failure. */
+RC_API rc_tensor *rc_tensor_new(int ndim, const size_t *shape);
+/* Frees a tensor made by rc_tensor_new (NULL is fine).  Tensors owned by a
+ * tape or a parameter set are freed by their owner; passing one here does
+ * nothing. */
+RC_API void rc_tensor_free(rc_tensor *t);
+/* Makes a caller-owned tensor a leaf that collects gradients: allocates a
+ * zeroed grad buffer and sets requires_grad.  Gradients accumulate across
+ * backward passes until rc_tensor_zero_grad. */
+RC_API int rc_tensor_require_grad(rc_tensor *t);
+RC_API void rc_tensor_zero_grad(rc_tensor *t);
+RC_API void rc_tensor_fill(rc_tensor *t, float value);
+RC_API void rc_tensor_fill_uniform(rc_tensor *t, rc_rng *rng, float lo, float hi);
+RC_API void rc_tensor_fill_normal(rc_tensor *t, rc_rng *rng, float mean, float std);
+/* 1 when a and b have the same ndim and shape. */
+RC_API int rc_tensor_same_shape(const rc_tensor *a, const rc_tensor *b);
+/* Writes "[2, 3, 4]" into buf (always NUL-terminated); returns buf. */
+RC_API char *rc_shape_str(const rc_tensor *t, char *buf, size_t cap);
+
+/* ---------------------------------------------------------------- parameters */
+
+/* A set of named parameter tensors whose values live in one flat block and
+ * whose gradients live in a second flat block with the same layout, so
+ * zeroing, clipping, every optimizer, saving and loading are single loops.
+ * The tensors belong to the set; their data and grad pointers move when a
+ * tensor is added, so re-read t->data after rc_params_add. */
+typedef struct rc_params rc_params;
+
+RC_API rc_params *rc_params_new(void);
+RC_API void rc_params_free(rc_params *p);
+/* Adds a zero-filled parameter.  name: at most 63 bytes, unique in the set. */
+RC_API rc_tensor *rc_params_add(rc_params *p, const char *name, int ndim, const size_t *shape);
+RC_API size_t rc_params_count(const rc_params *p);    /* number of tensors */
+RC_API size_t rc_params_numel(const rc_params *p);    /* number of floats */
+RC_API rc_tensor *rc_params_tensor(const rc_params *p, size_t i);
+RC_API const char *rc_params_name(const rc_params *p, size_t i);
+RC_API rc_tensor *rc_params_find(const rc_params *p, const char *name);
+RC_API float *rc_params_values(rc_params *p);         /* [numel] */
+RC_API float *rc_params_grads(rc_params *p);          /* [numel] */
+RC_API void rc_params_zero_grad(rc_params *p);
+/* Euclidean norm of all gradients together. */
+RC_API double rc_params_grad_norm(const rc_params *p);
+/* Scales all gradients so their global norm is at most max_norm; returns the
+ * norm before clipping. */
+RC_API double rc_params_clip_grad_norm(rc_params *p, double max_norm);
+/* Plain stochastic gradient descent: w -= lr * g over the flat block.  The
+ * full optimizer set lives with the trainer. */
+RC_API void rc_sgd_step(rc_params *p, float lr);
+
+/* ---------------------------------------------------------------- the tape */
+
+/* Define-by-run reverse-mode autodiff.  Each operation that has an input
+ * requiring gradients appends a node holding its backward function and what
+ * it saved; rc_backward walks the nodes in reverse.  All tensors made by the
+ * operations live in the tape's arena until rc_tape_reset, which keeps the
+ * memory for reuse, so a training loop allocates nothing once warm.
+ * Inputs must stay unchanged between an operation and the backward pass. */
+typedef struct rc_tape rc_tape;
+
+RC_API rc_tape *rc_tape_new(void);
+RC_API void rc_tape_free(rc_tape *tp);
+/* Forgets every node and tensor of the tape (caller-owned and parameter
+ * tensors are untouched). */
+RC_API void rc_tape_reset(rc_tape *tp);
+/* Turns recording on (1) or off (0, "no_grad": operations compute values
+ * only and record nothing).  Returns the previous setting. */
+RC_API int rc_tape_set_grad_enabled(rc_tape *tp, int enabled);
+/* Number of nodes recorded since the last reset. */
+RC_API size_t rc_tape_node_count(const rc_tape *tp);
+/* Bytes of arena memory the tape holds (for memory reports). */
+RC_API size_t rc_tape_memory(const rc_tape *tp);
+/* A zero-filled tensor owned by the tape (for inputs and constants). */
+RC_API rc_tensor *rc_tape_tensor(rc_tape *tp, int ndim, const size_t *shape);
+
+/* Back-propagates from a scalar (size 1): d loss / d loss = 1.  Leaf
+ * gradients (parameters, rc_tensor_require_grad tensors) accumulate. */
+RC_API int rc_backward(rc_tape *tp, rc_tensor *loss);
+/* Vector-Jacobian product: back-propagates dy [y->size] into y.  May be
+ * called again on the same tape (intermediate gradients start from zero each
+ * call; leaf gradients accumulate). */
+RC_API int rc_backward_grad(rc_tape *tp, rc_tensor *y, const float *dy);
+
+/* ---------------------------------------------------------------- operations
+ * Each returns a new tensor owned by tp, or NULL with rc_last_error() set.   */
+
+enum rc_reduction {
+    RC_REDUCE_MEAN = 0, /* the loss's documented mean */
+    RC_REDUCE_SUM = 1
+};
+
+/* linear family --------------------------------------------------------- */
+/* c = op(a) op(b), op = transpose when trans_* is 1.  a, b 2-D. */
+RC_API rc_tensor *rc_matmul(rc_tape *tp, rc_tensor *a, rc_tensor *b, int trans_a, int trans_b);
+/* y = x W^T + b:  x [..., I], w [O, I], b [O] or NULL → y [..., O]. */
+RC_API rc_tensor *rc_linear(rc_tape *tp, rc_tensor *x, rc_tensor *w, rc_tensor *b);
+/* Rows of w [V, D] picked by ids [n] (each in 0..V-1) → [n, D].  The
+ * backward scatter-adds into the rows of w's gradient. */
+RC_API rc_tensor *rc_embedding(rc_tape *tp, rc_tensor *w, const int32_t *ids, size_t n);
+
+/* pointwise family -------------------------------------------------------
+ * Binary operations broadcast as NumPy does, restricted to the two patterns
+ * an RNN needs: the smaller operand, aligned to the right, is either a row
+ * (its shape is a suffix of the other's: b [F] or [B, F] against a [T, B, F])
+ * or a column (a prefix followed by 1s: b [T, 1] against a [T, F]), or a
+ * scalar [1].  The result has the larger operand's shape. */
+RC_API rc_tensor *rc_add(rc_tape *tp, rc_tensor *a, rc_tensor *b);
+RC_API rc_tensor *rc_sub(rc_tape *tp, rc_tensor *a, rc_tensor *b);
+RC_API rc_tensor *rc_mul(rc_tape *tp, rc_tensor *a, rc_tensor *b);
+RC_API rc_tensor *rc_div(rc_tape *tp, rc_tensor *a, rc_tensor *b);
+RC_API rc_tensor *rc_scale(rc_tape *tp, rc_tensor *x, float alpha);
+RC_API rc_tensor *rc_sigmoid(rc_tape *tp, rc_tensor *x);
+RC_API rc_tensor *rc_tanh(rc_tape *tp, rc_tensor *x);
+RC_API rc_tensor *rc_relu(rc_tape *tp, rc_tensor *x);
+RC_API rc_tensor *rc_exp(rc_tape *tp, rc_tensor *x);
+/* Natural log; x must be positive (non-positive values give -inf/NaN, as in libm). */
+RC_API rc_tensor *rc_log(rc_tape *tp, rc_tensor *x);
+
+/* reduce family ----------------------------------------------------------
+ * axis counts from 0; negative counts from the end (-1 = last).  The reduced
+ * axis is removed; a result with no axis left has shape [1]. */
+RC_API rc_tensor *rc_sum(rc_tape *tp, rc_tensor *x, int axis);
+RC_API rc_tensor *rc_mean(rc_tape *tp, rc_tensor *x, int axis);
+RC_API rc_tensor *rc_sum_all(rc_tape *tp, rc_tensor *x);   /* → [1] */
+RC_API rc_tensor *rc_mean_all(rc_tape *tp, rc_tensor *x);  /* → [1] */
+
+/* softmax and losses ------------------------------------------------------ */
+RC_API rc_tensor *rc_softmax(rc_tape *tp, rc_tensor *x, int axis);
+RC_API rc_tensor *rc_log_softmax(rc_tape *tp, rc_tensor *x, int axis);
+/* Cross-entropy from logits [..., C] and class targets [rows] (rows = logits
+ * size / C).  Targets equal to ignore_index add nothing; every other target
+ * must be in 0..C-1.  MEAN divides by the number of counted targets (0 when
+ * none), SUM does not.  → [1]. */
+RC_API rc_tensor *rc_cross_entropy(rc_tape *tp, rc_tensor *logits, const int32_t *targets,
+                                   int32_t ignore_index, int reduction);
+/* Binary cross-entropy from logits [..., F] against targets of the same
+ * shape (values in [0, 1]; no gradient flows into targets), summed over the
+ * F features.  MEAN then averages over rows — the per-frame negative
+ * log-likelihood of polyphonic music models; SUM adds all rows.  → [1]. */
+RC_API rc_tensor *rc_bce_with_logits(rc_tape *tp, rc_tensor *logits, rc_tensor *targets, int reduction);
+/* Squared error between same-shaped tensors; MEAN over all elements. → [1]. */
+RC_API rc_tensor *rc_mse(rc_tape *tp, rc_tensor *pred, rc_tensor *target, int reduction);
+
+/* shape family ------------------------------------------------------------ */
+/* Joins n tensors along axis; all other dimensions must agree. */
+RC_API rc_tensor *rc_concat(rc_tape *tp, rc_tensor *const *xs, size_t n, int axis);
+/* x[..., start:start+len, ...] along axis. */
+RC_API rc_tensor *rc_slice(rc_tape *tp, rc_tensor *x, int axis, size_t start, size_t len);
+/* Cuts x along axis into n pieces of the given sizes (which must add up to
+ * the axis length); writes them to out[n].  Returns a status. */
+RC_API int rc_split(rc_tape *tp, rc_tensor *x, int axis, const size_t *sizes, size_t n, rc_tensor **out);
+/* Same values, new shape with the same size. */
+RC_API rc_tensor *rc_reshape(rc_tape *tp, rc_tensor *x, int ndim, const size_t *shape);
+
+/* dropout family ----------------------------------------------------------
+ * Inverted dropout: kept values are scaled by 1/(1-p), so evaluation needs no
+ * change (use p = 0, or skip the call).  p in [0, 1). */
+RC_API rc_tensor *rc_dropout(rc_tape *tp, rc_tensor *x, float p, rc_rng *rng);
+/* A constant mask [shape] of 0 and 1/(1-p).  Multiply it (rc_mul) into every
+ * time step for variational dropout (Gal & Ghahramani 2016): one mask [B, F]
+ * broadcasts over x [T, B, F], or is reused step by step. */
+RC_API rc_tensor *rc_dropout_mask(rc_tape *tp, int ndim, const size_t *shape, float p, rc_rng *rng);
+
+/* norm family --------------------------------------------------------------- */
+/* Layer normalization over the last axis (Ba et al. 2016):
+ *   y = (x - mean) / sqrt(var + eps) * gamma + beta
+ * x [..., F]; gamma [F] and beta [F] may each be NULL (then 1 and 0). */
+RC_API rc_tensor *rc_layer_norm(rc_tape *tp, rc_tensor *x, rc_tensor *gamma, rc_tensor *beta, float eps);
+
+/* conv family --------------------------------------------------------------- */
+/* Causal dilated convolution over time (WaveNet, QRNN, SNAIL), time-major:
+ *   y[t, b, o] = bias[o] + sum_{i,k} w[o, i, k] * x[t - (K-1-k)*dilation, b, i]
+ * with x zero before t = 0.  x [T, B, C_in], w [C_out, C_in, K] (PyTorch's
+ * Conv1d layout), bias [C_out] or NULL → y [T, B, C_out].  dilation >= 1. */
+RC_API rc_tensor *rc_conv1d_causal(rc_tape *tp, rc_tensor *x, rc_tensor *w, rc_tensor *bias, size_t dilation);
+/* 2-D convolution (cross-correlation, as PyTorch's Conv2d):
+ * x [N, C_in, H, W], w [C_out, C_in, KH, KW], bias [C_out] or NULL →
+ * y [N, C_out, (H + 2*pad_h - KH)/stride_h + 1, (W + 2*pad_w - KW)/stride_w + 1]. */
+RC_API rc_tensor *rc_conv2d(rc_tape *tp, rc_tensor *x, rc_tensor *w, rc_tensor *bias,
+                            size_t stride_h, size_t stride_w, size_t pad_h, size_t pad_w);
+/* 2-D max pooling, x [N, C, H, W]; padding counts as -infinity (pad <= k/2,
+ * as PyTorch requires).  Ties go to the first maximum. */
+RC_API rc_tensor *rc_max_pool2d(rc_tape *tp, rc_tensor *x, size_t k_h, size_t k_w,
+                                size_t stride_h, size_t stride_w, size_t pad_h, size_t pad_w);
+
+/* ---------------------------------------------------------------- data */
+
+/* Reads an IDX file (LeCun's MNIST format), gzip-compressed or not, of any
+ * element type (u8, i8, i16, i32, f32, f64), into a caller-owned float tensor
+ * with the file's shape (1 to 4 dimensions).  NULL with a message naming the
+ * file and the problem on failure. */
+RC_API rc_tensor *rc_idx_load(const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RECUR_H */

@@ -1,0 +1,113 @@
+/* arena.c — bump allocation in reusable chunks, 64-byte aligned. */
+#include "core.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define RC__ALIGN 64
+
+struct rc__chunk {
+    rc__chunk *next;
+    size_t cap;     /* usable bytes in mem */
+    size_t used;    /* bytes handed out since the last reset */
+    unsigned char *mem;
+};
+
+void *rc__alloc_aligned(size_t bytes)
+{
+    size_t rounded;
+    if (bytes == 0)
+        bytes = 1;
+    if (!rc__add_size(bytes, RC__ALIGN - 1, &rounded))
+        return NULL;
+    rounded -= rounded % RC__ALIGN;
+    return aligned_alloc(RC__ALIGN, rounded);
+}
+
+void rc__free_aligned(void *p) { free(p); }
+
+void rc__arena_init(rc__arena *a, size_t chunk_bytes)
+{
+    a->head = a->current = NULL;
+    a->chunk_bytes = chunk_bytes;
+    a->reserved = 0;
+}
+
+void rc__arena_free(rc__arena *a)
+{
+    rc__chunk *c = a->head;
+    while (c) {
+        rc__chunk *next = c->next;
+        rc__free_aligned(c->mem);
+        free(c);
+        c = next;
+    }
+    rc__arena_init(a, a->chunk_bytes);
+}
+
+void rc__arena_reset(rc__arena *a)
+{
+    for (rc__chunk *c = a->head; c; c = c->next)
+        c->used = 0;
+    a->current = a->head;
+}
+
+static rc__chunk *new_chunk(rc__arena *a, size_t need)
+{
+    size_t cap = need > a->chunk_bytes ? need : a->chunk_bytes;
+    rc__chunk *c = malloc(sizeof *c);
+    if (!c)
+        return NULL;
+    c->mem = rc__alloc_aligned(cap);
+    if (!c->mem) {
+        free(c);
+        return NULL;
+    }
+    c->cap = cap;
+    c->used = 0;
+    c->next = NULL;
+    a->reserved += cap;
+    return c;
+}
+
+void *rc__arena_alloc(rc__arena *a, size_t bytes)
+{
+    size_t need;
+    if (!rc__add_size(bytes, RC__ALIGN - 1, &need))
+        return rc__fail_null(RC_ENOMEM, "arena: request of %zu bytes is too large", bytes);
+    need -= need % RC__ALIGN;
+    if (need == 0)
+        need = RC__ALIGN;
+
+    /* Walk forward from the current chunk; earlier chunks are full. */
+    rc__chunk *prev = NULL;
+    for (rc__chunk *c = a->current; c; prev = c, c = c->next) {
+        if (c->cap - c->used >= need) {
+            void *p = c->mem + c->used;
+            c->used += need;
+            a->current = c;
+            return p;
+        }
+    }
+    rc__chunk *c = new_chunk(a, need);
+    if (!c)
+        return rc__fail_null(RC_ENOMEM, "arena: cannot allocate %zu bytes", need);
+    if (prev)
+        prev->next = c; /* prev is the last chunk: the walk ran off the list */
+    else
+        a->head = c;
+    c->used = need;
+    a->current = c;
+    return c->mem;
+}
+
+void *rc__arena_calloc(rc__arena *a, size_t count, size_t size)
+{
+    size_t bytes;
+    if (!rc__mul_size(count, size, &bytes))
+        return rc__fail_null(RC_ENOMEM, "arena: %zu x %zu bytes overflows", count, size);
+    void *p = rc__arena_alloc(a, bytes);
+    if (p)
+        memset(p, 0, bytes);
+    return p;
+}

@@ -1,0 +1,64 @@
+/* core.h — internal helpers of the core layer: errors, checked sizes, the
+ * arena, tensor construction.  Not part of the public API. */
+#ifndef RC_CORE_H
+#define RC_CORE_H
+
+#include "recur.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#if defined(__GNUC__)
+#define RC__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define RC__PRINTF(f, a)
+#endif
+
+/* Records status and a printf-style message for rc_last_error(); returns
+ * status so callers can write `return rc__fail(RC_EINVAL, "...")`. */
+int rc__fail(int status, const char *fmt, ...) RC__PRINTF(2, 3);
+/* The same, for functions that return a pointer: always NULL. */
+void *rc__fail_null(int status, const char *fmt, ...) RC__PRINTF(2, 3);
+
+/* Overflow-safe size arithmetic: false when the result does not fit. */
+bool rc__mul_size(size_t a, size_t b, size_t *out);
+bool rc__add_size(size_t a, size_t b, size_t *out);
+
+/* Checks ndim and shape (every entry >= 1, product fits in size_t / sizeof
+ * float) and writes the element count to *numel.  `who` names the caller in
+ * the error message. */
+int rc__shape_numel(const char *who, int ndim, const size_t *shape, size_t *numel);
+
+/* 64-byte aligned allocation (for SIMD loads), freed with rc__free_aligned. */
+void *rc__alloc_aligned(size_t bytes);
+void rc__free_aligned(void *p);
+
+/* An arena: a list of large chunks handed out by bumping a cursor.  Reset
+ * keeps the chunks, so a loop that allocates the same way each iteration
+ * stops calling malloc after the first one. */
+typedef struct rc__chunk rc__chunk;
+typedef struct rc__arena {
+    rc__chunk *head;       /* first chunk */
+    rc__chunk *current;    /* chunk being filled */
+    size_t chunk_bytes;    /* default size of a new chunk */
+    size_t reserved;       /* bytes held in all chunks */
+} rc__arena;
+
+void rc__arena_init(rc__arena *a, size_t chunk_bytes);
+void rc__arena_free(rc__arena *a);
+void rc__arena_reset(rc__arena *a);
+/* 64-byte aligned, uninitialized; NULL (with RC_ENOMEM set) on failure. */
+void *rc__arena_alloc(rc__arena *a, size_t bytes);
+void *rc__arena_calloc(rc__arena *a, size_t count, size_t size);
+
+/* Who frees a tensor's memory (rc_tensor.owner). */
+enum { RC__OWNER_HEAP = 1, RC__OWNER_ARENA = 2, RC__OWNER_PARAMS = 3 };
+
+/* Sets ndim, shape (unused entries 1) and size of t; shape must be valid. */
+void rc__tensor_set_shape(rc_tensor *t, int ndim, const size_t *shape, size_t size);
+
+/* Resolves a possibly negative axis against ndim; -1 with the error set when
+ * out of range. */
+int rc__axis(const char *who, const rc_tensor *t, int axis);
+
+#endif /* RC_CORE_H */

@@ -1,0 +1,45 @@
+/* tape.h — the internals of the autodiff tape, for the ops layer. */
+#ifndef RC_TAPE_H
+#define RC_TAPE_H
+
+#include "../core/core.h"
+
+typedef struct rc__node rc__node;
+
+/* Adds the node's contribution to its inputs' gradients, given
+ * node->out->grad.  Gets input gradient buffers with rc__grad (NULL for an
+ * input that takes no gradient).  Returns a status. */
+typedef int (*rc__backward_fn)(rc_tape *tp, rc__node *node);
+
+#define RC__NODE_ARGS 8
+
+struct rc__node {
+    int op;                     /* rc__op id, from ops.def */
+    rc__backward_fn backward;
+    rc_tensor *out;
+    rc_tensor **in;             /* [n_in] */
+    size_t n_in;
+    size_t iarg[RC__NODE_ARGS]; /* integer arguments the backward needs */
+    float farg[2];              /* float arguments the backward needs */
+    void *saved;                /* buffers saved by the forward, in the arena */
+};
+
+/* A new output tensor in the tape's arena, data uninitialized; `who` names
+ * the operation in error messages. */
+rc_tensor *rc__tape_output(rc_tape *tp, const char *who, int ndim, const size_t *shape);
+
+/* When recording is on and an input requires gradients, appends a node for
+ * `out` (marking it as requiring gradients) and writes it to *node;
+ * otherwise writes NULL.  Inputs may be NULL (taking no gradient). */
+int rc__record(rc_tape *tp, int op, rc__backward_fn backward, rc_tensor *out, size_t n_in,
+               rc_tensor *const *in, rc__node **node);
+
+/* The gradient buffer of t during a backward pass, allocated zeroed on first
+ * use; NULL when t takes no gradient (check rc_last_status for errors via
+ * *status). */
+float *rc__grad(rc_tape *tp, rc_tensor *t, int *status);
+
+/* Scratch memory from the tape's arena (lives until reset). */
+void *rc__tape_alloc(rc_tape *tp, size_t count, size_t size);
+
+#endif /* RC_TAPE_H */

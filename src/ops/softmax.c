@@ -1,0 +1,277 @@
+/* softmax.c — softmax and log-softmax over an axis; the losses built on
+ * them: cross-entropy from logits, binary cross-entropy from logits, and
+ * mean squared error. */
+#include "ops.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ softmax
+ * Over x viewed as [outer, n, inner], along n:
+ *   softmax:      y = e^(x - m) / sum e^(x - m)      (m = max, for stability)
+ *   dx = y (dy - sum_j dy_j y_j)
+ *   log_softmax:  y = x - m - log sum e^(x - m)
+ *   dx = dy - e^y sum_j dy_j */
+
+static int softmax_backward(rc_tape *tp, rc__node *node)
+{
+    size_t outer = node->iarg[0], n = node->iarg[1], inner = node->iarg[2];
+    int status;
+    float *gx = rc__grad(tp, node->in[0], &status);
+    if (!gx)
+        return status;
+    const float *y = node->out->data, *gy = node->out->grad;
+    int log_form = node->op == RC__OP_log_softmax;
+    for (size_t o = 0; o < outer; o++)
+        for (size_t i = 0; i < inner; i++) {
+            size_t base = o * n * inner + i;
+            double dot = 0.0;
+            for (size_t j = 0; j < n; j++) {
+                size_t k = base + j * inner;
+                dot += log_form ? gy[k] : (double)gy[k] * y[k];
+            }
+            for (size_t j = 0; j < n; j++) {
+                size_t k = base + j * inner;
+                gx[k] += log_form ? gy[k] - expf(y[k]) * (float)dot : y[k] * (gy[k] - (float)dot);
+            }
+        }
+    return RC_OK;
+}
+
+static rc_tensor *softmax_op(rc_tape *tp, int op, const char *who, rc_tensor *x, int axis)
+{
+    if (rc__check_inputs(tp, who, 1, &x))
+        return NULL;
+    int a = rc__axis(who, x, axis);
+    if (a < 0)
+        return NULL;
+    size_t outer, n, inner;
+    rc__axis_view(x, a, &outer, &n, &inner);
+    rc_tensor *y = rc__tape_output(tp, who, x->ndim, x->shape);
+    if (!y)
+        return NULL;
+    int log_form = op == RC__OP_log_softmax;
+    for (size_t o = 0; o < outer; o++)
+        for (size_t i = 0; i < inner; i++) {
+            size_t base = o * n * inner + i;
+            float m = x->data[base];
+            for (size_t j = 1; j < n; j++)
+                m = fmaxf(m, x->data[base + j * inner]);
+            double sum = 0.0;
+            for (size_t j = 0; j < n; j++)
+                sum += exp((double)x->data[base + j * inner] - m);
+            float log_sum = (float)log(sum);
+            for (size_t j = 0; j < n; j++) {
+                size_t k = base + j * inner;
+                float shifted = x->data[k] - m;
+                y->data[k] = log_form ? shifted - log_sum : expf(shifted - log_sum);
+            }
+        }
+    rc__node *node;
+    if (rc__record(tp, op, softmax_backward, y, 1, &x, &node))
+        return NULL;
+    if (node)
+        node->iarg[0] = outer, node->iarg[1] = n, node->iarg[2] = inner;
+    return y;
+}
+
+rc_tensor *rc_softmax(rc_tape *tp, rc_tensor *x, int axis)
+{
+    return softmax_op(tp, RC__OP_softmax, "rc_softmax", x, axis);
+}
+
+rc_tensor *rc_log_softmax(rc_tape *tp, rc_tensor *x, int axis)
+{
+    return softmax_op(tp, RC__OP_log_softmax, "rc_log_softmax", x, axis);
+}
+
+static int check_reduction(const char *who, int reduction)
+{
+    if (reduction != RC_REDUCE_MEAN && reduction != RC_REDUCE_SUM)
+        return rc__fail(RC_EINVAL, "%s: reduction %d is neither RC_REDUCE_MEAN nor RC_REDUCE_SUM",
+                        who, reduction);
+    return RC_OK;
+}
+
+/* log sum_j e^(row_j), stably. */
+static double log_sum_exp(const float *row, size_t n)
+{
+    float m = row[0];
+    for (size_t j = 1; j < n; j++)
+        m = fmaxf(m, row[j]);
+    double sum = 0.0;
+    for (size_t j = 0; j < n; j++)
+        sum += exp((double)row[j] - m);
+    return m + log(sum);
+}
+
+/* ------------------------------------------------------------ cross-entropy
+ * L = s sum_r (log sum_c e^(x[r,c]) - x[r, t_r]) over rows whose target is
+ * not ignored; s = 1/count (mean) or 1.   dx[r, c] = s (softmax(x[r])_c - [c = t_r]). */
+
+static int cross_entropy_backward(rc_tape *tp, rc__node *node)
+{
+    rc_tensor *x = node->in[0];
+    size_t C = node->iarg[0], rows = x->size / C;
+    int32_t ignore = (int32_t)node->iarg[1];
+    const int32_t *t = node->saved;
+    int status;
+    float *gx = rc__grad(tp, x, &status);
+    if (!gx)
+        return status;
+    float s = node->farg[0] * node->out->grad[0];
+    for (size_t r = 0; r < rows; r++) {
+        if (t[r] == ignore)
+            continue;
+        const float *row = x->data + r * C;
+        double lse = log_sum_exp(row, C);
+        for (size_t c = 0; c < C; c++)
+            gx[r * C + c] += s * ((float)exp((double)row[c] - lse) - (c == (size_t)t[r]));
+    }
+    return RC_OK;
+}
+
+rc_tensor *rc_cross_entropy(rc_tape *tp, rc_tensor *logits, const int32_t *targets,
+                            int32_t ignore_index, int reduction)
+{
+    if (rc__check_inputs(tp, "rc_cross_entropy", 1, &logits) ||
+        check_reduction("rc_cross_entropy", reduction))
+        return NULL;
+    if (!targets)
+        return rc__fail_null(RC_EINVAL, "rc_cross_entropy: targets are NULL");
+    size_t C = logits->shape[logits->ndim - 1], rows = logits->size / C, count = 0;
+    double total = 0.0;
+    for (size_t r = 0; r < rows; r++) {
+        if (targets[r] == ignore_index)
+            continue;
+        if (targets[r] < 0 || (size_t)targets[r] >= C)
+            return rc__fail_null(RC_EINVAL, "rc_cross_entropy: target %ld of row %zu is not a "
+                                            "class in 0..%zu (nor the ignore index %ld)",
+                                 (long)targets[r], r, C - 1, (long)ignore_index);
+        const float *row = logits->data + r * C;
+        total += log_sum_exp(row, C) - row[targets[r]];
+        count++;
+    }
+    float s = reduction == RC_REDUCE_SUM ? 1.0f : count ? 1.0f / (float)count : 0.0f;
+    rc_tensor *y = rc__tape_output(tp, "rc_cross_entropy", 1, (size_t[]){1});
+    if (!y)
+        return NULL;
+    y->data[0] = (float)(total * s);
+    rc__node *node;
+    if (rc__record(tp, RC__OP_cross_entropy, cross_entropy_backward, y, 1, &logits, &node))
+        return NULL;
+    if (node) {
+        int32_t *saved = rc__tape_alloc(tp, rows, sizeof *saved);
+        if (!saved)
+            return NULL;
+        memcpy(saved, targets, rows * sizeof *saved);
+        node->saved = saved;
+        node->iarg[0] = C;
+        node->iarg[1] = (size_t)ignore_index;
+        node->farg[0] = s;
+    }
+    return y;
+}
+
+/* ------------------------------------------------------------ binary cross-entropy
+ * Per element, from logit x and target t (log-sum-exp form, stable for any x):
+ *   l = max(x, 0) - x t + log(1 + e^-|x|),   dl/dx = sigmoid(x) - t.
+ * L = s sum l, s = 1/rows (mean: per-row sum over the F features, averaged)
+ * or 1. */
+
+static int bce_backward(rc_tape *tp, rc__node *node)
+{
+    rc_tensor *x = node->in[0], *t = node->in[1];
+    int status;
+    float *gx = rc__grad(tp, x, &status);
+    if (!gx)
+        return status;
+    float s = node->farg[0] * node->out->grad[0];
+    for (size_t i = 0; i < x->size; i++) {
+        float sig;
+        rc__sigmoid(1, &x->data[i], &sig);
+        gx[i] += s * (sig - t->data[i]);
+    }
+    return RC_OK;
+}
+
+rc_tensor *rc_bce_with_logits(rc_tape *tp, rc_tensor *logits, rc_tensor *targets, int reduction)
+{
+    rc_tensor *in[2] = {logits, targets};
+    if (rc__check_inputs(tp, "rc_bce_with_logits", 2, in) ||
+        check_reduction("rc_bce_with_logits", reduction))
+        return NULL;
+    char sx[64], st[64];
+    if (!rc_tensor_same_shape(logits, targets))
+        return rc__fail_null(RC_ESHAPE, "rc_bce_with_logits: logits %s and targets %s differ",
+                             rc_shape_str(logits, sx, sizeof sx),
+                             rc_shape_str(targets, st, sizeof st));
+    size_t rows = logits->size / logits->shape[logits->ndim - 1];
+    double total = 0.0;
+    for (size_t i = 0; i < logits->size; i++) {
+        double x = logits->data[i];
+        total += fmax(x, 0.0) - x * targets->data[i] + log1p(exp(-fabs(x)));
+    }
+    float s = reduction == RC_REDUCE_SUM ? 1.0f : 1.0f / (float)rows;
+    rc_tensor *y = rc__tape_output(tp, "rc_bce_with_logits", 1, (size_t[]){1});
+    if (!y)
+        return NULL;
+    y->data[0] = (float)(total * s);
+    rc__node *node; /* targets are kept for the backward, which gives them no gradient */
+    if (rc__record(tp, RC__OP_bce_with_logits, bce_backward, y, 2, in, &node))
+        return NULL;
+    if (node)
+        node->farg[0] = s;
+    return y;
+}
+
+/* ------------------------------------------------------------ mean squared error
+ * L = s sum (p - t)^2, s = 1/size (mean) or 1;  dp = 2 s (p - t), dt = -dp. */
+
+static int mse_backward(rc_tape *tp, rc__node *node)
+{
+    rc_tensor *p = node->in[0], *t = node->in[1];
+    int status;
+    float *gp = rc__grad(tp, p, &status);
+    if (status)
+        return status;
+    float *gt = rc__grad(tp, t, &status);
+    if (status)
+        return status;
+    float s = 2.0f * node->farg[0] * node->out->grad[0];
+    for (size_t i = 0; i < p->size; i++) {
+        float d = s * (p->data[i] - t->data[i]);
+        if (gp)
+            gp[i] += d;
+        if (gt)
+            gt[i] -= d;
+    }
+    return RC_OK;
+}
+
+rc_tensor *rc_mse(rc_tape *tp, rc_tensor *pred, rc_tensor *target, int reduction)
+{
+    rc_tensor *in[2] = {pred, target};
+    if (rc__check_inputs(tp, "rc_mse", 2, in) || check_reduction("rc_mse", reduction))
+        return NULL;
+    char sp[64], st[64];
+    if (!rc_tensor_same_shape(pred, target))
+        return rc__fail_null(RC_ESHAPE, "rc_mse: prediction %s and target %s differ",
+                             rc_shape_str(pred, sp, sizeof sp), rc_shape_str(target, st, sizeof st));
+    double total = 0.0;
+    for (size_t i = 0; i < pred->size; i++) {
+        double d = (double)pred->data[i] - target->data[i];
+        total += d * d;
+    }
+    float s = reduction == RC_REDUCE_SUM ? 1.0f : 1.0f / (float)pred->size;
+    rc_tensor *y = rc__tape_output(tp, "rc_mse", 1, (size_t[]){1});
+    if (!y)
+        return NULL;
+    y->data[0] = (float)(total * s);
+    rc__node *node;
+    if (rc__record(tp, RC__OP_mse, mse_backward, y, 2, in, &node))
+        return NULL;
+    if (node)
+        node->farg[0] = s;
+    return y;
+}

@@ -1,0 +1,74 @@
+/* main.c — runs every suite: unit [-v] [FILTER]; FILTER selects cases whose
+ * name contains it. */
+#include "test.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char current[256];
+static int current_failed, in_case;
+static int passed, failed, verbose;
+static const char *filter;
+
+static void close_case(void)
+{
+    if (!in_case)
+        return;
+    if (current_failed) {
+        failed++;
+        printf("FAIL %s\n", current);
+    } else {
+        passed++;
+        if (verbose)
+            printf("ok   %s\n", current);
+    }
+    in_case = 0;
+}
+
+void t_case(const char *fmt, ...)
+{
+    close_case();
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(current, sizeof current, fmt, ap);
+    va_end(ap);
+    current_failed = 0;
+    in_case = t_selected();
+}
+
+int t_selected(void) { return !filter || strstr(current, filter) != NULL; }
+
+int t_verbose(void) { return verbose; }
+
+void t_fail(const char *file, int line, const char *fmt, ...)
+{
+    if (!in_case)
+        return;
+    current_failed = 1;
+    printf("  %s:%d: [%s] ", file, line, current);
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+}
+
+int main(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-v") == 0)
+            verbose = 1;
+        else
+            filter = argv[i];
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    void (*suites[])(void) = {suite_core, suite_kernels, suite_tape,
+                              suite_ops,  suite_gradcheck, suite_data};
+    for (size_t s = 0; s < sizeof suites / sizeof suites[0]; s++) {
+        suites[s]();
+        close_case();
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,41 @@
+/* test.h — a small table-friendly test harness.
+ *
+ * A suite is a function that opens cases with t_case(name) and checks with
+ * T_CHECK(condition, printf-style detail).  A case passes when none of its
+ * checks failed.  The runner prints each failure with its detail and ends
+ * with "N passed, N failed"; any failure makes the exit status non-zero. */
+#ifndef RC_TEST_H
+#define RC_TEST_H
+
+#include "recur.h"
+
+#include <stdio.h>
+
+void t_case(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void t_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* 1 when the current case is selected by the command line's filter. */
+int t_selected(void);
+/* 1 with -v: suites may print extra figures (e.g. gradient errors). */
+int t_verbose(void);
+
+#define T_CHECK(cond, ...)                                 \
+    do {                                                   \
+        if (!(cond))                                       \
+            t_fail(__FILE__, __LINE__, __VA_ARGS__);       \
+    } while (0)
+
+/* The status, and the last error message containing `needle`. */
+#define T_CHECK_ERROR(status, expected, needle)                                              \
+    T_CHECK((status) == (expected) && strstr(rc_last_error(), (needle)),                     \
+            "expected status %d with a message containing \"%s\", got %d: \"%s\"", (expected), \
+            (needle), (status), rc_last_error())
+
+/* The suites (one per test file). */
+void suite_core(void);
+void suite_kernels(void);
+void suite_tape(void);
+void suite_ops(void);
+void suite_gradcheck(void);
+void suite_data(void);
+
+#endif /* RC_TEST_H */

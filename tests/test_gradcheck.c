@@ -1,0 +1,346 @@
+/* test_gradcheck.c — a finite-difference gradient check for every operation.
+ *
+ * How precise, and why.  Each case builds an output y from its inputs and
+ * back-propagates a fixed random R, giving the analytic gradient of
+ * f = sum(y * R).  The numerical gradient comes from the fourth-order central
+ * difference
+ *     f'(x) ~ (8 (f(x+h) - f(x-h)) - (f(x+2h) - f(x-2h))) / (12 h),
+ * whose truncation error is O(h^4), so h can be large (1e-2) and float
+ * rounding, divided by h, stays small.  f is summed in double from the float
+ * outputs, and outputs the perturbed element does not touch are recomputed
+ * bit for bit, so their rounding cancels.  The measured error is ~1e-5 to
+ * 1e-4 of the gradient's scale (run `unit -v gradcheck` to see it); the
+ * tolerance is
+ *     |num - ana| <= 1e-3 max|num| + 2e-3 |num|   for every element,
+ * so a backward off by a factor of 1.01 fails on its largest entries.
+ * Inputs avoid kinks and poles: relu and max-pool inputs stay more than 2h
+ * from ties, log and div get values away from zero. */
+#include "test.h"
+
+#include "../src/ops/ops.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum gen { NORMAL, POSITIVE, AWAY_FROM_ZERO, SPACED, UNIT_CONST };
+
+#define MAX_IN 4
+
+typedef struct {
+    const char *name; /* first word: the op's name in ops.def */
+    int n_in;
+    int ndim[MAX_IN];
+    size_t shape[MAX_IN][RC_MAX_DIMS];
+    enum gen gen[MAX_IN]; /* UNIT_CONST: values in [0, 1), no gradient taken */
+    rc_tensor *(*build)(rc_tape *tp, rc_tensor **x);
+} gc_case;
+
+/* ---------------------------------------------------------------- builders */
+
+static rc_tensor *b_matmul_nn(rc_tape *tp, rc_tensor **x) { return rc_matmul(tp, x[0], x[1], 0, 0); }
+static rc_tensor *b_matmul_nt(rc_tape *tp, rc_tensor **x) { return rc_matmul(tp, x[0], x[1], 0, 1); }
+static rc_tensor *b_matmul_tn(rc_tape *tp, rc_tensor **x) { return rc_matmul(tp, x[0], x[1], 1, 0); }
+static rc_tensor *b_matmul_tt(rc_tape *tp, rc_tensor **x) { return rc_matmul(tp, x[0], x[1], 1, 1); }
+static rc_tensor *b_linear(rc_tape *tp, rc_tensor **x) { return rc_linear(tp, x[0], x[1], x[2]); }
+static rc_tensor *b_linear_nobias(rc_tape *tp, rc_tensor **x) { return rc_linear(tp, x[0], x[1], NULL); }
+static rc_tensor *b_embedding(rc_tape *tp, rc_tensor **x)
+{
+    static const int32_t ids[] = {2, 0, 2, 4, 1, 2}; /* a repeated row: scatter-add */
+    return rc_embedding(tp, x[0], ids, 6);
+}
+static rc_tensor *b_add(rc_tape *tp, rc_tensor **x) { return rc_add(tp, x[0], x[1]); }
+static rc_tensor *b_sub(rc_tape *tp, rc_tensor **x) { return rc_sub(tp, x[0], x[1]); }
+static rc_tensor *b_mul(rc_tape *tp, rc_tensor **x) { return rc_mul(tp, x[0], x[1]); }
+static rc_tensor *b_div(rc_tape *tp, rc_tensor **x) { return rc_div(tp, x[0], x[1]); }
+static rc_tensor *b_mul_self(rc_tape *tp, rc_tensor **x) { return rc_mul(tp, x[0], x[0]); }
+static rc_tensor *b_scale(rc_tape *tp, rc_tensor **x) { return rc_scale(tp, x[0], -1.7f); }
+static rc_tensor *b_sigmoid(rc_tape *tp, rc_tensor **x) { return rc_sigmoid(tp, x[0]); }
+static rc_tensor *b_tanh(rc_tape *tp, rc_tensor **x) { return rc_tanh(tp, x[0]); }
+static rc_tensor *b_relu(rc_tape *tp, rc_tensor **x) { return rc_relu(tp, x[0]); }
+static rc_tensor *b_exp(rc_tape *tp, rc_tensor **x) { return rc_exp(tp, x[0]); }
+static rc_tensor *b_log(rc_tape *tp, rc_tensor **x) { return rc_log(tp, x[0]); }
+static rc_tensor *b_sum0(rc_tape *tp, rc_tensor **x) { return rc_sum(tp, x[0], 0); }
+static rc_tensor *b_sum_mid(rc_tape *tp, rc_tensor **x) { return rc_sum(tp, x[0], 1); }
+static rc_tensor *b_mean_last(rc_tape *tp, rc_tensor **x) { return rc_mean(tp, x[0], -1); }
+static rc_tensor *b_sum_all(rc_tape *tp, rc_tensor **x) { return rc_sum_all(tp, x[0]); }
+static rc_tensor *b_mean_all(rc_tape *tp, rc_tensor **x) { return rc_mean_all(tp, x[0]); }
+static rc_tensor *b_softmax_last(rc_tape *tp, rc_tensor **x) { return rc_softmax(tp, x[0], -1); }
+static rc_tensor *b_softmax_mid(rc_tape *tp, rc_tensor **x) { return rc_softmax(tp, x[0], 1); }
+static rc_tensor *b_log_softmax(rc_tape *tp, rc_tensor **x) { return rc_log_softmax(tp, x[0], -1); }
+static rc_tensor *b_log_softmax0(rc_tape *tp, rc_tensor **x) { return rc_log_softmax(tp, x[0], 0); }
+static const int32_t ce_targets[] = {3, -100, 0, 4, 4, 1};
+static rc_tensor *b_ce_mean(rc_tape *tp, rc_tensor **x)
+{
+    return rc_cross_entropy(tp, x[0], ce_targets, -100, RC_REDUCE_MEAN);
+}
+static rc_tensor *b_ce_sum(rc_tape *tp, rc_tensor **x)
+{
+    return rc_cross_entropy(tp, x[0], ce_targets, -100, RC_REDUCE_SUM);
+}
+static rc_tensor *b_bce_mean(rc_tape *tp, rc_tensor **x)
+{
+    return rc_bce_with_logits(tp, x[0], x[1], RC_REDUCE_MEAN);
+}
+static rc_tensor *b_bce_sum(rc_tape *tp, rc_tensor **x)
+{
+    return rc_bce_with_logits(tp, x[0], x[1], RC_REDUCE_SUM);
+}
+static rc_tensor *b_mse(rc_tape *tp, rc_tensor **x) { return rc_mse(tp, x[0], x[1], RC_REDUCE_MEAN); }
+static rc_tensor *b_mse_sum(rc_tape *tp, rc_tensor **x) { return rc_mse(tp, x[0], x[1], RC_REDUCE_SUM); }
+static rc_tensor *b_concat_mid(rc_tape *tp, rc_tensor **x) { return rc_concat(tp, x, 3, 1); }
+static rc_tensor *b_concat_first(rc_tape *tp, rc_tensor **x) { return rc_concat(tp, x, 2, 0); }
+static rc_tensor *b_slice(rc_tape *tp, rc_tensor **x) { return rc_slice(tp, x[0], -1, 1, 3); }
+static rc_tensor *b_split(rc_tape *tp, rc_tensor **x)
+{
+    rc_tensor *part[3];
+    if (rc_split(tp, x[0], 1, (size_t[]){1, 2, 2}, 3, part))
+        return NULL;
+    rc_tensor *reordered[2] = {part[2], part[0]}; /* part[1] gets no gradient */
+    return rc_concat(tp, reordered, 2, 1);
+}
+static rc_tensor *b_reshape(rc_tape *tp, rc_tensor **x)
+{
+    return rc_tanh(tp, rc_reshape(tp, x[0], 2, (size_t[]){4, 6}));
+}
+static rc_tensor *b_dropout(rc_tape *tp, rc_tensor **x)
+{
+    rc_rng rng;
+    rc_rng_seed(&rng, 11, 3); /* the same mask on every evaluation */
+    return rc_dropout(tp, x[0], 0.4f, &rng);
+}
+static rc_tensor *b_dropout_mask(rc_tape *tp, rc_tensor **x)
+{
+    rc_rng rng;
+    rc_rng_seed(&rng, 5, 9);
+    rc_tensor *mask = rc_dropout_mask(tp, 2, (size_t[]){2, 3}, 0.5f, &rng); /* [B, F] over [T, B, F] */
+    return rc_mul(tp, x[0], mask);
+}
+static rc_tensor *b_layer_norm(rc_tape *tp, rc_tensor **x)
+{
+    return rc_layer_norm(tp, x[0], x[1], x[2], 1e-5f);
+}
+static rc_tensor *b_layer_norm_plain(rc_tape *tp, rc_tensor **x)
+{
+    return rc_layer_norm(tp, x[0], NULL, NULL, 1e-5f);
+}
+static rc_tensor *b_conv1d(rc_tape *tp, rc_tensor **x) { return rc_conv1d_causal(tp, x[0], x[1], x[2], 1); }
+static rc_tensor *b_conv1d_dil(rc_tape *tp, rc_tensor **x)
+{
+    return rc_conv1d_causal(tp, x[0], x[1], NULL, 2);
+}
+static rc_tensor *b_conv2d(rc_tape *tp, rc_tensor **x) { return rc_conv2d(tp, x[0], x[1], x[2], 1, 1, 1, 1); }
+static rc_tensor *b_conv2d_stride(rc_tape *tp, rc_tensor **x)
+{
+    return rc_conv2d(tp, x[0], x[1], NULL, 2, 1, 0, 1);
+}
+static rc_tensor *b_max_pool(rc_tape *tp, rc_tensor **x) { return rc_max_pool2d(tp, x[0], 2, 2, 2, 2, 0, 0); }
+static rc_tensor *b_max_pool_pad(rc_tape *tp, rc_tensor **x)
+{
+    return rc_max_pool2d(tp, x[0], 3, 3, 2, 1, 1, 1);
+}
+/* A small graph reusing one value: gradients must accumulate. */
+static rc_tensor *b_reuse(rc_tape *tp, rc_tensor **x)
+{
+    rc_tensor *h = rc_tanh(tp, rc_linear(tp, x[0], x[1], NULL));
+    return rc_add(tp, rc_mul(tp, h, h), rc_sigmoid(tp, h));
+}
+
+#define S(...) {__VA_ARGS__}
+static const gc_case cases[] = {
+    {"matmul a b", 2, {2, 2}, {S(3, 4), S(4, 5)}, {NORMAL, NORMAL}, b_matmul_nn},
+    {"matmul a b^T", 2, {2, 2}, {S(3, 4), S(5, 4)}, {NORMAL, NORMAL}, b_matmul_nt},
+    {"matmul a^T b", 2, {2, 2}, {S(4, 3), S(4, 5)}, {NORMAL, NORMAL}, b_matmul_tn},
+    {"matmul a^T b^T", 2, {2, 2}, {S(4, 3), S(5, 4)}, {NORMAL, NORMAL}, b_matmul_tt},
+    {"linear 3-D input with bias", 3, {3, 2, 1}, {S(2, 3, 4), S(5, 4), S(5)}, {NORMAL, NORMAL, NORMAL}, b_linear},
+    {"linear without bias", 2, {2, 2}, {S(3, 4), S(2, 4)}, {NORMAL, NORMAL}, b_linear_nobias},
+    {"embedding repeated ids", 1, {2}, {S(5, 3)}, {NORMAL}, b_embedding},
+    {"add same shape", 2, {2, 2}, {S(3, 4), S(3, 4)}, {NORMAL, NORMAL}, b_add},
+    {"add row [F] over [T, B, F]", 2, {3, 1}, {S(2, 3, 4), S(4)}, {NORMAL, NORMAL}, b_add},
+    {"add column [T, 1] + [T, F]", 2, {2, 2}, {S(3, 1), S(3, 4)}, {NORMAL, NORMAL}, b_add},
+    {"sub scalar - tensor", 2, {1, 2}, {S(1), S(3, 4)}, {NORMAL, NORMAL}, b_sub},
+    {"sub row [B, F] from [T, B, F]", 2, {3, 2}, {S(2, 3, 4), S(3, 4)}, {NORMAL, NORMAL}, b_sub},
+    {"mul same shape", 2, {2, 2}, {S(3, 4), S(3, 4)}, {NORMAL, NORMAL}, b_mul},
+    {"mul column [T, B, 1]", 2, {3, 3}, {S(2, 3, 4), S(2, 3, 1)}, {NORMAL, NORMAL}, b_mul},
+    {"mul x * x (one value used twice)", 1, {2}, {S(3, 4)}, {NORMAL}, b_mul_self},
+    {"div same shape", 2, {2, 2}, {S(3, 4), S(3, 4)}, {NORMAL, AWAY_FROM_ZERO}, b_div},
+    {"div by row", 2, {2, 1}, {S(3, 4), S(4)}, {NORMAL, AWAY_FROM_ZERO}, b_div},
+    {"scale", 1, {3}, {S(2, 3, 4)}, {NORMAL}, b_scale},
+    {"sigmoid", 1, {2}, {S(3, 5)}, {NORMAL}, b_sigmoid},
+    {"tanh", 1, {2}, {S(3, 5)}, {NORMAL}, b_tanh},
+    {"relu", 1, {2}, {S(3, 5)}, {AWAY_FROM_ZERO}, b_relu},
+    {"exp", 1, {2}, {S(3, 5)}, {NORMAL}, b_exp},
+    {"log", 1, {2}, {S(3, 5)}, {POSITIVE}, b_log},
+    {"sum axis 0", 1, {3}, {S(3, 2, 4)}, {NORMAL}, b_sum0},
+    {"sum middle axis", 1, {3}, {S(3, 2, 4)}, {NORMAL}, b_sum_mid},
+    {"mean last axis", 1, {3}, {S(3, 2, 4)}, {NORMAL}, b_mean_last},
+    {"sum_all", 1, {2}, {S(3, 4)}, {NORMAL}, b_sum_all},
+    {"mean_all", 1, {2}, {S(3, 4)}, {NORMAL}, b_mean_all},
+    {"softmax last axis", 1, {2}, {S(3, 5)}, {NORMAL}, b_softmax_last},
+    {"softmax middle axis", 1, {3}, {S(2, 4, 3)}, {NORMAL}, b_softmax_mid},
+    {"log_softmax last axis", 1, {2}, {S(3, 5)}, {NORMAL}, b_log_softmax},
+    {"log_softmax axis 0", 1, {2}, {S(4, 3)}, {NORMAL}, b_log_softmax0},
+    {"cross_entropy mean with an ignored target", 1, {3}, {S(2, 3, 5)}, {NORMAL}, b_ce_mean},
+    {"cross_entropy sum", 1, {2}, {S(6, 5)}, {NORMAL}, b_ce_sum},
+    {"bce_with_logits mean over rows", 2, {2, 2}, {S(4, 6), S(4, 6)}, {NORMAL, UNIT_CONST}, b_bce_mean},
+    {"bce_with_logits sum", 2, {3, 3}, {S(2, 2, 5), S(2, 2, 5)}, {NORMAL, UNIT_CONST}, b_bce_sum},
+    {"mse mean, gradient to both", 2, {2, 2}, {S(3, 4), S(3, 4)}, {NORMAL, NORMAL}, b_mse},
+    {"mse sum", 2, {1, 1}, {S(7), S(7)}, {NORMAL, NORMAL}, b_mse_sum},
+    {"concat middle axis of three", 3, {3, 3, 3}, {S(2, 1, 3), S(2, 2, 3), S(2, 3, 3)}, {NORMAL, NORMAL, NORMAL}, b_concat_mid},
+    {"concat axis 0", 2, {2, 2}, {S(2, 3), S(1, 3)}, {NORMAL, NORMAL}, b_concat_first},
+    {"slice last axis", 1, {3}, {S(2, 3, 5)}, {NORMAL}, b_slice},
+    {"split into three, reordered", 1, {2}, {S(3, 5)}, {NORMAL}, b_split},
+    {"reshape then tanh", 1, {3}, {S(2, 3, 4)}, {NORMAL}, b_reshape},
+    {"dropout p=0.4 fixed seed", 1, {2}, {S(4, 5)}, {NORMAL}, b_dropout},
+    {"dropout variational mask [B, F] over [T, B, F]", 1, {3}, {S(4, 2, 3)}, {NORMAL}, b_dropout_mask},
+    {"layer_norm with gamma and beta", 3, {3, 1, 1}, {S(2, 3, 5), S(5), S(5)}, {NORMAL, NORMAL, NORMAL}, b_layer_norm},
+    {"layer_norm plain", 1, {2}, {S(3, 6)}, {NORMAL}, b_layer_norm_plain},
+    {"conv1d_causal K=3 with bias", 3, {3, 3, 1}, {S(5, 2, 3), S(4, 3, 3), S(4)}, {NORMAL, NORMAL, NORMAL}, b_conv1d},
+    {"conv1d_causal dilation 2", 2, {3, 3}, {S(6, 2, 2), S(3, 2, 2)}, {NORMAL, NORMAL}, b_conv1d_dil},
+    {"conv2d 3x3 pad 1 with bias", 3, {4, 4, 1}, {S(2, 2, 4, 5), S(3, 2, 3, 3), S(3)}, {NORMAL, NORMAL, NORMAL}, b_conv2d},
+    {"conv2d stride 2x1 pad 0x1", 2, {4, 4}, {S(1, 2, 5, 4), S(2, 2, 3, 2)}, {NORMAL, NORMAL}, b_conv2d_stride},
+    {"max_pool2d 2x2 stride 2", 1, {4}, {S(2, 2, 4, 4)}, {SPACED}, b_max_pool},
+    {"max_pool2d 3x3 stride 2x1 pad 1", 1, {4}, {S(1, 2, 5, 4)}, {SPACED}, b_max_pool_pad},
+    {"tape value reused (linear, tanh, mul, add, sigmoid)", 2, {2, 2}, {S(3, 4), S(5, 4)}, {NORMAL, NORMAL}, b_reuse},
+};
+#undef S
+
+static void fill(rc_tensor *t, enum gen g, rc_rng *rng)
+{
+    switch (g) {
+    case NORMAL: rc_tensor_fill_normal(t, rng, 0.0f, 1.0f); break;
+    case POSITIVE: rc_tensor_fill_uniform(t, rng, 0.5f, 2.0f); break;
+    case UNIT_CONST: rc_tensor_fill_uniform(t, rng, 0.0f, 1.0f); break;
+    case AWAY_FROM_ZERO:
+        for (size_t i = 0; i < t->size; i++) {
+            float m = 0.5f + rc_rng_uniform(rng);
+            t->data[i] = rc_rng_u32(rng) & 1 ? m : -m;
+        }
+        break;
+    case SPACED: /* a shuffled ladder with steps of 0.1: no ties within 2h */
+        for (size_t i = 0; i < t->size; i++)
+            t->data[i] = 0.1f * (float)i - 0.05f * (float)t->size;
+        for (size_t i = t->size - 1; i > 0; i--) {
+            size_t j = rc_rng_below(rng, (uint32_t)(i + 1));
+            float v = t->data[i];
+            t->data[i] = t->data[j];
+            t->data[j] = v;
+        }
+        break;
+    }
+}
+
+/* f = sum(y * R) in double, with recording off. */
+static double evaluate(const gc_case *c, rc_tape *tp, rc_tensor **x, const float *R, int *ok)
+{
+    rc_tape_reset(tp);
+    int was = rc_tape_set_grad_enabled(tp, 0);
+    rc_tensor *y = c->build(tp, x);
+    rc_tape_set_grad_enabled(tp, was);
+    if (!y) {
+        *ok = 0;
+        return 0.0;
+    }
+    double f = 0.0;
+    for (size_t i = 0; i < y->size; i++)
+        f += (double)y->data[i] * R[i];
+    return f;
+}
+
+static void check_case(const gc_case *c)
+{
+    const float h = 1e-2f;
+    rc_rng rng;
+    rc_rng_seed(&rng, 2024, 1);
+    rc_tensor *x[MAX_IN] = {0};
+    rc_tape *tp = rc_tape_new();
+    float *R = NULL, *analytic = NULL;
+    int ok = 1;
+    for (int j = 0; j < c->n_in; j++) {
+        x[j] = rc_tensor_new(c->ndim[j], c->shape[j]);
+        T_CHECK(x[j], "input %d: %s", j, rc_last_error());
+        if (!x[j])
+            goto done;
+        fill(x[j], c->gen[j], &rng);
+        if (c->gen[j] != UNIT_CONST)
+            rc_tensor_require_grad(x[j]);
+    }
+
+    rc_tensor *y = c->build(tp, x);
+    T_CHECK(y, "forward failed: %s", rc_last_error());
+    if (!y)
+        goto done;
+    R = malloc(y->size * sizeof *R);
+    for (size_t i = 0; i < y->size; i++)
+        R[i] = rc_rng_normal(&rng);
+    int status = rc_backward_grad(tp, y, R);
+    T_CHECK(status == RC_OK, "backward failed: %s", rc_last_error());
+    if (status)
+        goto done;
+
+    for (int j = 0; j < c->n_in; j++) {
+        if (c->gen[j] == UNIT_CONST)
+            continue;
+        size_t n = x[j]->size;
+        analytic = malloc(n * sizeof *analytic);
+        memcpy(analytic, x[j]->grad, n * sizeof *analytic);
+        double max_num = 0.0, max_err = 0.0;
+        double *numeric = malloc(n * sizeof *numeric);
+        for (size_t e = 0; e < n; e++) {
+            float v = x[j]->data[e];
+            double f[4];
+            const float steps[4] = {h, -h, 2 * h, -2 * h};
+            for (int s = 0; s < 4; s++) {
+                x[j]->data[e] = v + steps[s];
+                f[s] = evaluate(c, tp, x, R, &ok);
+            }
+            x[j]->data[e] = v;
+            numeric[e] = (8.0 * (f[0] - f[1]) - (f[2] - f[3])) / (12.0 * h);
+            max_num = fmax(max_num, fabs(numeric[e]));
+        }
+        T_CHECK(ok, "a perturbed forward failed: %s", rc_last_error());
+        for (size_t e = 0; e < n; e++) {
+            double err = fabs(numeric[e] - analytic[e]);
+            max_err = fmax(max_err, err / fmax(max_num, 1e-12));
+            T_CHECK(err <= 1e-3 * max_num + 2e-3 * fabs(numeric[e]),
+                    "input %d element %zu: analytic %.7g, numerical %.7g", j, e,
+                    (double)analytic[e], numeric[e]);
+        }
+        T_CHECK(max_num > 0.0, "input %d: the gradient is identically zero", j);
+        if (t_verbose())
+            printf("       input %d: max |num - ana| / max |num| = %.2e (max |num| %.3g)\n", j,
+                   max_err, max_num);
+        free(numeric);
+        free(analytic);
+        analytic = NULL;
+    }
+done:
+    free(R);
+    free(analytic);
+    for (int j = 0; j < c->n_in; j++)
+        rc_tensor_free(x[j]);
+    rc_tape_free(tp);
+}
+
+static void check_coverage(void)
+{
+    t_case("gradcheck: every op in ops.def has a case");
+    for (int op = 0; op < RC__OP_COUNT; op++) {
+        size_t len = strlen(rc__op_names[op]);
+        int found = 0;
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+            found |= strncmp(cases[i].name, rc__op_names[op], len) == 0 &&
+                     (cases[i].name[len] == ' ' || cases[i].name[len] == '\0');
+        T_CHECK(found, "op '%s' has no gradient-check case", rc__op_names[op]);
+    }
+}
+
+void suite_gradcheck(void)
+{
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        t_case("gradcheck: %s", cases[i].name);
+        if (t_selected())
+            check_case(&cases[i]);
+    }
+    check_coverage();
+}

@@ -1,0 +1,206 @@
+/* test_ops.c — forward values against hand-computed ones, and every shape
+ * and argument error (status and message). */
+#include "test.h"
+
+#include <math.h>
+#include <string.h>
+
+static rc_tensor *tensor(rc_tape *tp, int ndim, const size_t *shape, const float *values)
+{
+    rc_tensor *t = rc_tape_tensor(tp, ndim, shape);
+    memcpy(t->data, values, t->size * sizeof(float));
+    return t;
+}
+
+static int close_to(const rc_tensor *t, const float *expected, float tol)
+{
+    if (!t)
+        return 0;
+    for (size_t i = 0; i < t->size; i++)
+        if (!(fabsf(t->data[i] - expected[i]) <= tol))
+            return 0;
+    return 1;
+}
+
+#define T2(r, c) 2, (size_t[]){r, c}
+
+static void test_values(rc_tape *tp)
+{
+    rc_tensor *a = tensor(tp, T2(2, 3), (float[]){1, 2, 3, 4, 5, 6});
+    rc_tensor *b = tensor(tp, T2(3, 2), (float[]){1, 0, 0, 1, 1, 1});
+
+    t_case("ops values: matmul and its transposes");
+    T_CHECK(close_to(rc_matmul(tp, a, b, 0, 0), (float[]){4, 5, 10, 11}, 0), "a b");
+    T_CHECK(close_to(rc_matmul(tp, a, a, 0, 1), (float[]){14, 32, 32, 77}, 0), "a a^T");
+    T_CHECK(close_to(rc_matmul(tp, b, b, 1, 0), (float[]){2, 1, 1, 2}, 0), "b^T b");
+
+    t_case("ops values: linear is x W^T + b over leading dims");
+    rc_tensor *w = tensor(tp, T2(1, 3), (float[]){1, 1, 1});
+    rc_tensor *bias = tensor(tp, 1, (size_t[]){1}, (float[]){0.5f});
+    T_CHECK(close_to(rc_linear(tp, a, w, bias), (float[]){6.5f, 15.5f}, 0), "linear");
+
+    t_case("ops values: broadcasting rows, columns and scalars");
+    rc_tensor *row = tensor(tp, 1, (size_t[]){3}, (float[]){10, 20, 30});
+    rc_tensor *col = tensor(tp, T2(2, 1), (float[]){100, 200});
+    rc_tensor *one = tensor(tp, 1, (size_t[]){1}, (float[]){1});
+    T_CHECK(close_to(rc_add(tp, a, row), (float[]){11, 22, 33, 14, 25, 36}, 0), "row");
+    T_CHECK(close_to(rc_add(tp, col, a), (float[]){101, 102, 103, 204, 205, 206}, 0), "column");
+    T_CHECK(close_to(rc_sub(tp, one, a), (float[]){0, -1, -2, -3, -4, -5}, 0), "scalar first");
+    T_CHECK(close_to(rc_div(tp, a, row), (float[]){0.1f, 0.1f, 0.1f, 0.4f, 0.25f, 0.2f}, 1e-7f), "div");
+
+    t_case("ops values: reductions");
+    T_CHECK(close_to(rc_sum(tp, a, 0), (float[]){5, 7, 9}, 0), "sum axis 0");
+    T_CHECK(close_to(rc_mean(tp, a, -1), (float[]){2, 5}, 0), "mean last");
+    T_CHECK(close_to(rc_sum_all(tp, a), (float[]){21}, 0), "sum_all");
+
+    t_case("ops values: softmax rows sum to 1 and resist overflow");
+    rc_tensor *big = tensor(tp, T2(1, 3), (float[]){1000, 1000, 1000});
+    T_CHECK(close_to(rc_softmax(tp, big, 1), (float[]){1.0f / 3, 1.0f / 3, 1.0f / 3}, 1e-7f), "softmax");
+    float l3 = -logf(3.0f);
+    T_CHECK(close_to(rc_log_softmax(tp, big, 1), (float[]){l3, l3, l3}, 1e-6f), "log_softmax");
+
+    t_case("ops values: losses");
+    rc_tensor *zeros = rc_tape_tensor(tp, T2(2, 4));
+    const int32_t targets[2] = {1, -100};
+    T_CHECK(close_to(rc_cross_entropy(tp, zeros, targets, -100, RC_REDUCE_MEAN),
+                     (float[]){logf(4.0f)}, 1e-6f), "cross-entropy of uniform logits");
+    T_CHECK(close_to(rc_bce_with_logits(tp, zeros, zeros, RC_REDUCE_MEAN),
+                     (float[]){4 * logf(2.0f)}, 1e-6f), "bce of zero logits: F log 2 per row");
+    rc_tensor *extreme = tensor(tp, T2(1, 2), (float[]){-200, 200});
+    rc_tensor *right = tensor(tp, T2(1, 2), (float[]){0, 1});
+    T_CHECK(close_to(rc_bce_with_logits(tp, extreme, right, RC_REDUCE_SUM), (float[]){0}, 1e-30f),
+            "bce stable at large logits");
+    T_CHECK(close_to(rc_mse(tp, a, rc_tape_tensor(tp, T2(2, 3)), RC_REDUCE_MEAN),
+                     (float[]){91.0f / 6}, 1e-5f), "mse");
+
+    t_case("ops values: concat, slice, split, reshape");
+    rc_tensor *parts[2] = {a, a};
+    T_CHECK(close_to(rc_concat(tp, parts, 2, 1), (float[]){1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6}, 0),
+            "concat axis 1");
+    T_CHECK(close_to(rc_slice(tp, a, 1, 1, 2), (float[]){2, 3, 5, 6}, 0), "slice");
+    rc_tensor *pieces[2];
+    T_CHECK(rc_split(tp, a, 0, (size_t[]){1, 1}, 2, pieces) == RC_OK &&
+                close_to(pieces[1], (float[]){4, 5, 6}, 0),
+            "split");
+    rc_tensor *r = rc_reshape(tp, a, 1, (size_t[]){6});
+    T_CHECK(r && r->ndim == 1 && close_to(r, a->data, 0), "reshape");
+
+    t_case("ops values: dropout keeps about 1-p, scales by 1/(1-p), p=0 is identity");
+    rc_rng rng;
+    rc_rng_seed(&rng, 1, 2);
+    rc_tensor *ones = rc_tape_tensor(tp, 1, (size_t[]){10000});
+    rc_tensor_fill(ones, 1.0f);
+    rc_tensor *d = rc_dropout(tp, ones, 0.25f, &rng);
+    size_t kept = 0;
+    int values_ok = 1;
+    for (size_t i = 0; d && i < d->size; i++) {
+        kept += d->data[i] != 0.0f;
+        values_ok &= d->data[i] == 0.0f || fabsf(d->data[i] - 4.0f / 3.0f) < 1e-6f;
+    }
+    T_CHECK(values_ok && kept > 7300 && kept < 7700, "kept %zu of 10000", kept);
+    T_CHECK(close_to(rc_dropout(tp, a, 0.0f, &rng), a->data, 0), "p = 0");
+
+    t_case("ops values: layer norm gives mean 0 and variance 1 per row");
+    rc_tensor *ln = rc_layer_norm(tp, a, NULL, NULL, 1e-6f);
+    float v = sqrtf(2.0f / 3.0f);
+    T_CHECK(close_to(ln, (float[]){-1 / v, 0, 1 / v, -1 / v, 0, 1 / v}, 1e-5f), "layer norm");
+
+    t_case("ops values: causal conv1d sees only the past, dilated");
+    /* T = 4, B = 1, C = 1; w = [1, 10] (k = 0 reads t - d, k = 1 reads t), d = 2 */
+    rc_tensor *x = tensor(tp, 3, (size_t[]){4, 1, 1}, (float[]){1, 2, 3, 4});
+    rc_tensor *k = tensor(tp, 3, (size_t[]){1, 1, 2}, (float[]){1, 10});
+    T_CHECK(close_to(rc_conv1d_causal(tp, x, k, NULL, 2), (float[]){10, 20, 31, 42}, 0), "conv1d");
+
+    t_case("ops values: conv2d against a direct sum, max pool");
+    rc_tensor *img = tensor(tp, 4, (size_t[]){1, 1, 3, 3}, (float[]){1, 2, 3, 4, 5, 6, 7, 8, 9});
+    rc_tensor *ker = tensor(tp, 4, (size_t[]){1, 1, 2, 2}, (float[]){1, 0, 0, -1});
+    T_CHECK(close_to(rc_conv2d(tp, img, ker, NULL, 1, 1, 0, 0), (float[]){-4, -4, -4, -4}, 0), "conv2d");
+    T_CHECK(close_to(rc_conv2d(tp, img, ker, NULL, 2, 2, 1, 1), (float[]){-1, -3, -7, -4}, 0),
+            "conv2d stride 2 pad 1");
+    T_CHECK(close_to(rc_max_pool2d(tp, img, 2, 2, 1, 1, 0, 0), (float[]){5, 6, 8, 9}, 0), "max pool");
+    T_CHECK(close_to(rc_max_pool2d(tp, img, 2, 2, 2, 2, 1, 1), (float[]){1, 3, 7, 9}, 0),
+            "max pool padded");
+}
+
+static void test_errors(rc_tape *tp)
+{
+    rc_tensor *m23 = rc_tape_tensor(tp, T2(2, 3));
+    rc_tensor *m24 = rc_tape_tensor(tp, T2(2, 4));
+    rc_tensor *v2 = rc_tape_tensor(tp, 1, (size_t[]){2});
+    rc_tensor *t3 = rc_tape_tensor(tp, 3, (size_t[]){2, 3, 4});
+    rc_rng rng;
+    rc_rng_seed(&rng, 1, 1);
+
+    t_case("ops errors: matmul and linear name the shapes");
+    T_CHECK(!rc_matmul(tp, m23, m24, 0, 0), "accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_ESHAPE, "a [2, 3]");
+    T_CHECK(!rc_matmul(tp, t3, m23, 0, 0), "3-D accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_ESHAPE, "2-D");
+    T_CHECK(!rc_linear(tp, m23, m24, NULL), "accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_ESHAPE, "weight [O, 3]");
+    T_CHECK(!rc_linear(tp, m23, rc_tape_tensor(tp, T2(4, 3)), v2), "bad bias accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_ESHAPE, "bias must be [4]");
+
+    t_case("ops errors: broadcasting, axes, ids, targets, reductions");
+    T_CHECK(!rc_add(tp, m23, v2), "accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_ESHAPE, "do not broadcast");
+    T_CHECK(!rc_mul(tp, rc_tape_tensor(tp, T2(3, 2)), m23), "transposed shape accepted");
+    T_CHECK(!rc_sum(tp, m23, 2), "axis 2 accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "axis 2 is out of range");
+    T_CHECK(!rc_softmax(tp, m23, -3), "axis -3 accepted");
+    T_CHECK(!rc_embedding(tp, m23, (int32_t[]){0, 2}, 2), "id 2 of 2 rows accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "id 2 at position 1");
+    T_CHECK(!rc_cross_entropy(tp, m23, (int32_t[]){0, 3}, -100, RC_REDUCE_MEAN), "target 3 accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "target 3 of row 1");
+    T_CHECK(!rc_cross_entropy(tp, m23, (int32_t[]){0, 1}, -100, 7), "reduction 7 accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "reduction 7");
+    T_CHECK(!rc_bce_with_logits(tp, m23, m24, RC_REDUCE_MEAN), "mismatch accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_ESHAPE, "targets [2, 4]");
+    T_CHECK(!rc_mse(tp, m23, m24, RC_REDUCE_SUM), "mismatch accepted");
+
+    t_case("ops errors: shape family");
+    rc_tensor *mixed[2] = {m23, rc_tape_tensor(tp, T2(3, 3))};
+    T_CHECK(!rc_concat(tp, mixed, 2, 1), "accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_ESHAPE, "tensor 1 has shape [3, 3]");
+    T_CHECK(!rc_concat(tp, mixed, 0, 0), "no tensors accepted");
+    T_CHECK(!rc_slice(tp, m23, 1, 2, 2), "range past the end accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "[2, 2 + 2)");
+    T_CHECK(!rc_slice(tp, m23, 1, SIZE_MAX, 2), "overflowing range accepted");
+    rc_tensor *out[2];
+    T_CHECK_ERROR(rc_split(tp, m23, 1, (size_t[]){1, 1}, 2, out), RC_ESHAPE, "add up to 2");
+    T_CHECK(!rc_reshape(tp, m23, 2, (size_t[]){4, 2}), "size change accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_ESHAPE, "6 elements");
+
+    t_case("ops errors: dropout, layer norm, convolutions, pooling");
+    T_CHECK(!rc_dropout(tp, m23, 1.0f, &rng), "p = 1 accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "not in [0, 1)");
+    T_CHECK(!rc_dropout(tp, m23, NAN, &rng), "p = NaN accepted");
+    T_CHECK(!rc_layer_norm(tp, m23, v2, NULL, 1e-5f), "gamma [2] for F = 3 accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_ESHAPE, "gamma must be [3]");
+    T_CHECK(!rc_conv1d_causal(tp, t3, rc_tape_tensor(tp, 3, (size_t[]){2, 4, 2}), NULL, 0),
+            "dilation 0 accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "dilation");
+    T_CHECK(!rc_conv1d_causal(tp, t3, rc_tape_tensor(tp, 3, (size_t[]){2, 3, 2}), NULL, 1),
+            "channel mismatch accepted");
+    rc_tensor *img = rc_tape_tensor(tp, 4, (size_t[]){1, 1, 3, 3});
+    T_CHECK(!rc_conv2d(tp, img, rc_tape_tensor(tp, 4, (size_t[]){1, 1, 5, 5}), NULL, 1, 1, 0, 0),
+            "kernel larger than input accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_ESHAPE, "larger than the padded input");
+    T_CHECK(!rc_conv2d(tp, img, rc_tape_tensor(tp, 4, (size_t[]){1, 1, 2, 2}), NULL, 0, 1, 0, 0),
+            "stride 0 accepted");
+    T_CHECK(!rc_max_pool2d(tp, img, 2, 2, 1, 1, 2, 0), "padding over half the window accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "more than half");
+    T_CHECK(!rc_max_pool2d(tp, m23, 2, 2, 1, 1, 0, 0), "2-D input accepted");
+
+    t_case("ops errors: NULL tape and NULL first input");
+    T_CHECK(!rc_tanh(NULL, m23), "NULL tape accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "tape is NULL");
+}
+
+void suite_ops(void)
+{
+    rc_tape *tp = rc_tape_new();
+    test_values(tp);
+    test_errors(tp);
+    rc_tape_free(tp);
+}
