@@ -5,16 +5,18 @@
  * f = sum(y * R).  The numerical gradient comes from the fourth-order central
  * difference
  *     f'(x) ~ (8 (f(x+h) - f(x-h)) - (f(x+2h) - f(x-2h))) / (12 h),
- * whose truncation error is O(h^4), so h can be large (1e-2) and float
- * rounding, divided by h, stays small.  f is summed in double from the float
- * outputs, and outputs the perturbed element does not touch are recomputed
- * bit for bit, so their rounding cancels.  The measured error is ~1e-5 to
- * 1e-4 of the gradient's scale (run `unit -v gradcheck` to see it); the
- * tolerance is
- *     |num - ana| <= 1e-3 max|num| + 2e-3 |num|   for every element,
- * so a backward off by a factor of 1.01 fails on its largest entries.
- * Inputs avoid kinks and poles: relu and max-pool inputs stay more than 2h
- * from ties, log and div get values away from zero. */
+ * whose truncation error is O(h^4), so h can be fairly large (2e-2) and
+ * float rounding, divided by h, stays small.  f is summed in double from the
+ * float outputs, and outputs the perturbed element does not touch are
+ * recomputed bit for bit, so their rounding cancels.  The measured error is
+ * at most 7.5e-5 of the gradient's scale (the scalar losses, whose one float
+ * output carries the rounding; run `unit -v gradcheck` to see every figure);
+ * the tolerance is
+ *     |num - ana| <= 2.5e-4 max|num| + 2e-3 |num|   for every element,
+ * so a backward off by a factor of 1.01 fails, on every element larger than
+ * 3% of the largest.
+ * Inputs avoid kinks and poles: relu and max-pool inputs stay more than 4h
+ * from ties, log and div get values at least 1 away from zero. */
 #include "test.h"
 
 #include "../src/ops/ops.h"
@@ -209,17 +211,17 @@ static void fill(rc_tensor *t, enum gen g, rc_rng *rng)
 {
     switch (g) {
     case NORMAL: rc_tensor_fill_normal(t, rng, 0.0f, 1.0f); break;
-    case POSITIVE: rc_tensor_fill_uniform(t, rng, 0.5f, 2.0f); break;
+    case POSITIVE: rc_tensor_fill_uniform(t, rng, 1.0f, 3.0f); break;
     case UNIT_CONST: rc_tensor_fill_uniform(t, rng, 0.0f, 1.0f); break;
     case AWAY_FROM_ZERO:
         for (size_t i = 0; i < t->size; i++) {
-            float m = 0.5f + rc_rng_uniform(rng);
+            float m = 1.0f + rc_rng_uniform(rng);
             t->data[i] = rc_rng_u32(rng) & 1 ? m : -m;
         }
         break;
-    case SPACED: /* a shuffled ladder with steps of 0.1: no ties within 2h */
+    case SPACED: /* a shuffled ladder with steps of 0.25: no ties within 2h */
         for (size_t i = 0; i < t->size; i++)
-            t->data[i] = 0.1f * (float)i - 0.05f * (float)t->size;
+            t->data[i] = 0.25f * (float)i - 0.125f * (float)t->size;
         for (size_t i = t->size - 1; i > 0; i--) {
             size_t j = rc_rng_below(rng, (uint32_t)(i + 1));
             float v = t->data[i];
@@ -249,7 +251,7 @@ static double evaluate(const gc_case *c, rc_tape *tp, rc_tensor **x, const float
 
 static void check_case(const gc_case *c)
 {
-    const float h = 1e-2f;
+    const float h = 2e-2f;
     rc_rng rng;
     rc_rng_seed(&rng, 2024, 1);
     rc_tensor *x[MAX_IN] = {0};
@@ -302,7 +304,7 @@ static void check_case(const gc_case *c)
         for (size_t e = 0; e < n; e++) {
             double err = fabs(numeric[e] - analytic[e]);
             max_err = fmax(max_err, err / fmax(max_num, 1e-12));
-            T_CHECK(err <= 1e-3 * max_num + 2e-3 * fabs(numeric[e]),
+            T_CHECK(err <= 2.5e-4 * max_num + 2e-3 * fabs(numeric[e]),
                     "input %d element %zu: analytic %.7g, numerical %.7g", j, e,
                     (double)analytic[e], numeric[e]);
         }
