@@ -107,7 +107,6 @@ test: all $(BUILD)/tests/unit $(EXAMPLES)
 	@sh tests/run.sh $(BUILD)
 
 demo: all $(BUILD)/examples/fashion_mnist
-	@sh scripts/deps.sh --blas $(BLAS) --demo
 	$(BUILD)/examples/fashion_mnist
 
 clean:

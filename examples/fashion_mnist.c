@@ -6,6 +6,8 @@
  *
  *   fashion_mnist [--data DIR] [--epochs N] [--hidden H] [--batch B] [--lr LR]
  *                 [--train-limit N] [--seed S] [--threads N]
+ * Defaults: 5 epochs, 64 hidden units, batch 32, lr 0.5, seed 1, 1 thread:
+ * about 87 % test accuracy in under a minute on one core.
  *
  * DIR holds the four IDX files (default: the Debian package
  * dataset-fashion-mnist's folder).
@@ -215,7 +217,7 @@ static int parse(int argc, char **argv, options *o)
 
 int main(int argc, char **argv)
 {
-    options o = {"/usr/share/datasets/fashion-mnist", 1, 64, 32, 1, 0.1f, 0, 1};
+    options o = {"/usr/share/datasets/fashion-mnist", 5, 64, 32, 1, 0.5f, 0, 1};
     if (parse(argc, argv, &o))
         return 2;
     rc_set_num_threads(o.threads);
@@ -251,7 +253,7 @@ int main(int argc, char **argv)
         order[i] = i;
     printf("untrained test accuracy: %.2f%%\n", 100.0 * evaluate(&m, &test, 500, tp));
 
-    double start = now();
+    double start = now(), accuracy = 0.0;
     for (int epoch = 1; epoch <= o.epochs; epoch++) {
         for (size_t i = N - 1; i > 0; i--) { /* Fisher-Yates shuffle */
             size_t j = rc_rng_below(&rng, (uint32_t)(i + 1)), v = order[i];
@@ -276,15 +278,17 @@ int main(int argc, char **argv)
             rc_sgd_step(m.params, o.lr);
             loss_sum += loss->data[0];
             loss_count++;
-            if ((s + 1) % 200 == 0 || s + 1 == steps) {
+            if ((s + 1) % 500 == 0 || s + 1 == steps) {
                 printf("epoch %d  step %5zu/%zu  train loss %.4f  %.1f s\n", epoch, s + 1, steps,
                        loss_sum / (double)loss_count, now() - start);
                 loss_sum = 0.0, loss_count = 0;
             }
         }
-        printf("epoch %d  test accuracy %.2f%%  (%.1f s)\n", epoch,
-               100.0 * evaluate(&m, &test, 500, tp), now() - start);
+        accuracy = evaluate(&m, &test, 500, tp);
+        printf("epoch %d  test accuracy %.2f%%  (%.1f s)\n", epoch, 100.0 * accuracy, now() - start);
     }
+    printf("final test accuracy: %.2f%% on %zu test images (chance: 10%%), %.1f s of training\n",
+           100.0 * accuracy, test.labels->size, now() - start);
 
     free(order), free(idx), free(labels);
     rc_tape_free(tp);

@@ -1,18 +1,16 @@
 #!/bin/sh
 # deps.sh — checks that the Debian packages recur needs are installed and, with
 # --install (or when something is missing), installs them.
-#   sh scripts/deps.sh [--blas openblas|none] [--install] [--demo]
+#   sh scripts/deps.sh [--blas openblas|none] [--install]
 # As root it runs apt-get; otherwise sudo when it needs no password; otherwise
 # it prints the exact command to run and fails.
 set -eu
 
 blas=openblas
-demo=0
 for arg in "$@"; do
     case "$arg" in
         --blas) next=blas ;;
         --install) ;;
-        --demo) demo=1 ;;
         *) if [ "${next:-}" = blas ]; then blas=$arg; next=; else
                echo "deps.sh: unknown argument '$arg'" >&2; exit 2; fi ;;
     esac
@@ -23,8 +21,7 @@ packages="gcc make libc6-dev zlib1g-dev libcjson-dev dataset-fashion-mnist"
 [ "$blas" = openblas ] && packages="$packages libopenblas-dev"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
-    [ "$demo" = 1 ] || exit 0
-    echo "deps.sh: not a Debian system; install the equivalents of: $packages" >&2
+    echo "deps.sh: not a Debian system; make sure the equivalents of these are installed: $packages" >&2
     exit 0
 fi
 

@@ -31,6 +31,16 @@ check "an unknown option exits 2" [ $rc -eq 2 ]
 "$recur" >/dev/null 2>&1; rc=$?
 check "no command exits 2 with the usage" [ $rc -eq 2 ]
 
+demo="$build/examples/fashion_mnist"
+out=$("$demo" --train-limit 320 --epochs 1 --hidden 16 2>&1); rc=$?
+case "$out" in *"final test accuracy: "*) ok=1 ;; *) ok=0 ;; esac
+check "fashion_mnist example trains briefly and reports accuracy (exit $rc)" [ $rc -eq 0 -a $ok -eq 1 ]
+err=$("$demo" --epochs 0 2>&1); rc=$?
+check "fashion_mnist refuses --epochs 0 with exit 2" [ $rc -eq 2 -a -n "$err" ]
+err=$("$demo" --data /nonexistent 2>&1); rc=$?
+case "$err" in *"/nonexistent/train-images-idx3-ubyte.gz: cannot open"*) ok=1 ;; *) ok=0 ;; esac
+check "fashion_mnist names the missing file and exits 2" [ $rc -eq 2 -a $ok -eq 1 ]
+
 if command -v nm >/dev/null 2>&1; then
     extra=$(nm -D --defined-only "$build/librecur.so" | awk '$2 ~ /^[TDBR]$/ && $3 !~ /^rc_/ {print $3}')
     check "librecur.so exports only rc_ names (extra: $extra)" [ -z "$extra" ]
