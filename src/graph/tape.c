@@ -152,6 +152,14 @@ float *rc__grad(rc_tape *tp, rc_tensor *t, int *status)
     return t->grad;
 }
 
+int rc__input_grads(rc_tape *tp, rc__node *node, float **g)
+{
+    int status = RC_OK;
+    for (size_t i = 0; i < node->n_in && status == RC_OK; i++)
+        g[i] = rc__grad(tp, node->in[i], &status);
+    return status;
+}
+
 int rc_backward_grad(rc_tape *tp, rc_tensor *y, const float *dy)
 {
     if (!tp || !y || !dy)

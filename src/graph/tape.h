@@ -39,6 +39,10 @@ int rc__record(rc_tape *tp, int op, rc__backward_fn backward, rc_tensor *out, si
  * *status). */
 float *rc__grad(rc_tape *tp, rc_tensor *t, int *status);
 
+/* rc__grad for every input of node: g[i] is input i's gradient buffer, or
+ * NULL when it takes none.  g has room for node->n_in entries. */
+int rc__input_grads(rc_tape *tp, rc__node *node, float **g);
+
 /* Scratch memory from the tape's arena (lives until reset). */
 void *rc__tape_alloc(rc_tape *tp, size_t count, size_t size);
 

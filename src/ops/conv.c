@@ -45,21 +45,16 @@ static void add_bias_grad(const float *g, size_t rows, size_t n, float *gbias)
 
 static int conv1d_backward(rc_tape *tp, rc__node *node)
 {
-    rc_tensor *x = node->in[0], *w = node->in[1], *bias = node->in[2];
+    rc_tensor *x = node->in[0], *w = node->in[1];
     conv1d_dims s = {x->shape[0], x->shape[1], x->shape[2], w->shape[2], node->iarg[0]};
     size_t TB = s.T * s.B, CK = s.Ci * s.K, Co = w->shape[0];
     float *col = node->saved;
     const float *G = node->out->grad;
-    int status;
-    float *gx = rc__grad(tp, x, &status);
+    float *g[3];
+    int status = rc__input_grads(tp, node, g);
     if (status)
         return status;
-    float *gw = rc__grad(tp, w, &status);
-    if (status)
-        return status;
-    float *gb = rc__grad(tp, bias, &status);
-    if (status)
-        return status;
+    float *gx = g[0], *gw = g[1], *gb = g[2];
     if (gw) /* dW [Co, CK] += G^T col */
         rc__sgemm(1, 0, Co, CK, TB, 1.0f, G, Co, col, CK, 1.0f, gw, CK);
     if (gb)
@@ -144,20 +139,15 @@ static void unfold_2d(const conv2d_dims *s, float *x, float *col, int to_col)
 
 static int conv2d_backward(rc_tape *tp, rc__node *node)
 {
-    rc_tensor *x = node->in[0], *w = node->in[1], *bias = node->in[2];
+    rc_tensor *x = node->in[0], *w = node->in[1];
     const conv2d_dims *s = node->saved;
     size_t N = x->shape[0], Co = w->shape[0], CKK = s->Ci * s->KH * s->KW, HoWo = s->Ho * s->Wo;
     size_t x_img = s->Ci * s->H * s->W;
-    int status;
-    float *gx = rc__grad(tp, x, &status);
+    float *g[3];
+    int status = rc__input_grads(tp, node, g);
     if (status)
         return status;
-    float *gw = rc__grad(tp, w, &status);
-    if (status)
-        return status;
-    float *gb = rc__grad(tp, bias, &status);
-    if (status)
-        return status;
+    float *gx = g[0], *gw = g[1], *gb = g[2];
     float *col = rc__tape_alloc(tp, CKK, HoWo * sizeof(float));
     if (!col)
         return RC_ENOMEM;

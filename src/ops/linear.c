@@ -16,13 +16,11 @@ static int matmul_backward(rc_tape *tp, rc__node *node)
     size_t K = ta ? a->shape[0] : a->shape[1];
     size_t lda = a->shape[1], ldb = b->shape[1];
     const float *G = node->out->grad;
-    int status;
-    float *ga = rc__grad(tp, a, &status);
+    float *g[2];
+    int status = rc__input_grads(tp, node, g);
     if (status)
         return status;
-    float *gb = rc__grad(tp, b, &status);
-    if (status)
-        return status;
+    float *ga = g[0], *gb = g[1];
     if (ga) {
         if (!ta) /* dA [M, K] = G op(B)^T */
             rc__sgemm(0, !tb, M, K, N, 1.0f, G, N, b->data, ldb, 1.0f, ga, lda);
@@ -74,19 +72,14 @@ rc_tensor *rc_matmul(rc_tape *tp, rc_tensor *a, rc_tensor *b, int trans_a, int t
 
 static int linear_backward(rc_tape *tp, rc__node *node)
 {
-    rc_tensor *x = node->in[0], *w = node->in[1], *b = node->in[2];
+    rc_tensor *x = node->in[0], *w = node->in[1];
     size_t O = w->shape[0], I = w->shape[1], R = x->size / I;
     const float *G = node->out->grad;
-    int status;
-    float *gx = rc__grad(tp, x, &status);
+    float *g[3];
+    int status = rc__input_grads(tp, node, g);
     if (status)
         return status;
-    float *gw = rc__grad(tp, w, &status);
-    if (status)
-        return status;
-    float *gb = rc__grad(tp, b, &status);
-    if (status)
-        return status;
+    float *gx = g[0], *gw = g[1], *gb = g[2];
     if (gx)
         rc__sgemm(0, 0, R, I, O, 1.0f, G, O, w->data, I, 1.0f, gx, I);
     if (gw)

@@ -10,20 +10,15 @@
 
 static int layer_norm_backward(rc_tape *tp, rc__node *node)
 {
-    rc_tensor *x = node->in[0], *gamma = node->in[1], *beta = node->in[2];
+    rc_tensor *x = node->in[0], *gamma = node->in[1];
     size_t F = x->shape[x->ndim - 1], rows = x->size / F;
     const float *stats = node->saved; /* [rows, 2]: mean, r */
     const float *gy = node->out->grad;
-    int status;
-    float *gx = rc__grad(tp, x, &status);
+    float *grads[3];
+    int status = rc__input_grads(tp, node, grads);
     if (status)
         return status;
-    float *gg = rc__grad(tp, gamma, &status);
-    if (status)
-        return status;
-    float *gb = rc__grad(tp, beta, &status);
-    if (status)
-        return status;
+    float *gx = grads[0], *gg = grads[1], *gb = grads[2];
     for (size_t r = 0; r < rows; r++) {
         const float *xr = x->data + r * F, *g = gy + r * F;
         float mu = stats[2 * r], rstd = stats[2 * r + 1];

@@ -134,13 +134,11 @@ static int binary_backward(rc_tape *tp, rc__node *node)
 {
     const grid *g = node->saved;
     rc_tensor *a = node->in[0], *b = node->in[1];
-    int status;
-    float *ga = rc__grad(tp, a, &status);
+    float *g2[2];
+    int status = rc__input_grads(tp, node, g2);
     if (status)
         return status;
-    float *gb = rc__grad(tp, b, &status);
-    if (status)
-        return status;
+    float *ga = g2[0], *gb = g2[1];
     const float *gy = node->out->grad, *y = node->out->data;
     for (size_t o = 0; o < g->outer; o++)
         for (size_t i = 0; i < g->inner; i++) {

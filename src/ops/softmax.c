@@ -231,13 +231,11 @@ rc_tensor *rc_bce_with_logits(rc_tape *tp, rc_tensor *logits, rc_tensor *targets
 static int mse_backward(rc_tape *tp, rc__node *node)
 {
     rc_tensor *p = node->in[0], *t = node->in[1];
-    int status;
-    float *gp = rc__grad(tp, p, &status);
+    float *g[2];
+    int status = rc__input_grads(tp, node, g);
     if (status)
         return status;
-    float *gt = rc__grad(tp, t, &status);
-    if (status)
-        return status;
+    float *gp = g[0], *gt = g[1];
     float s = 2.0f * node->farg[0] * node->out->grad[0];
     for (size_t i = 0; i < p->size; i++) {
         float d = s * (p->data[i] - t->data[i]);
