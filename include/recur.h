@@ -270,6 +270,8 @@ RC_API rc_tensor *rc_slice(rc_tape *tp, rc_tensor *x, int axis, size_t start, si
 RC_API int rc_split(rc_tape *tp, rc_tensor *x, int axis, const size_t *sizes, size_t n, rc_tensor **out);
 /* Same values, new shape with the same size. */
 RC_API rc_tensor *rc_reshape(rc_tape *tp, rc_tensor *x, int ndim, const size_t *shape);
+/* Swaps two axes (e.g. batch-first [B, T, F] to time-major [T, B, F]). */
+RC_API rc_tensor *rc_transpose(rc_tape *tp, rc_tensor *x, int axis0, int axis1);
 
 /* dropout family ----------------------------------------------------------
  * Inverted dropout: kept values are scaled by 1/(1-p), so evaluation needs no
@@ -301,6 +303,118 @@ RC_API rc_tensor *rc_conv2d(rc_tape *tp, rc_tensor *x, rc_tensor *w, rc_tensor *
  * as PyTorch requires).  Ties go to the first maximum. */
 RC_API rc_tensor *rc_max_pool2d(rc_tape *tp, rc_tensor *x, size_t k_h, size_t k_w,
                                 size_t stride_h, size_t stride_w, size_t pad_h, size_t pad_w);
+
+/* ---------------------------------------------------------------- recurrent networks
+ *
+ * A recurrent network is PyTorch's nn.RNN / nn.LSTM / nn.GRU: num_layers
+ * stacked layers, each uni- or bidirectional, over time-major input
+ * x [T, B, I].  Weights carry PyTorch's names, shapes and gate order, so a
+ * PyTorch state_dict loads without transposition:
+ *   weight_ih_l{k}[_reverse]  [G*H, I_k]   I_0 = I, I_k = D*H_out after
+ *   weight_hh_l{k}[_reverse]  [G*H, H_out]
+ *   bias_ih_l{k}[_reverse]    [G*H]        (when bias)
+ *   bias_hh_l{k}[_reverse]    [G*H]        (when bias)
+ *   weight_hr_l{k}[_reverse]  [P, H]       (LSTM with proj_size P)
+ *   weight_ph_l{k}[_reverse]  [3, H]       (LSTM with peepholes: rows i, f, o)
+ * G = 1 (RNN), 4 (LSTM: gates i, f, g, o), 3 (GRU: r, z, n); H_out = P when
+ * the LSTM has a projection, H otherwise; D = 2 when bidirectional.
+ *
+ * The cells — X(enum, name, gates, family); the family names the source
+ * file src/cells/<family>.c that defines the cell's step:                    */
+#define RC_CELL_LIST(X)                                   \
+    X(RC_CELL_RNN_TANH, "rnn_tanh", 1, rnn)               \
+    X(RC_CELL_RNN_RELU, "rnn_relu", 1, rnn)               \
+    X(RC_CELL_LSTM, "lstm", 4, lstm)                      \
+    X(RC_CELL_GRU, "gru", 3, gru)                         \
+    X(RC_CELL_GRU_RESET_BEFORE, "gru_reset_before", 3, gru)
+
+/* rnn_tanh / rnn_relu (Elman 1990):  h' = act(W_ih x + b_ih + W_hh h + b_hh)
+ * lstm (Hochreiter & Schmidhuber 1997; peepholes: Gers & Schmidhuber 2000, in
+ * the form of Graves 2013 used by Chung et al. 2014):
+ *   i = sigmoid(W_ii x + b_ii + W_hi h + b_hi + p_i * c)
+ *   f = sigmoid(W_if x + b_if + W_hf h + b_hf + p_f * c)
+ *   g = tanh(W_ig x + b_ig + W_hg h + b_hg)
+ *   c' = f * c + i * g
+ *   o = sigmoid(W_io x + b_io + W_ho h + b_ho + p_o * c')
+ *   h' = o * tanh(c')            (times W_hr^T with a projection)
+ * gru (Cho et al. 2014 with the reset after the recurrent matmul, as in
+ * PyTorch and cuDNN):
+ *   r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)
+ *   z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)
+ *   n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
+ *   h' = (1 - z) * n + z * h
+ * gru_reset_before (Cho et al. 2014 as in the paper; Chung et al. 2014):
+ *   n = tanh(W_in x + b_in + W_hn (r * h) + b_hn), the rest as gru.        */
+enum rc_cell {
+#define RC__CELL_ENUM(id, name, gates, family) id,
+    RC_CELL_LIST(RC__CELL_ENUM)
+#undef RC__CELL_ENUM
+    RC_CELL_COUNT
+};
+
+/* "lstm", ... for a cell id (NULL when out of range), and back (-1 when
+ * unknown). */
+RC_API const char *rc_cell_name(int cell);
+RC_API int rc_cell_from_name(const char *name);
+RC_API size_t rc_cell_gates(int cell);
+
+typedef struct rc_rnn_config {
+    int cell;             /* enum rc_cell */
+    size_t input_size;    /* I */
+    size_t hidden_size;   /* H */
+    size_t num_layers;    /* L >= 1 */
+    int bidirectional;    /* D = 2 when set */
+    int bias;             /* 1: bias_ih and bias_hh (PyTorch's default) */
+    size_t proj_size;     /* LSTM only: P in 1..H-1, 0 for none */
+    int peephole;         /* LSTM only: diagonal peepholes */
+    float dropout;        /* on the outputs of every layer but the last, when training */
+    int residual;         /* layers 2..L add their input to their output */
+} rc_rnn_config;
+
+/* One layer, unidirectional, with bias, no dropout: PyTorch's defaults. */
+RC_API rc_rnn_config rc_rnn_config_default(int cell, size_t input_size, size_t hidden_size);
+/* Checks a configuration; RC_EINVAL with a message naming the field. */
+RC_API int rc_rnn_config_check(const rc_rnn_config *cfg);
+
+typedef struct rc_rnn rc_rnn;
+
+/* Adds the network's weights to params (names prefixed by prefix, which may
+ * be NULL or "") and returns a handle that uses them; params must outlive
+ * it.  With rng the weights are drawn uniform in +-1/sqrt(H) (PyTorch's
+ * initialisation); with NULL they stay zero (e.g. before loading). */
+RC_API rc_rnn *rc_rnn_new(const rc_rnn_config *cfg, rc_params *params, const char *prefix,
+                          rc_rng *rng);
+RC_API void rc_rnn_free(rc_rnn *rnn);
+RC_API const rc_rnn_config *rc_rnn_config_of(const rc_rnn *rnn);
+/* D * H_out: the width of each output step. */
+RC_API size_t rc_rnn_output_size(const rc_rnn *rnn);
+/* H_out: the width of h states (P with a projection, else H). */
+RC_API size_t rc_rnn_state_size(const rc_rnn *rnn);
+
+/* Options of one call of rc_rnn_forward; zero-initialise, then set. */
+typedef struct rc_rnn_options {
+    rc_tensor *h0;            /* [L*D, B, H_out] or NULL for zeros */
+    rc_tensor *c0;            /* [L*D, B, H] (LSTM) or NULL for zeros */
+    const int32_t *lengths;   /* [B], each in 1..T, or NULL: all T.  Steps past
+                                 a sequence's end change no state and output 0;
+                                 the reverse direction starts at each
+                                 sequence's own last step (PyTorch's packed
+                                 sequences). */
+    int batch_first;          /* x is [B, T, I] and the output [B, T, D*H_out] */
+    rc_rng *dropout_rng;      /* draws the dropout masks; NULL: no dropout */
+    int composed;             /* 1: run the cells' composed steps (the
+                                 specification, slow) instead of the fused
+                                 sequence kernels */
+} rc_rnn_options;
+
+/* Runs the network over x [T, B, I] on the tape and returns the output
+ * [T, B, D*H_out] (or [B, T, ...] with batch_first).  h_n [L*D, B, H_out]
+ * and c_n [L*D, B, H] (LSTM) are written when the pointers are not NULL;
+ * rows are ordered layer by layer, forward before reverse, as in PyTorch.
+ * Everything is differentiable: x, h0, c0 and every weight.  opts may be
+ * NULL. */
+RC_API rc_tensor *rc_rnn_forward(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const rc_rnn_options *opts,
+                                 rc_tensor **h_n, rc_tensor **c_n);
 
 /* ---------------------------------------------------------------- data */
 

@@ -37,5 +37,9 @@ void suite_tape(void);
 void suite_ops(void);
 void suite_gradcheck(void);
 void suite_data(void);
+void suite_cells(void);
+
+/* Ops whose gradient checks live in test_cells.c (NULL-terminated). */
+extern const char *const cells_gradcheck_ops[];
 
 #endif /* RC_TEST_H */

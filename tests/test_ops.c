@@ -84,6 +84,9 @@ static void test_values(rc_tape *tp)
             "split");
     rc_tensor *r = rc_reshape(tp, a, 1, (size_t[]){6});
     T_CHECK(r && r->ndim == 1 && close_to(r, a->data, 0), "reshape");
+    rc_tensor *at = rc_transpose(tp, a, 0, 1);
+    T_CHECK(at && at->shape[0] == 3 && at->shape[1] == 2 && close_to(at, (float[]){1, 4, 2, 5, 3, 6}, 0),
+            "transpose");
 
     t_case("ops values: dropout keeps about 1-p, scales by 1/(1-p), p=0 is identity");
     rc_rng rng;

@@ -131,6 +131,13 @@ int rc__record(rc_tape *tp, int op, rc__backward_fn backward, rc_tensor *out, si
     return RC_OK;
 }
 
+void rc__add_output(rc__node *node, int slot, rc_tensor *t)
+{
+    node->extra[slot] = t;
+    t->requires_grad = 1;
+    t->node = node;
+}
+
 float *rc__grad(rc_tape *tp, rc_tensor *t, int *status)
 {
     *status = RC_OK;
@@ -168,8 +175,13 @@ int rc_backward_grad(rc_tape *tp, rc_tensor *y, const float *dy)
         return rc__fail(RC_EINVAL, "rc_backward: the tensor was not computed from anything that "
                                    "requires gradients on this tape (or recording was off)");
     /* Intermediate gradients start from zero on every pass. */
-    for (size_t i = 0; i < tp->n_nodes; i++)
-        tp->nodes[i]->out->grad = NULL;
+    for (size_t i = 0; i < tp->n_nodes; i++) {
+        rc__node *n = tp->nodes[i];
+        n->out->grad = NULL;
+        for (int k = 0; k < RC__NODE_EXTRA; k++)
+            if (n->extra[k])
+                n->extra[k]->grad = NULL;
+    }
 
     int status;
     float *g = rc__grad(tp, y, &status);
@@ -179,7 +191,10 @@ int rc_backward_grad(rc_tape *tp, rc_tensor *y, const float *dy)
 
     for (size_t i = tp->n_nodes; i-- > 0;) {
         rc__node *n = tp->nodes[i];
-        if (!n->out->grad)
+        int reached = n->out->grad != NULL;
+        for (int k = 0; k < RC__NODE_EXTRA; k++)
+            reached |= n->extra[k] && n->extra[k]->grad;
+        if (!reached)
             continue;
         if ((status = n->backward(tp, n)) != RC_OK)
             return status;

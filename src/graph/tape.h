@@ -12,11 +12,13 @@ typedef struct rc__node rc__node;
 typedef int (*rc__backward_fn)(rc_tape *tp, rc__node *node);
 
 #define RC__NODE_ARGS 8
+#define RC__NODE_EXTRA 2
 
 struct rc__node {
     int op;                     /* rc__op id, from ops.def */
     rc__backward_fn backward;
     rc_tensor *out;
+    rc_tensor *extra[RC__NODE_EXTRA]; /* further outputs (e.g. final states), or NULL */
     rc_tensor **in;             /* [n_in] */
     size_t n_in;
     size_t iarg[RC__NODE_ARGS]; /* integer arguments the backward needs */
@@ -33,6 +35,11 @@ rc_tensor *rc__tape_output(rc_tape *tp, const char *who, int ndim, const size_t 
  * otherwise writes NULL.  Inputs may be NULL (taking no gradient). */
 int rc__record(rc_tape *tp, int op, rc__backward_fn backward, rc_tensor *out, size_t n_in,
                rc_tensor *const *in, rc__node **node);
+
+/* Adds a further output to a recorded node (slot 0 or 1): it then requires
+ * gradients, and the node's backward runs when any output received one.
+ * Its gradient may be NULL in the backward (read it as zeros). */
+void rc__add_output(rc__node *node, int slot, rc_tensor *t);
 
 /* The gradient buffer of t during a backward pass, allocated zeroed on first
  * use; NULL when t takes no gradient (check rc_last_status for errors via

@@ -24,6 +24,14 @@ void rc__relu(size_t n, const float *x, float *y);
 void rc__exp(size_t n, const float *x, float *y);
 void rc__log(size_t n, const float *x, float *y);
 
+/* One sigmoid, stable for any v (the same arithmetic as rc__sigmoid). */
+static inline float rc__sigmoidf(float v)
+{
+    float s;
+    rc__sigmoid(1, &v, &s);
+    return s;
+}
+
 /* y += x over n elements. */
 void rc__accumulate(size_t n, const float *x, float *y);
 

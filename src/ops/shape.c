@@ -1,4 +1,4 @@
-/* shape.c — concat, slice, split and reshape. */
+/* shape.c — concat, slice, split, reshape and transpose. */
 #include "ops.h"
 
 #include <string.h>
@@ -191,5 +191,64 @@ rc_tensor *rc_reshape(rc_tape *tp, rc_tensor *x, int ndim, const size_t *shape)
     rc__node *node;
     if (rc__record(tp, RC__OP_reshape, reshape_backward, y, 1, &x, &node))
         return NULL;
+    return y;
+}
+
+/* ------------------------------------------------------------ transpose
+ * y = x with axes a0 and a1 swapped; the backward swaps them back. */
+
+/* dst (shape of src with a0, a1 swapped) = or += src permuted. */
+static void swap_axes(const rc_tensor *src_shape, const float *src, float *dst, int a0, int a1,
+                      int add)
+{
+    size_t n[RC_MAX_DIMS], stride[RC_MAX_DIMS], s = 1;
+    for (int d = RC_MAX_DIMS - 1; d >= 0; d--) { /* source strides, unused dims 1 */
+        stride[d] = s;
+        s *= src_shape->shape[d];
+        n[d] = src_shape->shape[d];
+    }
+    size_t tmp = n[a0]; /* walk the destination's shape in order */
+    n[a0] = n[a1], n[a1] = tmp;
+    tmp = stride[a0];
+    stride[a0] = stride[a1], stride[a1] = tmp;
+    size_t k = 0;
+    for (size_t i0 = 0; i0 < n[0]; i0++)
+        for (size_t i1 = 0; i1 < n[1]; i1++)
+            for (size_t i2 = 0; i2 < n[2]; i2++)
+                for (size_t i3 = 0; i3 < n[3]; i3++, k++) {
+                    float v = src[i0 * stride[0] + i1 * stride[1] + i2 * stride[2] + i3 * stride[3]];
+                    dst[k] = add ? dst[k] + v : v;
+                }
+}
+
+static int transpose_backward(rc_tape *tp, rc__node *node)
+{
+    int status;
+    float *gx = rc__grad(tp, node->in[0], &status);
+    if (!gx)
+        return status;
+    swap_axes(node->out, node->out->grad, gx, (int)node->iarg[0], (int)node->iarg[1], 1);
+    return RC_OK;
+}
+
+rc_tensor *rc_transpose(rc_tape *tp, rc_tensor *x, int axis0, int axis1)
+{
+    if (rc__check_inputs(tp, "rc_transpose", 1, &x))
+        return NULL;
+    int a0 = rc__axis("rc_transpose", x, axis0), a1 = a0 < 0 ? -1 : rc__axis("rc_transpose", x, axis1);
+    if (a0 < 0 || a1 < 0)
+        return NULL;
+    size_t shape[RC_MAX_DIMS];
+    memcpy(shape, x->shape, sizeof shape);
+    shape[a0] = x->shape[a1], shape[a1] = x->shape[a0];
+    rc_tensor *y = rc__tape_output(tp, "rc_transpose", x->ndim, shape);
+    if (!y)
+        return NULL;
+    swap_axes(x, x->data, y->data, a0, a1, 0);
+    rc__node *node;
+    if (rc__record(tp, RC__OP_transpose, transpose_backward, y, 1, &x, &node))
+        return NULL;
+    if (node)
+        node->iarg[0] = (size_t)a0, node->iarg[1] = (size_t)a1;
     return y;
 }

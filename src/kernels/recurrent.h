@@ -1,0 +1,105 @@
+/* recurrent.h — fused sequence kernels for one layer and one direction of
+ * an RNN, LSTM or GRU: forward over all T steps, and the hand-written
+ * backward through time.  The standard plan:
+ *   - one GEMM for the input projections of all steps,
+ *   - per step one GEMM for the recurrent part and one pointwise pass,
+ *   - in the backward, the weight and input gradients as single GEMMs over
+ *     all steps after the time loop.
+ * Steps past a sequence's length keep the state and output zero. */
+#ifndef RC_RECURRENT_H
+#define RC_RECURRENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    int cell;                /* enum rc_cell */
+    size_t T, B, I, H, P;    /* P: LSTM projection size, 0 for none */
+    int reverse;             /* walk t = T-1 .. 0 */
+    const int32_t *lengths;  /* [B], each 1..T, or NULL */
+} rc__seq_dims;
+
+/* Width of h: P with a projection, else H. */
+static inline size_t rc__seq_hout(const rc__seq_dims *d) { return d->P ? d->P : d->H; }
+
+typedef struct {            /* PyTorch layout; G gates */
+    const float *w_ih;       /* [G*H, I] */
+    const float *w_hh;       /* [G*H, Ho] */
+    const float *b_ih;       /* [G*H] or NULL */
+    const float *b_hh;       /* [G*H] or NULL */
+    const float *w_hr;       /* [P, H] or NULL */
+    const float *w_ph;       /* [3, H] (i, f, o) or NULL */
+} rc__seq_weights;
+
+typedef struct {            /* gradients, accumulated into; NULL: not wanted */
+    float *x;                /* [T, B, I] */
+    float *h0;               /* [B, Ho] */
+    float *c0;               /* [B, H] */
+    float *w_ih, *w_hh, *b_ih, *b_hh, *w_hr, *w_ph;
+} rc__seq_grads;
+
+/* Floats of the cache a training forward fills for the backward. */
+size_t rc__seq_cache_size(const rc__seq_dims *d);
+/* Floats of scratch the forward (backward = 0) or backward (1) needs. */
+size_t rc__seq_work_size(const rc__seq_dims *d, int backward);
+
+/* x [T, B, I], h0 [B, Ho], c0 [B, H] (LSTM; others ignore it) →
+ * y [T, B, Ho], h_n [B, Ho], c_n [B, H] (LSTM).  cache may be NULL
+ * (inference); work has rc__seq_work_size(d, 0) floats. */
+void rc__seq_forward(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
+                     const float *h0, const float *c0, float *y, float *h_n, float *c_n,
+                     float *cache, float *work);
+
+/* Given the cache of the forward and the output gradients dy [T, B, Ho],
+ * dh_n [B, Ho], dc_n [B, H] (any may be NULL: zeros), accumulates every
+ * gradient g asks for.  work has rc__seq_work_size(d, 1) floats. */
+void rc__seq_backward(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
+                      const float *cache, const float *dy, const float *dh_n, const float *dc_n,
+                      const rc__seq_grads *g, float *work);
+
+/* ---- shared pieces of the cell kernels (recurrent.c) ---- */
+
+/* 1 when step t of sequence b is inside its length. */
+static inline int rc__seq_active(const rc__seq_dims *d, size_t t, size_t b)
+{
+    return !d->lengths || t < (size_t)d->lengths[b];
+}
+
+/* The time index of processing step s. */
+static inline size_t rc__seq_time(const rc__seq_dims *d, size_t s)
+{
+    return d->reverse ? d->T - 1 - s : s;
+}
+
+/* gx [T*B, GH] = x W_ih^T + b_ih (+ b_hh when fold_hh_bias). */
+void rc__seq_input_projection(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
+                              size_t GH, int fold_hh_bias, float *gx);
+
+/* After the time loop: from the gate gradients DG [T*B, GH] (leading
+ * dimension ld) accumulates dW_ih += DG^T x, db_ih (and db_hh when
+ * with_hh_bias) += column sums, dx += DG W_ih. */
+void rc__seq_input_grads(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
+                         const float *DG, size_t GH, int with_hh_bias, const rc__seq_grads *g);
+
+/* out[b, :] = src[b, :] for active rows of step t (n floats per row). */
+void rc__seq_copy_active(const rc__seq_dims *d, size_t t, size_t n, const float *src, float *out);
+
+/* Per-cell kernels (rnn.c, lstm.c, gru.c), same contracts as above. */
+void rc__rnn_forward(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
+                     const float *h0, float *y, float *h_n, float *cache, float *work);
+void rc__rnn_backward(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
+                      const float *cache, const float *dy, const float *dh_n,
+                      const rc__seq_grads *g, float *work);
+void rc__lstm_forward(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
+                      const float *h0, const float *c0, float *y, float *h_n, float *c_n,
+                      float *cache, float *work);
+void rc__lstm_backward(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
+                       const float *cache, const float *dy, const float *dh_n, const float *dc_n,
+                       const rc__seq_grads *g, float *work);
+void rc__gru_forward(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
+                     const float *h0, float *y, float *h_n, float *cache, float *work);
+void rc__gru_backward(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
+                      const float *cache, const float *dy, const float *dh_n,
+                      const rc__seq_grads *g, float *work);
+
+#endif /* RC_RECURRENT_H */

@@ -1,0 +1,416 @@
+/* test_cells.c — the recurrent core.
+ *
+ * For a table of cell x options x directions x layers x lengths x batch:
+ *   - the fused kernels equal the composed steps (the specification), in
+ *     the outputs, the final states and every gradient (input, initial
+ *     states, each weight), to 2e-5 of the largest magnitude;
+ *   - finite-difference gradient checks of the fused path, and of the
+ *     composed path for each cell;
+ *   - lengths behave as PyTorch's packed sequences: each sequence run alone
+ *     over its own length gives the same outputs and final state, and the
+ *     outputs past its end are exactly zero.
+ * Plus configuration and call errors. */
+#include "gradcheck.h"
+#include "test.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const cells_gradcheck_ops[] = {"rnn_layer", NULL};
+
+typedef struct {
+    int cell;
+    size_t layers;
+    int bidirectional, with_lengths, with_states, batch_first, bias_off, residual;
+    size_t batch, proj;
+    int peephole;
+    float dropout;
+} cell_case;
+
+/* Everything one forward needs; the builder reads it. */
+typedef struct {
+    rc_rnn *rnn;
+    rc_params *params;
+    rc_tensor *x, *h0, *c0; /* caller-owned, with gradients */
+    int32_t lengths[8];
+    const cell_case *c;
+    int composed;
+} net;
+
+enum { T = 5, I = 3, H = 4 };
+
+static void net_init(net *n, const cell_case *c)
+{
+    memset(n, 0, sizeof *n);
+    n->c = c;
+    rc_rnn_config cfg = rc_rnn_config_default(c->cell, I, H);
+    cfg.num_layers = c->layers;
+    cfg.bidirectional = c->bidirectional;
+    cfg.bias = !c->bias_off;
+    cfg.proj_size = c->proj;
+    cfg.peephole = c->peephole;
+    cfg.dropout = c->dropout;
+    cfg.residual = c->residual;
+    rc_rng rng;
+    rc_rng_seed(&rng, 77, (uint64_t)c->cell);
+    n->params = rc_params_new();
+    n->rnn = rc_rnn_new(&cfg, n->params, "rnn.", NULL);
+    T_CHECK(n->rnn, "rc_rnn_new: %s", rc_last_error());
+    if (!n->rnn)
+        return;
+    /* Larger than PyTorch's +-1/sqrt(H), so every path carries signal. */
+    for (size_t i = 0; i < rc_params_count(n->params); i++)
+        rc_tensor_fill_uniform(rc_params_tensor(n->params, i), &rng, -0.6f, 0.6f);
+    size_t B = c->batch, D = c->bidirectional ? 2 : 1, rows = c->layers * D;
+    n->x = c->batch_first ? rc_tensor_new(3, (size_t[]){B, T, I}) : rc_tensor_new(3, (size_t[]){T, B, I});
+    rc_tensor_fill_normal(n->x, &rng, 0.0f, 1.0f);
+    rc_tensor_require_grad(n->x);
+    if (c->with_states) {
+        n->h0 = rc_tensor_new(3, (size_t[]){rows, B, rc_rnn_state_size(n->rnn)});
+        rc_tensor_fill_normal(n->h0, &rng, 0.0f, 0.5f);
+        rc_tensor_require_grad(n->h0);
+        if (c->cell == RC_CELL_LSTM) {
+            n->c0 = rc_tensor_new(3, (size_t[]){rows, B, H});
+            rc_tensor_fill_normal(n->c0, &rng, 0.0f, 0.5f);
+            rc_tensor_require_grad(n->c0);
+        }
+    }
+    static const int32_t lengths[8] = {T, 3, 1, 4, 2, T, 1, 2}; /* full, shorter, and 1 */
+    memcpy(n->lengths, lengths, sizeof lengths);
+}
+
+static void net_free(net *n)
+{
+    rc_rnn_free(n->rnn);
+    rc_params_free(n->params);
+    rc_tensor_free(n->x);
+    rc_tensor_free(n->h0);
+    rc_tensor_free(n->c0);
+}
+
+/* output, h_n and c_n flattened and joined: one tensor carries all three
+ * gradients. */
+static rc_tensor *build_net(rc_tape *tp, void *ctx)
+{
+    net *n = ctx;
+    rc_rng dropout_rng;
+    rc_rng_seed(&dropout_rng, 5, 5); /* the same masks on every evaluation and path */
+    rc_rnn_options o = {0};
+    o.h0 = n->h0;
+    o.c0 = n->c0;
+    o.lengths = n->c->with_lengths ? n->lengths : NULL;
+    o.batch_first = n->c->batch_first;
+    o.dropout_rng = n->c->dropout > 0.0f ? &dropout_rng : NULL;
+    o.composed = n->composed;
+    rc_tensor *h_n = NULL, *c_n = NULL;
+    rc_tensor *y = rc_rnn_forward(tp, n->rnn, n->x, &o, &h_n, &c_n);
+    if (!y)
+        return NULL;
+    rc_tensor *parts[3];
+    size_t k = 0;
+    parts[k++] = rc_reshape(tp, y, 1, (size_t[]){y->size});
+    parts[k++] = rc_reshape(tp, h_n, 1, (size_t[]){h_n->size});
+    if (c_n)
+        parts[k++] = rc_reshape(tp, c_n, 1, (size_t[]){c_n->size});
+    return rc_concat(tp, parts, k, 0);
+}
+
+/* Every tensor with a gradient: x, h0, c0, then the parameters. */
+static size_t wrt_of(net *n, rc_tensor **wrt, const char **names)
+{
+    size_t k = 0;
+    wrt[k] = n->x, names[k++] = "x";
+    if (n->h0)
+        wrt[k] = n->h0, names[k++] = "h0";
+    if (n->c0)
+        wrt[k] = n->c0, names[k++] = "c0";
+    for (size_t i = 0; i < rc_params_count(n->params); i++)
+        wrt[k] = rc_params_tensor(n->params, i), names[k++] = rc_params_name(n->params, i);
+    return k;
+}
+
+static void describe(char *buf, size_t cap, const cell_case *c)
+{
+    snprintf(buf, cap, "%s L=%zu %s B=%zu%s%s%s%s%s%s%s%s", rc_cell_name(c->cell), c->layers,
+             c->bidirectional ? "bi" : "uni", c->batch, c->with_lengths ? " lengths" : "",
+             c->with_states ? " h0/c0" : "", c->batch_first ? " batch-first" : "",
+             c->bias_off ? " no-bias" : "", c->residual ? " residual" : "",
+             c->proj ? " proj" : "", c->peephole ? " peephole" : "",
+             c->dropout > 0.0f ? " dropout" : "");
+}
+
+/* Runs the forward and the backward of sum(out * R) on one path; returns
+ * the output and copies every gradient into grads (concatenated). */
+static float *run_path(net *n, int composed, size_t *n_out, float **grads, size_t *n_grads)
+{
+    rc_tensor *wrt[64];
+    const char *names[64];
+    size_t k = wrt_of(n, wrt, names), total = 0;
+    for (size_t j = 0; j < k; j++) {
+        rc_tensor_zero_grad(wrt[j]);
+        total += wrt[j]->size;
+    }
+    n->composed = composed;
+    rc_tape *tp = rc_tape_new();
+    rc_tensor *y = build_net(tp, n);
+    float *out = NULL;
+    *grads = NULL;
+    if (y) {
+        rc_rng rng;
+        rc_rng_seed(&rng, 9, 9);
+        float *R = malloc(y->size * sizeof *R);
+        for (size_t i = 0; i < y->size; i++)
+            R[i] = rc_rng_normal(&rng);
+        out = malloc(y->size * sizeof *out);
+        memcpy(out, y->data, y->size * sizeof *out);
+        *n_out = y->size;
+        if (rc_backward_grad(tp, y, R) == RC_OK) {
+            *grads = malloc(total * sizeof **grads);
+            size_t at = 0;
+            for (size_t j = 0; j < k; j++) {
+                memcpy(*grads + at, wrt[j]->grad, wrt[j]->size * sizeof(float));
+                at += wrt[j]->size;
+            }
+            *n_grads = total;
+        }
+        free(R);
+    }
+    rc_tape_free(tp);
+    return out;
+}
+
+static double max_abs(const float *v, size_t n)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++)
+        m = fmax(m, fabs(v[i]));
+    return m;
+}
+
+static void check_fused_equals_composed(net *n)
+{
+    size_t nf = 0, nc = 0, gf_n = 0, gc_n = 0;
+    float *gf, *gc;
+    float *yf = run_path(n, 0, &nf, &gf, &gf_n);
+    float *yc = run_path(n, 1, &nc, &gc, &gc_n);
+    T_CHECK(yf && yc && gf && gc, "a path failed: %s", rc_last_error());
+    if (yf && yc && gf && gc && nf == nc && gf_n == gc_n) {
+        double scale = fmax(1.0, max_abs(yc, nc)), worst = 0.0;
+        for (size_t i = 0; i < nf; i++)
+            worst = fmax(worst, fabs(yf[i] - yc[i]));
+        T_CHECK(worst <= 2e-5 * scale, "outputs differ by %g", worst);
+        double gscale = fmax(1.0, max_abs(gc, gc_n)), gworst = 0.0;
+        size_t at = 0;
+        for (size_t i = 0; i < gf_n; i++)
+            if (fabs(gf[i] - gc[i]) > gworst)
+                gworst = fabs(gf[i] - gc[i]), at = i;
+        T_CHECK(gworst <= 2e-5 * gscale, "gradients differ by %g at %zu (fused %g, composed %g)",
+                gworst, at, (double)gf[at], (double)gc[at]);
+        if (t_verbose())
+            printf("       fused vs composed: outputs %.1e, gradients %.1e\n", worst / scale,
+                   gworst / gscale);
+    }
+    free(yf), free(yc), free(gf), free(gc);
+}
+
+static void check_fd(net *n, int composed)
+{
+    rc_tensor *wrt[64];
+    const char *names[64];
+    size_t k = wrt_of(n, wrt, names);
+    n->composed = composed;
+    t_gradcheck(build_net, n, wrt, k, names, n->c->cell == RC_CELL_RNN_RELU);
+}
+
+/* Each sequence alone over its own length must give the same outputs and
+ * final state; outputs past the end are 0. */
+static void check_lengths(net *n)
+{
+    const cell_case *c = n->c;
+    size_t B = c->batch, D = c->bidirectional ? 2 : 1, rows = c->layers * D;
+    size_t Ho = rc_rnn_state_size(n->rnn), W = rc_rnn_output_size(n->rnn);
+    rc_tape *tp = rc_tape_new();
+    rc_rnn_options o = {0};
+    o.h0 = n->h0;
+    o.c0 = n->c0;
+    o.lengths = n->lengths;
+    rc_tensor *h_all = NULL;
+    rc_tensor *y_all = rc_rnn_forward(tp, n->rnn, n->x, &o, &h_all, NULL);
+    T_CHECK(y_all, "%s", rc_last_error());
+    for (size_t b = 0; y_all && b < B; b++) {
+        size_t Tb = (size_t)n->lengths[b];
+        rc_tensor *xb = rc_tensor_new(3, (size_t[]){Tb, 1, I});
+        for (size_t t = 0; t < Tb; t++)
+            memcpy(xb->data + t * I, n->x->data + (t * B + b) * I, I * sizeof(float));
+        rc_tensor *h0 = n->h0 ? rc_tensor_new(3, (size_t[]){rows, 1, Ho}) : NULL;
+        rc_tensor *c0 = n->c0 ? rc_tensor_new(3, (size_t[]){rows, 1, H}) : NULL;
+        for (size_t r = 0; r < rows; r++) {
+            if (h0)
+                memcpy(h0->data + r * Ho, n->h0->data + (r * B + b) * Ho, Ho * sizeof(float));
+            if (c0)
+                memcpy(c0->data + r * H, n->c0->data + (r * B + b) * H, H * sizeof(float));
+        }
+        rc_rnn_options ob = {0};
+        ob.h0 = h0;
+        ob.c0 = c0;
+        rc_tensor *hb = NULL;
+        rc_tensor *yb = rc_rnn_forward(tp, n->rnn, xb, &ob, &hb, NULL);
+        T_CHECK(yb, "%s", rc_last_error());
+        double worst = 0.0;
+        int zero_tail = 1;
+        for (size_t t = 0; yb && t < T; t++)
+            for (size_t j = 0; j < W; j++) {
+                float v = y_all->data[(t * B + b) * W + j];
+                if (t < Tb)
+                    worst = fmax(worst, fabs(v - yb->data[t * W + j]));
+                else
+                    zero_tail &= v == 0.0f;
+            }
+        for (size_t r = 0; yb && r < rows; r++)
+            for (size_t j = 0; j < Ho; j++)
+                worst = fmax(worst, fabs(h_all->data[(r * B + b) * Ho + j] - hb->data[r * Ho + j]));
+        T_CHECK(worst < 1e-5, "sequence %zu (length %zu) differs from its own run by %g", b, Tb, worst);
+        T_CHECK(zero_tail, "sequence %zu: outputs past its length are not zero", b);
+        rc_tensor_free(xb), rc_tensor_free(h0), rc_tensor_free(c0);
+    }
+    rc_tape_free(tp);
+}
+
+#define LSTM_ RC_CELL_LSTM
+static const cell_case cases[] = {
+    /* cell, layers, bi, lengths, states, batch_first, no-bias, residual, batch, proj, peephole, dropout */
+    {RC_CELL_RNN_TANH, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0},
+    {RC_CELL_RNN_TANH, 2, 1, 1, 1, 0, 0, 0, 3, 0, 0, 0},
+    {RC_CELL_RNN_RELU, 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0},
+    {RC_CELL_RNN_RELU, 3, 0, 1, 0, 0, 0, 1, 4, 0, 0, 0},
+    {LSTM_, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0},
+    {LSTM_, 2, 1, 1, 1, 0, 0, 0, 3, 0, 0, 0},
+    {LSTM_, 1, 0, 1, 1, 0, 0, 0, 3, 2, 0, 0},
+    {LSTM_, 2, 1, 0, 1, 1, 0, 0, 2, 3, 1, 0},
+    {LSTM_, 1, 1, 1, 1, 0, 0, 0, 3, 0, 1, 0},
+    {LSTM_, 3, 0, 0, 0, 0, 1, 1, 1, 0, 1, 0},
+    {LSTM_, 2, 0, 1, 0, 0, 0, 0, 4, 2, 1, 0.3f},
+    {RC_CELL_GRU, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0},
+    {RC_CELL_GRU, 2, 1, 1, 1, 0, 0, 0, 3, 0, 0, 0},
+    {RC_CELL_GRU, 1, 0, 0, 1, 1, 1, 0, 1, 0, 0, 0},
+    {RC_CELL_GRU, 3, 1, 1, 0, 0, 0, 1, 2, 0, 0, 0.25f},
+    {RC_CELL_GRU_RESET_BEFORE, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0},
+    {RC_CELL_GRU_RESET_BEFORE, 2, 1, 1, 1, 0, 0, 0, 3, 0, 0, 0},
+    {RC_CELL_GRU_RESET_BEFORE, 1, 1, 0, 1, 1, 1, 0, 1, 0, 0, 0},
+    {RC_CELL_GRU_RESET_BEFORE, 3, 0, 1, 0, 0, 0, 1, 4, 0, 0, 0},
+};
+
+static void test_errors(void)
+{
+    rc_params *p = rc_params_new();
+    t_case("cells: configurations are checked, the message names the field");
+    rc_rnn_config cfg = rc_rnn_config_default(RC_CELL_GRU, 3, 4);
+    cfg.proj_size = 2;
+    T_CHECK(!rc_rnn_new(&cfg, p, NULL, NULL), "GRU with a projection accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "proj_size 2 needs an LSTM");
+    cfg = rc_rnn_config_default(RC_CELL_LSTM, 3, 4);
+    cfg.proj_size = 4;
+    T_CHECK(!rc_rnn_new(&cfg, p, NULL, NULL), "proj_size == hidden accepted");
+    cfg = rc_rnn_config_default(RC_CELL_RNN_TANH, 3, 4);
+    cfg.peephole = 1;
+    T_CHECK(!rc_rnn_new(&cfg, p, NULL, NULL), "peepholes on an RNN accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "peepholes need an LSTM");
+    cfg = rc_rnn_config_default(99, 3, 4);
+    T_CHECK(!rc_rnn_new(&cfg, p, NULL, NULL), "cell 99 accepted");
+    cfg = rc_rnn_config_default(RC_CELL_GRU, 0, 4);
+    T_CHECK(!rc_rnn_new(&cfg, p, NULL, NULL), "input_size 0 accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "input_size (0)");
+    cfg = rc_rnn_config_default(RC_CELL_GRU, 3, 4);
+    cfg.dropout = 1.0f;
+    T_CHECK(!rc_rnn_new(&cfg, p, NULL, NULL), "dropout 1 accepted");
+
+    t_case("cells: names, gates and the PyTorch weight names");
+    T_CHECK(rc_cell_from_name("gru_reset_before") == RC_CELL_GRU_RESET_BEFORE &&
+                rc_cell_from_name("nope") == -1 && strcmp(rc_cell_name(RC_CELL_LSTM), "lstm") == 0 &&
+                rc_cell_gates(RC_CELL_GRU) == 3,
+            "cell names");
+    cfg = rc_rnn_config_default(RC_CELL_LSTM, 3, 4);
+    cfg.num_layers = 2, cfg.bidirectional = 1, cfg.proj_size = 2, cfg.peephole = 1;
+    rc_rnn *rnn = rc_rnn_new(&cfg, p, NULL, NULL);
+    rc_tensor *w = rc_params_find(p, "weight_hh_l1_reverse"), *hr = rc_params_find(p, "weight_hr_l0");
+    rc_tensor *ih1 = rc_params_find(p, "weight_ih_l1"), *ph = rc_params_find(p, "weight_ph_l1_reverse");
+    T_CHECK(rnn && w && w->shape[0] == 16 && w->shape[1] == 2 && hr && hr->shape[0] == 2 &&
+                hr->shape[1] == 4 && ih1 && ih1->shape[1] == 4 && ph && ph->shape[0] == 3,
+            "PyTorch names and shapes");
+    T_CHECK(rnn && rc_rnn_output_size(rnn) == 4 && rc_rnn_state_size(rnn) == 2, "sizes");
+
+    t_case("cells: call errors name the tensor and the expected shape");
+    rc_tape *tp = rc_tape_new();
+    rc_tensor *x = rc_tape_tensor(tp, 3, (size_t[]){5, 2, 4});
+    T_CHECK(!rc_rnn_forward(tp, rnn, x, NULL, NULL, NULL), "wrong input width accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_ESHAPE, "input must be [T, B, 3], got [5, 2, 4]");
+    x = rc_tape_tensor(tp, 3, (size_t[]){5, 2, 3});
+    rc_rnn_options o = {0};
+    o.h0 = rc_tape_tensor(tp, 3, (size_t[]){4, 2, 4});
+    T_CHECK(!rc_rnn_forward(tp, rnn, x, &o, NULL, NULL), "wrong h0 accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_ESHAPE, "h0 must be [4, 2, 2], got [4, 2, 4]");
+    o.h0 = NULL;
+    o.lengths = (int32_t[]){5, 6};
+    T_CHECK(!rc_rnn_forward(tp, rnn, x, &o, NULL, NULL), "length 6 > T accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "lengths[1] = 6 is not in 1..5");
+    o.lengths = (int32_t[]){0, 5};
+    T_CHECK(!rc_rnn_forward(tp, rnn, x, &o, NULL, NULL), "length 0 accepted");
+    rc_rnn_free(rnn);
+    cfg = rc_rnn_config_default(RC_CELL_GRU, 3, 4);
+    rc_params *p2 = rc_params_new();
+    rnn = rc_rnn_new(&cfg, p2, NULL, NULL);
+    o = (rc_rnn_options){0};
+    o.c0 = rc_tape_tensor(tp, 3, (size_t[]){1, 2, 4});
+    T_CHECK(!rc_rnn_forward(tp, rnn, x, &o, NULL, NULL), "c0 for a GRU accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "c0 given, but a gru has no cell state");
+    rc_rnn_free(rnn);
+    rc_rnn_free(NULL);
+    rc_tape_free(tp);
+    rc_params_free(p);
+    rc_params_free(p2);
+}
+
+void suite_cells(void)
+{
+    char name[160];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const cell_case *c = &cases[i];
+        describe(name, sizeof name, c);
+        net n;
+
+        t_case("cells: fused == composed: %s", name);
+        if (t_selected()) {
+            net_init(&n, c);
+            if (n.rnn)
+                check_fused_equals_composed(&n);
+            net_free(&n);
+        }
+        t_case("gradcheck: rnn_layer (fused) %s", name);
+        if (t_selected()) {
+            net_init(&n, c);
+            if (n.rnn)
+                check_fd(&n, 0);
+            net_free(&n);
+        }
+        if (c->layers == 1 && !c->bidirectional) {
+            t_case("gradcheck: composed cell %s", name);
+            if (t_selected()) {
+                net_init(&n, c);
+                if (n.rnn)
+                    check_fd(&n, 1);
+                net_free(&n);
+            }
+        }
+        if (c->with_lengths && !c->batch_first && c->dropout == 0.0f) {
+            t_case("cells: lengths act as packed sequences: %s", name);
+            if (t_selected()) {
+                net_init(&n, c);
+                if (n.rnn)
+                    check_lengths(&n);
+                net_free(&n);
+            }
+        }
+    }
+    test_errors();
+}
