@@ -30,7 +30,7 @@ endif
 # No -ffast-math anywhere: training must see IEEE arithmetic.
 CFLAGS_ALL := -std=c11 -O2 -g -fPIC -fvisibility=hidden -D_POSIX_C_SOURCE=200809L \
               -Iinclude $(WARN) $(CFLAGS)
-LDLIBS_ALL := -lz -lm
+LDLIBS_ALL := -lcjson -lz -lm
 DEFS :=
 
 ifeq ($(BLAS),openblas)

@@ -386,6 +386,23 @@ RC_API rc_rnn *rc_rnn_new(const rc_rnn_config *cfg, rc_params *params, const cha
                           rc_rng *rng);
 RC_API void rc_rnn_free(rc_rnn *rnn);
 RC_API const rc_rnn_config *rc_rnn_config_of(const rc_rnn *rnn);
+/* The parameter set holding the network's weights. */
+RC_API rc_params *rc_rnn_params(const rc_rnn *rnn);
+
+/* Loads a network from a safetensors file: a PyTorch nn.RNN / nn.LSTM /
+ * nn.GRU state_dict saved with safetensors.torch.save_file (optionally with
+ * a name prefix such as "rnn.", for a model holding one; other tensors are
+ * ignored), or a file written by rc_rnn_save.  Layers, directions, sizes,
+ * projection, bias and peepholes come from the tensor names and shapes, the
+ * cell from the gate count; what they cannot tell comes from the header's
+ * __metadata__ ("cell": "lstm" | "gru" | "gru_reset_before" | "rnn_tanh" |
+ * "rnn_relu", or "nonlinearity": "tanh" | "relu") or from cell (>= 0
+ * overrides the file; -1 to use it).  The network owns its parameters:
+ * rc_rnn_free frees them. */
+RC_API rc_rnn *rc_rnn_load(const char *path, int cell);
+/* Writes the weights under PyTorch's names (without the network's prefix)
+ * and the full configuration in __metadata__, atomically. */
+RC_API int rc_rnn_save(const rc_rnn *rnn, const char *path);
 /* D * H_out: the width of each output step. */
 RC_API size_t rc_rnn_output_size(const rc_rnn *rnn);
 /* H_out: the width of h states (P with a projection, else H). */
@@ -415,6 +432,41 @@ typedef struct rc_rnn_options {
  * NULL. */
 RC_API rc_tensor *rc_rnn_forward(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const rc_rnn_options *opts,
                                  rc_tensor **h_n, rc_tensor **c_n);
+
+/* ---------------------------------------------------------------- safetensors files
+ *
+ * The safetensors format: an 8-byte little-endian header length N, N bytes
+ * of JSON naming each tensor's dtype, shape and byte range, then the raw
+ * little-endian data.  Reading checks every offset, size and shape with
+ * overflow-safe arithmetic; a malformed file gives RC_EFORMAT and a message
+ * naming the file and the tensor. */
+typedef struct rc_safetensors rc_safetensors;
+
+RC_API rc_safetensors *rc_safetensors_load(const char *path);
+RC_API void rc_safetensors_free(rc_safetensors *st);
+RC_API size_t rc_safetensors_count(const rc_safetensors *st);
+RC_API const char *rc_safetensors_name(const rc_safetensors *st, size_t i);
+/* "F32", "F16", "BF16", "F64", "I64", "I32", ... as in the header. */
+RC_API const char *rc_safetensors_dtype(const rc_safetensors *st, size_t i);
+/* Writes the shape of tensor i into shape[max] and returns its number of
+ * dimensions (which may exceed max; 0 for a scalar). */
+RC_API int rc_safetensors_shape(const rc_safetensors *st, size_t i, size_t *shape, int max);
+/* Index of the tensor called name, or -1. */
+RC_API long rc_safetensors_find(const rc_safetensors *st, const char *name);
+/* A new caller-owned float tensor holding the named tensor, converted from
+ * F32, F16, BF16, F64 or an integer type (whose values must be exact in
+ * float); a scalar becomes [1].  NULL with a message when it is missing or
+ * has more than 4 dimensions. */
+RC_API rc_tensor *rc_safetensors_tensor(const rc_safetensors *st, const char *name);
+/* The value of a key of the header's __metadata__, or NULL. */
+RC_API const char *rc_safetensors_metadata(const rc_safetensors *st, const char *key);
+
+/* Writes n float tensors (as F32) and n_meta metadata strings to path,
+ * through a temporary file that is flushed and renamed, so a crash never
+ * leaves a half-written file. */
+RC_API int rc_safetensors_save(const char *path, size_t n, const char *const *names,
+                               const rc_tensor *const *tensors, size_t n_meta,
+                               const char *const *meta_keys, const char *const *meta_values);
 
 /* ---------------------------------------------------------------- data */
 

@@ -38,6 +38,7 @@ void suite_ops(void);
 void suite_gradcheck(void);
 void suite_data(void);
 void suite_cells(void);
+void suite_pytorch(void);
 
 /* Ops whose gradient checks live in test_cells.c (NULL-terminated). */
 extern const char *const cells_gradcheck_ops[];

@@ -29,4 +29,9 @@ rc_tensor *rc__lstm_step(rc_tape *tp, int cell, const rc__layer *w, rc_tensor *x
 rc_tensor *rc__gru_step(rc_tape *tp, int cell, const rc__layer *w, rc_tensor *x, rc_tensor *h,
                         rc_tensor *c, rc_tensor **c_out);
 
+/* The name prefix of the network's weights in its parameter set. */
+const char *rc__rnn_prefix(const rc_rnn *rnn);
+/* Makes rc_rnn_free free the network's parameter set too. */
+void rc__rnn_own_params(rc_rnn *rnn);
+
 #endif /* RC_CELLS_H */

@@ -29,6 +29,9 @@ struct rc_rnn {
     rc_rnn_config cfg;
     size_t dirs;        /* D */
     rc__layer *layers;  /* [L * D], layer-major, forward before reverse */
+    rc_params *params;  /* where the weights live */
+    int owns_params;    /* rc_rnn_free frees them (networks loaded from files) */
+    char prefix[64];    /* of the weights' names in params */
 };
 
 rc_rnn_config rc_rnn_config_default(int cell, size_t input_size, size_t hidden_size)
@@ -101,6 +104,8 @@ rc_rnn *rc_rnn_new(const rc_rnn_config *cfg, rc_params *params, const char *pref
     }
     rnn->cfg = *cfg;
     rnn->dirs = D;
+    rnn->params = params;
+    snprintf(rnn->prefix, sizeof rnn->prefix, "%s", prefix ? prefix : "");
     size_t H = cfg->hidden_size, Ho = rc_rnn_state_size(rnn), GH = rc_cell_gates(cfg->cell) * H;
     for (size_t l = 0; l < L; l++)
         for (size_t d = 0; d < D; d++) {
@@ -139,9 +144,17 @@ void rc_rnn_free(rc_rnn *rnn)
 {
     if (!rnn)
         return;
+    if (rnn->owns_params)
+        rc_params_free(rnn->params);
     free(rnn->layers);
     free(rnn);
 }
+
+rc_params *rc_rnn_params(const rc_rnn *rnn) { return rnn->params; }
+
+const char *rc__rnn_prefix(const rc_rnn *rnn) { return rnn->prefix; }
+
+void rc__rnn_own_params(rc_rnn *rnn) { rnn->owns_params = 1; }
 
 /* ------------------------------------------------------------ fused layers */
 
