@@ -39,6 +39,7 @@ void suite_gradcheck(void);
 void suite_data(void);
 void suite_cells(void);
 void suite_pytorch(void);
+void suite_io(void);
 
 /* Ops whose gradient checks live in test_cells.c (NULL-terminated). */
 extern const char *const cells_gradcheck_ops[];

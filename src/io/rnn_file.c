@@ -115,6 +115,15 @@ static int infer_config(const rc_safetensors *st, const char *path, const char *
     if (metadata_true(rc_safetensors_metadata(st, "peephole")) && !cfg->peephole)
         return rc__fail(RC_EFORMAT, "%s: metadata says peephole but %sweight_ph_l0 is missing",
                         path, prefix);
+    /* What no shape tells: recur's own files record it. */
+    cfg->residual = metadata_true(rc_safetensors_metadata(st, "residual"));
+    const char *dropout = rc_safetensors_metadata(st, "dropout");
+    if (dropout) {
+        char *end;
+        cfg->dropout = strtof(dropout, &end);
+        if (end == dropout || *end)
+            return rc__fail(RC_EFORMAT, "%s: metadata dropout '%s' is not a number", path, dropout);
+    }
     return RC_OK;
 }
 
@@ -241,7 +250,7 @@ int rc_rnn_save(const rc_rnn *rnn, const char *path)
             tensors[n++] = rc_params_tensor(p, i);
         }
     }
-    char values[8][32];
+    char values[10][32];
     snprintf(values[0], sizeof values[0], "%s", rc_cell_name(c->cell));
     snprintf(values[1], sizeof values[1], "%zu", c->input_size);
     snprintf(values[2], sizeof values[2], "%zu", c->hidden_size);
@@ -250,11 +259,13 @@ int rc_rnn_save(const rc_rnn *rnn, const char *path)
     snprintf(values[5], sizeof values[5], "%d", c->bias);
     snprintf(values[6], sizeof values[6], "%zu", c->proj_size);
     snprintf(values[7], sizeof values[7], "%d", c->peephole);
-    const char *keys[] = {"cell", "input_size", "hidden_size", "num_layers", "bidirectional",
-                          "bias", "proj_size", "peephole", "format"};
-    const char *vals[] = {values[0], values[1], values[2], values[3], values[4],
-                          values[5], values[6], values[7], "recur " RC_VERSION};
-    int status = rc_safetensors_save(path, n, names, tensors, 9, keys, vals);
+    snprintf(values[8], sizeof values[8], "%d", c->residual);
+    snprintf(values[9], sizeof values[9], "%.9g", (double)c->dropout);
+    const char *keys[] = {"cell",      "input_size", "hidden_size", "num_layers", "bidirectional", "bias",
+                          "proj_size", "peephole",   "residual",    "dropout",    "format"};
+    const char *vals[] = {values[0], values[1], values[2], values[3], values[4], values[5],
+                          values[6], values[7], values[8], values[9], "recur " RC_VERSION};
+    int status = rc_safetensors_save(path, n, names, tensors, 11, keys, vals);
     free(names), free(tensors);
     return status;
 }
