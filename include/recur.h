@@ -433,6 +433,30 @@ typedef struct rc_rnn_options {
 RC_API rc_tensor *rc_rnn_forward(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const rc_rnn_options *opts,
                                  rc_tensor **h_n, rc_tensor **c_n);
 
+/* ---------------------------------------------------------------- streaming inference
+ *
+ * A stream runs a unidirectional network over B sequences one step, or a
+ * chunk of steps, at a time, carrying the states from call to call; the
+ * results equal one rc_rnn_forward over the whole sequence.  All memory is
+ * allocated by rc_rnn_stream_new: running allocates nothing.  The network
+ * must outlive its streams; any number of streams may share one network,
+ * each used by one thread at a time. */
+typedef struct rc_rnn_stream rc_rnn_stream;
+
+/* batch: B; max_steps: the most steps one internal pass handles (longer
+ * calls are cut into passes of this size).  A bidirectional network cannot
+ * stream (RC_EINVAL). */
+RC_API rc_rnn_stream *rc_rnn_stream_new(const rc_rnn *rnn, size_t batch, size_t max_steps);
+RC_API void rc_rnn_stream_free(rc_rnn_stream *s);
+/* Sets every state to zero (a new sequence). */
+RC_API void rc_rnn_stream_reset(rc_rnn_stream *s);
+/* x [n_steps, B, I] → y [n_steps, B, H_out] (y may be NULL). */
+RC_API int rc_rnn_stream_run(rc_rnn_stream *s, const float *x, size_t n_steps, float *y);
+/* The states, readable and writable (to start from given states):
+ * h [L, B, H_out] and c [L, B, H] (NULL unless the network is an LSTM). */
+RC_API float *rc_rnn_stream_h(rc_rnn_stream *s);
+RC_API float *rc_rnn_stream_c(rc_rnn_stream *s);
+
 /* ---------------------------------------------------------------- safetensors files
  *
  * The safetensors format: an 8-byte little-endian header length N, N bytes

@@ -13,6 +13,7 @@
 #include "gradcheck.h"
 #include "test.h"
 
+#include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -413,4 +414,79 @@ void suite_cells(void)
         }
     }
     test_errors();
+}
+
+/* ------------------------------------------------------------ streaming */
+
+
+static void check_stream(const cell_case *c, size_t chunk)
+{
+    net n;
+    net_init(&n, c);
+    if (!n.rnn)
+        return;
+    size_t B = c->batch, L = c->layers, Ho = rc_rnn_state_size(n.rnn), W = rc_rnn_output_size(n.rnn);
+    rc_tape *tp = rc_tape_new();
+    rc_rnn_options o = {0};
+    o.h0 = n.h0;
+    o.c0 = n.c0;
+    rc_tensor *h_n = NULL, *c_n = NULL;
+    rc_tensor *y = rc_rnn_forward(tp, n.rnn, n.x, &o, &h_n, &c_n);
+    rc_rnn_stream *s = rc_rnn_stream_new(n.rnn, B, chunk);
+    T_CHECK(y && s, "%s", rc_last_error());
+    if (y && s) {
+        if (n.h0)
+            memcpy(rc_rnn_stream_h(s), n.h0->data, n.h0->size * sizeof(float));
+        if (n.c0)
+            memcpy(rc_rnn_stream_c(s), n.c0->data, n.c0->size * sizeof(float));
+        float *ys = malloc(T * B * W * sizeof *ys);
+        rc_rnn_stream_run(s, n.x->data, 1, ys); /* warm-up: BLAS may set up buffers once */
+        struct mallinfo2 before = mallinfo2();
+        for (size_t t = 1; t < T; t += chunk) { /* calls of `chunk` steps; the last may be shorter */
+            size_t steps = T - t < chunk ? T - t : chunk;
+            rc_rnn_stream_run(s, n.x->data + t * B * I, steps, ys + t * B * W);
+        }
+        struct mallinfo2 after = mallinfo2();
+        T_CHECK(after.uordblks == before.uordblks && after.hblkhd == before.hblkhd,
+                "running allocated: %zu -> %zu bytes in use", before.uordblks, after.uordblks);
+        double worst = 0.0;
+        for (size_t i = 0; i < T * B * W; i++)
+            worst = fmax(worst, fabs(ys[i] - y->data[i]));
+        for (size_t i = 0; i < L * B * Ho; i++)
+            worst = fmax(worst, fabs(rc_rnn_stream_h(s)[i] - h_n->data[i]));
+        for (size_t i = 0; c_n && i < c_n->size; i++)
+            worst = fmax(worst, fabs(rc_rnn_stream_c(s)[i] - c_n->data[i]));
+        T_CHECK(worst == 0.0, "stream differs from the whole sequence by %g (must be bitwise equal)", worst);
+        free(ys);
+    }
+    rc_rnn_stream_free(s);
+    rc_tape_free(tp);
+    net_free(&n);
+}
+
+void suite_stream(void)
+{
+    char name[160];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const cell_case *c = &cases[i];
+        if (c->bidirectional || c->with_lengths || c->batch_first || c->dropout > 0.0f)
+            continue;
+        describe(name, sizeof name, c);
+        for (size_t chunk = 1; chunk <= 3; chunk += 2) {
+            t_case("stream: %zu step(s) at a time == whole sequence, no allocation: %s", chunk, name);
+            if (t_selected())
+                check_stream(c, chunk);
+        }
+    }
+    t_case("stream: a bidirectional network cannot stream");
+    rc_params *p = rc_params_new();
+    rc_rnn_config cfg = rc_rnn_config_default(RC_CELL_GRU, 3, 4);
+    cfg.bidirectional = 1;
+    rc_rnn *rnn = rc_rnn_new(&cfg, p, NULL, NULL);
+    T_CHECK(!rc_rnn_stream_new(rnn, 1, 1), "accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "bidirectional");
+    T_CHECK(!rc_rnn_stream_new(rnn, 0, 1), "batch 0 accepted");
+    rc_rnn_free(rnn);
+    rc_params_free(p);
+    rc_rnn_stream_free(NULL);
 }

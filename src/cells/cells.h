@@ -31,6 +31,8 @@ rc_tensor *rc__gru_step(rc_tape *tp, int cell, const rc__layer *w, rc_tensor *x,
 
 /* The name prefix of the network's weights in its parameter set. */
 const char *rc__rnn_prefix(const rc_rnn *rnn);
+/* The weights of layer l, direction d. */
+const rc__layer *rc__rnn_layer(const rc_rnn *rnn, size_t l, size_t d);
 /* Makes rc_rnn_free free the network's parameter set too. */
 void rc__rnn_own_params(rc_rnn *rnn);
 

@@ -154,6 +154,11 @@ rc_params *rc_rnn_params(const rc_rnn *rnn) { return rnn->params; }
 
 const char *rc__rnn_prefix(const rc_rnn *rnn) { return rnn->prefix; }
 
+const rc__layer *rc__rnn_layer(const rc_rnn *rnn, size_t l, size_t d)
+{
+    return &rnn->layers[l * rnn->dirs + d];
+}
+
 void rc__rnn_own_params(rc_rnn *rnn) { rnn->owns_params = 1; }
 
 /* ------------------------------------------------------------ fused layers */
