@@ -1,6 +1,6 @@
 /* main.c — the `recur` command.  It parses flags and calls the library; it
  * holds no training logic of its own. */
-#include "recur.h"
+#include "cli.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -14,15 +14,19 @@ static void usage(FILE *out)
             "recur is a C library and command-line tool for recurrent neural networks.\n"
             "\n"
             "Commands:\n"
-            "  version     print the version and how the library was built\n"
-            "  help        print this message\n"
+            "  info MODEL              architecture, sizes, parameter count and tensors of a\n"
+            "                          model file (a PyTorch RNN/LSTM/GRU state_dict or recur's)\n"
+            "  run MODEL INPUT -o OUT  run a network over the tensors of a safetensors file,\n"
+            "                          with PyTorch's semantics (lengths, states, batch-first)\n"
+            "  version                 print the version and how the library was built\n"
+            "  help                    print this message\n"
+            "Each command takes --help.\n"
             "\n"
             "Options:\n"
             "  -h, --help      print this message and exit\n"
             "  -V, --version   print the version and exit\n"
             "\n"
-            "Training, evaluation, model conversion and benchmarks arrive as commands here;\n"
-            "the library API is in include/recur.h, and `make demo` trains a network on\n"
+            "The library API is in include/recur.h; `make demo` trains a network on\n"
             "Fashion-MNIST with it.\n");
 }
 
@@ -41,6 +45,10 @@ int main(int argc, char **argv)
         printf("%s\n", rc_build_info());
         return 0;
     }
+    if (strcmp(cmd, "info") == 0)
+        return cmd_info(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
     if (cmd[0] == '-')
         fprintf(stderr, "recur: unknown option '%s' (see recur --help)\n", cmd);
     else

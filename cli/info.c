@@ -1,0 +1,72 @@
+/* info.c — `recur info MODEL`: the architecture, sizes, parameter count and
+ * tensors of a model file. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] = "usage: recur info MODEL.safetensors [--cell CELL]\n"
+                            "  --cell CELL   the cell, when the file cannot tell (see recur run)\n";
+
+int cmd_info(int argc, char **argv)
+{
+    const char *path = NULL;
+    int cell = -1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--cell")) {
+            if (i + 1 >= argc)
+                return cli_fail("info", "--cell needs a value");
+            if ((cell = cli_cell("info", argv[++i])) < 0)
+                return EXIT_BAD_INPUT;
+        } else if (argv[i][0] == '-')
+            return cli_fail("info", "unknown option '%s' (see recur info --help)", argv[i]);
+        else if (path)
+            return cli_fail("info", "one model file at a time ('%s' and '%s')", path, argv[i]);
+        else
+            path = argv[i];
+    }
+    if (!path)
+        return cli_fail("info", "no model file given (see recur info --help)");
+    rc_rnn *rnn = rc_rnn_load(path, cell);
+    rc_safetensors *st = rnn ? rc_safetensors_load(path) : NULL;
+    if (!rnn || !st) {
+        rc_rnn_free(rnn);
+        return cli_fail("info", "%s", rc_last_error());
+    }
+    const rc_rnn_config *c = rc_rnn_config_of(rnn);
+    printf("%s\n", path);
+    printf("  cell          %s (%zu gate%s)\n", rc_cell_name(c->cell), rc_cell_gates(c->cell),
+           rc_cell_gates(c->cell) > 1 ? "s" : "");
+    printf("  input size    %zu\n", c->input_size);
+    printf("  hidden size   %zu\n", c->hidden_size);
+    if (c->proj_size)
+        printf("  projection    %zu (outputs and h have this width)\n", c->proj_size);
+    printf("  layers        %zu\n", c->num_layers);
+    printf("  directions    %s\n", c->bidirectional ? "2 (bidirectional)" : "1");
+    printf("  bias          %s\n", c->bias ? "yes" : "no");
+    printf("  peepholes     %s\n", c->peephole ? "yes" : "no");
+    if (c->residual)
+        printf("  residual      yes\n");
+    printf("  output width  %zu per step\n", rc_rnn_output_size(rnn));
+    printf("  parameters    %zu\n", rc_params_numel(rc_rnn_params(rnn)));
+    const char *format = rc_safetensors_metadata(st, "format");
+    if (format)
+        printf("  written by    %s\n", format);
+    printf("  tensors       %zu\n", rc_safetensors_count(st));
+    for (size_t i = 0; i < rc_safetensors_count(st); i++) {
+        size_t shape[8];
+        int nd = rc_safetensors_shape(st, i, shape, 8);
+        char dims[128] = "";
+        size_t used = 0;
+        for (int d = 0; d < nd && d < 8 && used < sizeof dims; d++)
+            used += (size_t)snprintf(dims + used, sizeof dims - used, "%s%zu", d ? ", " : "", shape[d]);
+        printf("    %-28s %-5s [%s]\n", rc_safetensors_name(st, i), rc_safetensors_dtype(st, i), dims);
+    }
+    rc_safetensors_free(st);
+    rc_rnn_free(rnn);
+    return 0;
+}

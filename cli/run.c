@@ -1,0 +1,142 @@
+/* run.c — `recur run MODEL INPUT -o OUT`: a recurrent network over the
+ * tensors of a safetensors file, with PyTorch's semantics. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: recur run MODEL.safetensors INPUT.safetensors -o OUT.safetensors [--cell CELL]\n"
+    "                 [--batch-first]\n"
+    "\n"
+    "Runs the network in MODEL (a PyTorch nn.RNN/nn.LSTM/nn.GRU state_dict, or a recur model)\n"
+    "over the tensors of INPUT and writes OUT, as PyTorch would:\n"
+    "  input    [T, B, I] ([B, T, I] with --batch-first)   required\n"
+    "  h0       [L*D, B, H_out]                             optional, zeros otherwise\n"
+    "  c0       [L*D, B, H]   (LSTM)                        optional, zeros otherwise\n"
+    "  lengths  [B] integers in 1..T                        optional: packed sequences; padded\n"
+    "           outputs are zero and h_n holds each sequence's state at its own last step\n"
+    "OUT holds output [T, B, D*H_out] ([B, T, ...] with --batch-first), h_n [L*D, B, H_out]\n"
+    "and, for an LSTM, c_n [L*D, B, H].\n"
+    "\n"
+    "  -o FILE        where to write (through a temporary file, renamed when complete)\n"
+    "  --cell CELL    lstm, gru, gru_reset_before, rnn_tanh or rnn_relu, when MODEL cannot\n"
+    "                 tell (its metadata has no 'cell' or 'nonlinearity')\n"
+    "  --batch-first  input and output are [B, T, ...]\n";
+
+/* The named tensor of the input file, or NULL (and *missing = 1). */
+static rc_tensor *take(const rc_safetensors *st, const char *name, int *failed)
+{
+    if (rc_safetensors_find(st, name) < 0)
+        return NULL;
+    rc_tensor *t = rc_safetensors_tensor(st, name);
+    if (!t)
+        *failed = 1;
+    return t;
+}
+
+/* lengths as int32, each an integer. */
+static int to_lengths(const char *path, const rc_tensor *t, size_t B, int32_t *out)
+{
+    char s[64];
+    if (t->ndim != 1 || t->size != B)
+        return cli_fail("run", "%s: lengths must be [%zu] (one per sequence), got %s", path, B,
+                        rc_shape_str(t, s, sizeof s));
+    for (size_t b = 0; b < B; b++) {
+        float v = t->data[b];
+        if (v != (float)(int32_t)v)
+            return cli_fail("run", "%s: lengths[%zu] = %g is not an integer", path, b, (double)v);
+        out[b] = (int32_t)v;
+    }
+    return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    const char *files[2] = {NULL, NULL}, *out_path = NULL;
+    int n_files = 0, cell = -1, batch_first = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage, stdout);
+            return 0;
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+            if (i + 1 >= argc)
+                return cli_fail("run", "%s needs a file name", a);
+            out_path = argv[++i];
+        } else if (!strcmp(a, "--cell")) {
+            if (i + 1 >= argc)
+                return cli_fail("run", "--cell needs a value");
+            if ((cell = cli_cell("run", argv[++i])) < 0)
+                return EXIT_BAD_INPUT;
+        } else if (!strcmp(a, "--batch-first")) {
+            batch_first = 1;
+        } else if (a[0] == '-') {
+            return cli_fail("run", "unknown option '%s' (see recur run --help)", a);
+        } else if (n_files == 2) {
+            return cli_fail("run", "too many files: '%s' (expected MODEL INPUT -o OUT)", a);
+        } else {
+            files[n_files++] = a;
+        }
+    }
+    if (n_files < 2 || !out_path)
+        return cli_fail("run", "expected MODEL INPUT -o OUT (see recur run --help)");
+
+    int status = EXIT_BAD_INPUT, failed = 0;
+    rc_tensor *x = NULL, *h0 = NULL, *c0 = NULL, *lengths_f = NULL;
+    rc_safetensors *in = NULL;
+    rc_tape *tp = NULL;
+    int32_t *lengths = NULL;
+    rc_rnn *rnn = rc_rnn_load(files[0], cell);
+    if (!rnn) {
+        cli_fail("run", "%s", rc_last_error());
+        goto done;
+    }
+    if (!(in = rc_safetensors_load(files[1]))) {
+        cli_fail("run", "%s", rc_last_error());
+        goto done;
+    }
+    x = take(in, "input", &failed);
+    h0 = take(in, "h0", &failed);
+    c0 = take(in, "c0", &failed);
+    lengths_f = take(in, "lengths", &failed);
+    if (failed) {
+        cli_fail("run", "%s", rc_last_error());
+        goto done;
+    }
+    if (!x) {
+        cli_fail("run", "%s: no tensor named 'input' (the sequence, [T, B, I])", files[1]);
+        goto done;
+    }
+    size_t B = x->shape[batch_first ? 0 : 1];
+    if (lengths_f) {
+        lengths = malloc(B * sizeof *lengths);
+        if (!lengths || to_lengths(files[1], lengths_f, B, lengths))
+            goto done;
+    }
+    tp = rc_tape_new();
+    rc_tape_set_grad_enabled(tp, 0);
+    rc_rnn_options o = {0};
+    o.h0 = h0, o.c0 = c0, o.lengths = lengths, o.batch_first = batch_first;
+    rc_tensor *h_n = NULL, *c_n = NULL;
+    rc_tensor *y = rc_rnn_forward(tp, rnn, x, &o, &h_n, &c_n);
+    if (!y) {
+        cli_fail("run", "%s: %s", files[1], rc_last_error());
+        goto done;
+    }
+    const char *names[3] = {"output", "h_n", "c_n"};
+    const rc_tensor *outs[3] = {y, h_n, c_n};
+    if (rc_safetensors_save(out_path, c_n ? 3 : 2, names, outs, 0, NULL, NULL)) {
+        cli_fail("run", "%s", rc_last_error());
+        goto done;
+    }
+    status = 0;
+done:
+    rc_tape_free(tp);
+    free(lengths);
+    rc_tensor_free(x), rc_tensor_free(h0), rc_tensor_free(c0), rc_tensor_free(lengths_f);
+    rc_safetensors_free(in);
+    rc_rnn_free(rnn);
+    return status;
+}

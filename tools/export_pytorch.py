@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Save a PyTorch recurrent network as a recur-ready safetensors file.
+
+From Python:
+
+    import torch
+    from export_pytorch import export          # this file, tools/export_pytorch.py
+    model = MyModel()                          # an nn.LSTM / nn.GRU / nn.RNN, or a model holding one
+    export(model, "model.safetensors")         # the first RNN inside, or pick one: attr="encoder"
+
+From the shell, for a module saved whole with torch.save(model, "model.pt"):
+
+    python3 tools/export_pytorch.py model.pt model.safetensors [--attr encoder]
+
+The file holds the RNN's state_dict under PyTorch's own names (weight_ih_l0, ...) and, in
+its metadata, what the tensor shapes cannot tell recur: the cell ("lstm", "gru",
+"rnn_tanh" or "rnn_relu") and whether the module was batch_first. Then:
+
+    build/recur info model.safetensors
+    build/recur run model.safetensors input.safetensors -o out.safetensors [--batch-first]
+
+A plain safetensors.torch.save_file(rnn.state_dict(), path) also loads in recur: LSTM and
+GRU are told apart by their gate count, and for nn.RNN with relu pass --cell rnn_relu.
+Needs torch and safetensors (pip install safetensors).
+"""
+import argparse
+import sys
+
+import torch
+from safetensors.torch import save_file
+
+
+def find_rnn(model, attr=None):
+    """The nn.RNN / nn.LSTM / nn.GRU to export: model itself, the submodule named attr, or
+    the only recurrent submodule."""
+    if attr:
+        module = model
+        for part in attr.split("."):
+            module = getattr(module, part)
+        if not isinstance(module, torch.nn.RNNBase):
+            raise ValueError(f"{attr} is a {type(module).__name__}, not an nn.RNN/LSTM/GRU")
+        return module
+    if isinstance(model, torch.nn.RNNBase):
+        return model
+    found = [(n, m) for n, m in model.named_modules() if isinstance(m, torch.nn.RNNBase)]
+    if not found:
+        raise ValueError("the model holds no nn.RNN, nn.LSTM or nn.GRU")
+    if len(found) > 1:
+        names = ", ".join(n for n, _ in found)
+        raise ValueError(f"the model holds several recurrent modules ({names}); choose one with attr")
+    return found[0][1]
+
+
+def export(model, path, attr=None):
+    """Writes the recurrent module of model to path; returns the metadata written."""
+    rnn = find_rnn(model, attr)
+    if isinstance(rnn, torch.nn.LSTM):
+        cell = "lstm"
+    elif isinstance(rnn, torch.nn.GRU):
+        cell = "gru"
+    else:
+        cell = "rnn_relu" if rnn.nonlinearity == "relu" else "rnn_tanh"
+    metadata = {"cell": cell, "batch_first": "1" if rnn.batch_first else "0",
+                "format": f"torch {torch.__version__} via tools/export_pytorch.py"}
+    tensors = {k: v.detach().to(torch.float32).contiguous().cpu() for k, v in rnn.state_dict().items()}
+    save_file(tensors, path, metadata=metadata)
+    return metadata
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("module", help="a file written by torch.save(model, ...)")
+    parser.add_argument("output", help="the safetensors file to write")
+    parser.add_argument("--attr", help="dotted name of the recurrent submodule to export")
+    args = parser.parse_args(argv)
+    try:
+        model = torch.load(args.module, map_location="cpu", weights_only=False)
+    except TypeError:  # torch before 1.13 has no weights_only
+        model = torch.load(args.module, map_location="cpu")
+    if isinstance(model, dict):
+        sys.exit(f"{args.module} holds a state_dict, not a module: save it directly with "
+                 "safetensors.torch.save_file(state_dict, path) and pass --cell to recur if needed")
+    try:
+        meta = export(model, args.output, args.attr)
+    except (ValueError, AttributeError) as e:
+        sys.exit(f"export_pytorch: {e}")
+    print(f"wrote {args.output} ({meta['cell']}{', batch_first' if meta['batch_first'] == '1' else ''})")
+
+
+if __name__ == "__main__":
+    main()
