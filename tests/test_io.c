@@ -4,6 +4,7 @@
  * and never a crash. */
 #include "test.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,7 +101,46 @@ static void test_round_trip(void)
     }
 }
 
-/* A valid 1-layer GRU (I = 2, H = 1) header around the given tensors. */
+/* Half, bfloat16, double and integer elements convert to float exactly. */
+static void test_dtypes(void)
+{
+    t_case("io: F16 (normal, subnormal, largest, infinity), BF16, F64, I64 and I32 convert exactly");
+    static const unsigned char bytes[] = {
+        0x00, 0x3C, 0x00, 0xC1, 0xFF, 0x7B, 0x01, 0x00, 0x00, 0x7C, /* F16 1, -2.5, 65504, 2^-24, inf */
+        0x80, 0x3F, 0x20, 0xC0,                                     /* BF16 1, -2.5 */
+        0, 0, 0, 0, 0, 0, 0x04, 0xC0,                               /* F64 -2.5 */
+        0xFD, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,             /* I64 -3 */
+        0x07, 0, 0, 0};                                             /* I32 7 */
+    FILE *f = fopen(path_of("types.safetensors"), "wb");
+    const char *header = "{\"h\":{\"dtype\":\"F16\",\"shape\":[5],\"data_offsets\":[0,10]},"
+                         "\"b\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[10,14]},"
+                         "\"d\":{\"dtype\":\"F64\",\"shape\":[],\"data_offsets\":[14,22]},"
+                         "\"l\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[22,30]},"
+                         "\"i\":{\"dtype\":\"I32\",\"shape\":[1,1],\"data_offsets\":[30,34]}}";
+    uint64_t n = strlen(header);
+    for (int i = 0; i < 8; i++)
+        fputc((int)((n >> (8 * i)) & 0xff), f);
+    fputs(header, f);
+    fwrite(bytes, 1, sizeof bytes, f);
+    fclose(f);
+    rc_safetensors *st = rc_safetensors_load(path_of("types.safetensors"));
+    T_CHECK(st, "%s", rc_last_error());
+    if (!st)
+        return;
+    rc_tensor *h = rc_safetensors_tensor(st, "h"), *b = rc_safetensors_tensor(st, "b");
+    rc_tensor *d = rc_safetensors_tensor(st, "d"), *l = rc_safetensors_tensor(st, "l");
+    rc_tensor *i = rc_safetensors_tensor(st, "i");
+    T_CHECK(h && h->data[0] == 1.0f && h->data[1] == -2.5f && h->data[2] == 65504.0f &&
+                h->data[3] == 0x1p-24f && isinf(h->data[4]),
+            "F16");
+    T_CHECK(b && b->data[0] == 1.0f && b->data[1] == -2.5f, "BF16");
+    T_CHECK(d && d->ndim == 1 && d->size == 1 && d->data[0] == -2.5f, "F64 scalar");
+    T_CHECK(l && l->data[0] == -3.0f && i && i->ndim == 2 && i->data[0] == 7.0f, "integers");
+    rc_tensor_free(h), rc_tensor_free(b), rc_tensor_free(d), rc_tensor_free(l), rc_tensor_free(i);
+    rc_safetensors_free(st);
+    remove(path_of("types.safetensors"));
+}
+
 static void test_bad_files(void)
 {
     static const struct {
@@ -245,6 +285,7 @@ void suite_io(void)
         return;
     }
     test_round_trip();
+    test_dtypes();
     test_bad_files();
     test_bad_models();
     const char *names[] = {"rt.safetensors", "bad.safetensors", "m.safetensors", "model.safetensors"};
