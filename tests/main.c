@@ -2,9 +2,11 @@
  * name contains it. */
 #include "test.h"
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char current[256];
 static int current_failed, in_case;
@@ -52,6 +54,36 @@ void t_fail(const char *file, int line, const char *fmt, ...)
     vprintf(fmt, ap);
     va_end(ap);
     printf("\n");
+}
+
+static char scratch[256];
+
+static void remove_scratch(void)
+{
+    DIR *d = opendir(scratch);
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            remove(t_path(e->d_name));
+    if (d)
+        closedir(d);
+    rmdir(scratch);
+}
+
+const char *t_path(const char *name)
+{
+    static char path[512];
+    if (!scratch[0]) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(scratch, sizeof scratch, "%s/recur-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(scratch)) {
+            fprintf(stderr, "unit: cannot create %s\n", scratch);
+            exit(1);
+        }
+        atexit(remove_scratch);
+    }
+    snprintf(path, sizeof path, "%s/%s", scratch, name);
+    return path;
 }
 
 int main(int argc, char **argv)

@@ -17,6 +17,9 @@ void t_fail(const char *file, int line, const char *fmt, ...) __attribute__((for
 int t_selected(void);
 /* 1 with -v: suites may print extra figures (e.g. gradient errors). */
 int t_verbose(void);
+/* A path for `name` inside this run's scratch folder (made on first use,
+ * removed with its files at exit); valid until the next call. */
+const char *t_path(const char *name);
 
 #define T_CHECK(cond, ...)                                 \
     do {                                                   \

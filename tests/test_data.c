@@ -9,23 +9,14 @@
 #include <unistd.h>
 #include <zlib.h>
 
-static char dir[256];
-
-static const char *path_of(const char *name)
-{
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return path;
-}
-
 static void write_file(const char *name, const unsigned char *bytes, size_t n, int gzip)
 {
     if (gzip) {
-        gzFile f = gzopen(path_of(name), "wb");
+        gzFile f = gzopen(t_path(name), "wb");
         gzwrite(f, bytes, (unsigned)n);
         gzclose(f);
     } else {
-        FILE *f = fopen(path_of(name), "wb");
+        FILE *f = fopen(t_path(name), "wb");
         fwrite(bytes, 1, n, f);
         fclose(f);
     }
@@ -38,7 +29,7 @@ static void test_idx_good(void)
     for (int gz = 0; gz < 2; gz++) {
         t_case("idx: u8 [2, 3] %s", gz ? "gzip" : "plain");
         write_file("u8.idx", u8, sizeof u8, gz);
-        rc_tensor *t = rc_idx_load(path_of("u8.idx"));
+        rc_tensor *t = rc_idx_load(t_path("u8.idx"));
         T_CHECK(t, "%s", rc_last_error());
         if (t) {
             T_CHECK(t->ndim == 2 && t->shape[0] == 2 && t->shape[1] == 3, "shape");
@@ -60,7 +51,7 @@ static void test_idx_good(void)
                  {f32, sizeof f32, 1.5f, 1.5f}, {f64, sizeof f64, -2.5f, -2.5f}};
     for (size_t i = 0; i < 4; i++) {
         write_file("typed.idx", typed[i].bytes, typed[i].n, 0);
-        rc_tensor *t = rc_idx_load(path_of("typed.idx"));
+        rc_tensor *t = rc_idx_load(t_path("typed.idx"));
         T_CHECK(t && t->data[0] == typed[i].first && t->data[t->size - 1] == typed[i].last,
                 "type %zu: %s", i, t ? "wrong values" : rc_last_error());
         rc_tensor_free(t);
@@ -89,7 +80,7 @@ static void test_idx_bad(void)
         for (int gz = 0; gz < 2; gz++) {
             t_case("idx: %s (%s) is refused with a message", bad[i].what, gz ? "gzip" : "plain");
             write_file("bad.idx", bad[i].bytes, bad[i].n, gz);
-            rc_tensor *t = rc_idx_load(path_of("bad.idx"));
+            rc_tensor *t = rc_idx_load(t_path("bad.idx"));
             T_CHECK(!t, "accepted");
             rc_tensor_free(t);
             T_CHECK_ERROR(rc_last_status(), bad[i].status, bad[i].needle);
@@ -98,14 +89,14 @@ static void test_idx_bad(void)
         }
 
     t_case("idx: a missing file");
-    T_CHECK(!rc_idx_load(path_of("missing.idx")), "accepted");
+    T_CHECK(!rc_idx_load(t_path("missing.idx")), "accepted");
     T_CHECK_ERROR(rc_last_status(), RC_EIO, "No such file");
 
     t_case("idx: a huge declared size fails cleanly");
     static const unsigned char huge[] = {0, 0, 8, 4, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
                                          0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
     write_file("huge.idx", huge, sizeof huge, 0);
-    rc_tensor *t = rc_idx_load(path_of("huge.idx"));
+    rc_tensor *t = rc_idx_load(t_path("huge.idx"));
     T_CHECK(!t, "accepted");
     rc_tensor_free(t);
     T_CHECK(rc_last_status() == RC_ENOMEM || rc_last_status() == RC_EFORMAT, "status %d: %s",
@@ -142,18 +133,7 @@ static void test_fashion_mnist(void)
 
 void suite_data(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/recur-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir)) {
-        t_case("data: temporary folder");
-        T_CHECK(0, "cannot create %s", dir);
-        return;
-    }
     test_idx_good();
     test_idx_bad();
     test_fashion_mnist();
-    const char *names[] = {"u8.idx", "typed.idx", "bad.idx", "huge.idx"};
-    for (size_t i = 0; i < 4; i++)
-        remove(path_of(names[i]));
-    rmdir(dir);
 }

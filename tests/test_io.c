@@ -10,20 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-static char dir[256];
-
-static const char *path_of(const char *name)
-{
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return path;
-}
-
 /* Writes a safetensors file from a header and `data_bytes` bytes of data
  * (a ramp), with header_len declared (or the real length when 0). */
 static void write_raw(const char *name, const char *header, size_t data_bytes, uint64_t header_len)
 {
-    FILE *f = fopen(path_of(name), "wb");
+    FILE *f = fopen(t_path(name), "wb");
     uint64_t n = header_len ? header_len : strlen(header);
     for (int i = 0; i < 8; i++)
         fputc((int)((n >> (8 * i)) & 0xff), f);
@@ -44,9 +35,9 @@ static void test_round_trip(void)
     const char *names[] = {"a", "b.weight"};
     const rc_tensor *ts[] = {a, b};
     const char *keys[] = {"k"}, *vals[] = {"v"};
-    T_CHECK(rc_safetensors_save(path_of("rt.safetensors"), 2, names, ts, 1, keys, vals) == RC_OK,
+    T_CHECK(rc_safetensors_save(t_path("rt.safetensors"), 2, names, ts, 1, keys, vals) == RC_OK,
             "%s", rc_last_error());
-    rc_safetensors *st = rc_safetensors_load(path_of("rt.safetensors"));
+    rc_safetensors *st = rc_safetensors_load(t_path("rt.safetensors"));
     T_CHECK(st, "%s", rc_last_error());
     if (st) {
         rc_tensor *a2 = rc_safetensors_tensor(st, "a"), *b2 = rc_safetensors_tensor(st, "b.weight");
@@ -59,10 +50,10 @@ static void test_round_trip(void)
         rc_tensor_free(a2), rc_tensor_free(b2);
     }
     rc_safetensors_free(st);
-    T_CHECK(access(path_of("rt.safetensors.tmp"), F_OK) != 0, "temporary file left behind");
+    T_CHECK(access(t_path("rt.safetensors.tmp"), F_OK) != 0, "temporary file left behind");
 
     t_case("io: saving into a missing folder fails cleanly and leaves nothing");
-    T_CHECK(rc_safetensors_save(path_of("no/such/dir/x.safetensors"), 2, names, ts, 0, NULL, NULL) ==
+    T_CHECK(rc_safetensors_save(t_path("no/such/dir/x.safetensors"), 2, names, ts, 0, NULL, NULL) ==
                 RC_EIO,
             "status %d", rc_last_status());
     T_CHECK(strstr(rc_last_error(), "cannot write"), "%s", rc_last_error());
@@ -78,8 +69,8 @@ static void test_round_trip(void)
             cfg.proj_size = 2, cfg.peephole = 1;
         rc_params *p = rc_params_new();
         rc_rnn *rnn = rc_rnn_new(&cfg, p, "encoder.", &rng);
-        T_CHECK(rnn && rc_rnn_save(rnn, path_of("m.safetensors")) == RC_OK, "%s", rc_last_error());
-        rc_rnn *back = rc_rnn_load(path_of("m.safetensors"), -1);
+        T_CHECK(rnn && rc_rnn_save(rnn, t_path("m.safetensors")) == RC_OK, "%s", rc_last_error());
+        rc_rnn *back = rc_rnn_load(t_path("m.safetensors"), -1);
         T_CHECK(back, "%s", rc_last_error());
         if (back) {
             const rc_rnn_config *c = rc_rnn_config_of(back);
@@ -111,7 +102,7 @@ static void test_dtypes(void)
         0, 0, 0, 0, 0, 0, 0x04, 0xC0,                               /* F64 -2.5 */
         0xFD, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,             /* I64 -3 */
         0x07, 0, 0, 0};                                             /* I32 7 */
-    FILE *f = fopen(path_of("types.safetensors"), "wb");
+    FILE *f = fopen(t_path("types.safetensors"), "wb");
     const char *header = "{\"h\":{\"dtype\":\"F16\",\"shape\":[5],\"data_offsets\":[0,10]},"
                          "\"b\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[10,14]},"
                          "\"d\":{\"dtype\":\"F64\",\"shape\":[],\"data_offsets\":[14,22]},"
@@ -123,7 +114,7 @@ static void test_dtypes(void)
     fputs(header, f);
     fwrite(bytes, 1, sizeof bytes, f);
     fclose(f);
-    rc_safetensors *st = rc_safetensors_load(path_of("types.safetensors"));
+    rc_safetensors *st = rc_safetensors_load(t_path("types.safetensors"));
     T_CHECK(st, "%s", rc_last_error());
     if (!st)
         return;
@@ -138,7 +129,7 @@ static void test_dtypes(void)
     T_CHECK(l && l->data[0] == -3.0f && i && i->ndim == 2 && i->data[0] == 7.0f, "integers");
     rc_tensor_free(h), rc_tensor_free(b), rc_tensor_free(d), rc_tensor_free(l), rc_tensor_free(i);
     rc_safetensors_free(st);
-    remove(path_of("types.safetensors"));
+    remove(t_path("types.safetensors"));
 }
 
 static void test_bad_files(void)
@@ -185,21 +176,21 @@ static void test_bad_files(void)
         if (bad[i].header)
             write_raw("bad.safetensors", bad[i].header, bad[i].data, bad[i].declared);
         else {
-            FILE *f = fopen(path_of("bad.safetensors"), "wb");
+            FILE *f = fopen(t_path("bad.safetensors"), "wb");
             fputs("abc", f);
             fclose(f);
         }
-        rc_safetensors *st = rc_safetensors_load(path_of("bad.safetensors"));
+        rc_safetensors *st = rc_safetensors_load(t_path("bad.safetensors"));
         T_CHECK(!st, "accepted");
         rc_safetensors_free(st);
         T_CHECK_ERROR(rc_last_status(), bad[i].status, bad[i].needle);
         T_CHECK(strstr(rc_last_error(), "bad.safetensors"), "no file name: %s", rc_last_error());
         /* The model loader goes through the same reader. */
-        T_CHECK(!rc_rnn_load(path_of("bad.safetensors"), -1), "model loader accepted it");
+        T_CHECK(!rc_rnn_load(t_path("bad.safetensors"), -1), "model loader accepted it");
     }
 
     t_case("io: a missing file");
-    T_CHECK(!rc_rnn_load(path_of("missing.safetensors"), -1), "accepted");
+    T_CHECK(!rc_rnn_load(t_path("missing.safetensors"), -1), "accepted");
     T_CHECK_ERROR(rc_last_status(), RC_EIO, "cannot open");
 }
 
@@ -250,7 +241,7 @@ static void test_bad_models(void)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         t_case("io: a model file with %s is refused", bad[i].what);
         write_raw("model.safetensors", bad[i].header, bad[i].data, 0);
-        rc_rnn *rnn = rc_rnn_load(path_of("model.safetensors"), -1);
+        rc_rnn *rnn = rc_rnn_load(t_path("model.safetensors"), -1);
         T_CHECK(!rnn, "accepted");
         rc_rnn_free(rnn);
         T_CHECK_ERROR(rc_last_status(), RC_EFORMAT, bad[i].needle);
@@ -262,34 +253,23 @@ static void test_bad_models(void)
               "\"rnn.weight_hh_l0\":{\"dtype\":\"F32\",\"shape\":[3,1],\"data_offsets\":[24,36]},"
               "\"fc.weight\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
               36, 0);
-    rc_rnn *rnn = rc_rnn_load(path_of("model.safetensors"), -1);
+    rc_rnn *rnn = rc_rnn_load(t_path("model.safetensors"), -1);
     T_CHECK(rnn && rc_rnn_config_of(rnn)->cell == RC_CELL_GRU && !rc_rnn_config_of(rnn)->bias,
             "%s", rc_last_error());
     rc_rnn_free(rnn);
     t_case("io: the cell can be chosen when the file cannot tell");
-    rnn = rc_rnn_load(path_of("model.safetensors"), RC_CELL_GRU_RESET_BEFORE);
+    rnn = rc_rnn_load(t_path("model.safetensors"), RC_CELL_GRU_RESET_BEFORE);
     T_CHECK(rnn && rc_rnn_config_of(rnn)->cell == RC_CELL_GRU_RESET_BEFORE, "%s", rc_last_error());
     rc_rnn_free(rnn);
-    rnn = rc_rnn_load(path_of("model.safetensors"), RC_CELL_LSTM);
+    rnn = rc_rnn_load(t_path("model.safetensors"), RC_CELL_LSTM);
     T_CHECK(!rnn, "an LSTM override on GRU weights accepted");
     T_CHECK_ERROR(rc_last_status(), RC_EFORMAT, "a lstm has 4 gates");
 }
 
 void suite_io(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/recur-io-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir)) {
-        t_case("io: temporary folder");
-        T_CHECK(0, "cannot create %s", dir);
-        return;
-    }
     test_round_trip();
     test_dtypes();
     test_bad_files();
     test_bad_models();
-    const char *names[] = {"rt.safetensors", "bad.safetensors", "m.safetensors", "model.safetensors"};
-    for (size_t i = 0; i < 4; i++)
-        remove(path_of(names[i]));
-    rmdir(dir);
 }

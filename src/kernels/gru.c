@@ -98,10 +98,7 @@ void rc__gru_backward(const rc__seq_dims *d, const rc__seq_weights *w, const flo
     float *tmp = drh + B * H;    /* [B, H] */
     const float *w_hn = w->w_hh + 2 * H * H;
 
-    if (dh_n)
-        memcpy(dh, dh_n, B * H * sizeof(float));
-    else
-        memset(dh, 0, B * H * sizeof(float));
+    rc__copy_or_zero(B * H, dh_n, dh);
     for (size_t s = T; s-- > 0;) {
         size_t t = rc__seq_time(d, s), at = t * B;
         for (size_t b = 0; b < B; b++) {

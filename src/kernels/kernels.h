@@ -32,6 +32,9 @@ static inline float rc__sigmoidf(float v)
     return s;
 }
 
+/* dst = src, or zeros when src is NULL (n floats). */
+void rc__copy_or_zero(size_t n, const float *src, float *dst);
+
 /* y += x over n elements. */
 void rc__accumulate(size_t n, const float *x, float *y);
 

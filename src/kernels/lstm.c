@@ -110,15 +110,8 @@ void rc__lstm_backward(const rc__seq_dims *d, const rc__seq_weights *w, const fl
     const float *p_i = w->w_ph, *p_f = w->w_ph ? w->w_ph + H : NULL, *p_o = w->w_ph ? w->w_ph + 2 * H : NULL;
     float *gp_i = g->w_ph, *gp_f = g->w_ph ? g->w_ph + H : NULL, *gp_o = g->w_ph ? g->w_ph + 2 * H : NULL;
 
-    if (dh_n)
-        memcpy(dh, dh_n, B * Ho * sizeof(float));
-    else
-        memset(dh, 0, B * Ho * sizeof(float));
-    if (dc_n)
-        memcpy(dc, dc_n, B * H * sizeof(float));
-    else
-        memset(dc, 0, B * H * sizeof(float));
-
+    rc__copy_or_zero(B * Ho, dh_n, dh);
+    rc__copy_or_zero(B * H, dc_n, dc);
     for (size_t s = T; s-- > 0;) {
         size_t t = rc__seq_time(d, s), at = t * B;
         /* dh of this step's output: carried + from y, active rows only */

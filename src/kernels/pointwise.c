@@ -3,6 +3,7 @@
 #include "kernels.h"
 
 #include <math.h>
+#include <string.h>
 
 void rc__sigmoid(size_t n, const float *x, float *y)
 {
@@ -40,6 +41,14 @@ void rc__log(size_t n, const float *x, float *y)
 {
     for (size_t i = 0; i < n; i++)
         y[i] = logf(x[i]);
+}
+
+void rc__copy_or_zero(size_t n, const float *src, float *dst)
+{
+    if (src)
+        memcpy(dst, src, n * sizeof(float));
+    else
+        memset(dst, 0, n * sizeof(float));
 }
 
 void rc__accumulate(size_t n, const float *x, float *y)

@@ -53,10 +53,7 @@ void rc__rnn_backward(const rc__seq_dims *d, const rc__seq_weights *w, const flo
     float *tmp = dh + B * H;       /* [B, H] */
     int relu = d->cell == RC_CELL_RNN_RELU;
 
-    if (dh_n)
-        memcpy(dh, dh_n, B * H * sizeof(float));
-    else
-        memset(dh, 0, B * H * sizeof(float));
+    rc__copy_or_zero(B * H, dh_n, dh);
     for (size_t s = T; s-- > 0;) {
         size_t t = rc__seq_time(d, s);
         float *da = DG + t * B * H;
