@@ -492,6 +492,132 @@ RC_API int rc_safetensors_save(const char *path, size_t n, const char *const *na
                                const rc_tensor *const *tensors, size_t n_meta,
                                const char *const *meta_keys, const char *const *meta_values);
 
+/* ---------------------------------------------------------------- optimizers
+ *
+ * Every optimizer works on a parameter set's flat value and gradient blocks
+ * in single loops, with its own state (momenta, averages) in flat blocks of
+ * the same layout.  The update rules are PyTorch's (torch.optim), plus:
+ *   - RMSProp's floor on the gradient RMS and Graves's centred form with
+ *     momentum (Graves 2013, eq. 38-41; Chung et al. 2014 use momentum 0.9,
+ *     decay 0.95 and a floor of 1e-2);
+ *   - averaged SGD: plain SGD steps whose running average of the weights is
+ *     what evaluation and saving use once averaging has started (Polyak &
+ *     Juditsky 1992); the trainer starts it at a fixed step (ASGD) or when
+ *     validation stops improving (NT-ASGD, Merity et al. 2017).
+ * Names: X(enum, name). */
+#define RC_OPTIM_LIST(X)            \
+    X(RC_OPTIM_SGD, "sgd")          \
+    X(RC_OPTIM_ADAM, "adam")        \
+    X(RC_OPTIM_ADAMW, "adamw")      \
+    X(RC_OPTIM_RMSPROP, "rmsprop")  \
+    X(RC_OPTIM_ASGD, "asgd")
+
+enum rc_optim_kind {
+#define RC__OPTIM_ENUM(id, name) id,
+    RC_OPTIM_LIST(RC__OPTIM_ENUM)
+#undef RC__OPTIM_ENUM
+    RC_OPTIM_COUNT
+};
+
+RC_API const char *rc_optim_name(int kind);
+RC_API int rc_optim_from_name(const char *name);
+
+typedef struct rc_optim_config {
+    int kind;             /* enum rc_optim_kind */
+    float momentum;       /* SGD, ASGD, RMSProp (0: none) */
+    int nesterov;         /* SGD */
+    float weight_decay;   /* L2 added to the gradient; AdamW: decoupled decay */
+    float beta1, beta2;   /* Adam(W) moment decays (0.9, 0.999) */
+    float eps;            /* Adam(W) 1e-8, RMSProp 1e-8 */
+    float alpha;          /* RMSProp decay of the squared-gradient average (0.99; Graves 0.95) */
+    int centered;         /* RMSProp: divide by the gradient's standard deviation (Graves) */
+    float rms_floor;      /* RMSProp: the divisor is at least this (0: none) */
+    float clip_update;    /* the update's global norm is at most this (0: no limit) */
+} rc_optim_config;
+
+/* PyTorch's defaults for kind (lr is passed to each step). */
+RC_API rc_optim_config rc_optim_config_default(int kind);
+
+typedef struct rc_optim rc_optim;
+
+/* The parameter set must outlive the optimizer and not grow after it. */
+RC_API rc_optim *rc_optim_new(rc_params *params, const rc_optim_config *cfg);
+RC_API void rc_optim_free(rc_optim *opt);
+/* One update from the gradients in the parameter set, with learning rate lr. */
+RC_API int rc_optim_step(rc_optim *opt, float lr);
+/* Updates taken so far. */
+RC_API uint64_t rc_optim_steps(const rc_optim *opt);
+RC_API void rc_optim_set_steps(rc_optim *opt, uint64_t steps);
+/* The state blocks (for checkpoints): count, and block i's name and floats
+ * [rc_params_numel]. */
+RC_API size_t rc_optim_state_count(const rc_optim *opt);
+RC_API const char *rc_optim_state_name(const rc_optim *opt, size_t i);
+RC_API float *rc_optim_state(rc_optim *opt, size_t i);
+/* Averaging (ASGD / NT-ASGD): start it; whether it runs; and swap the live
+ * weights with their average (call twice to swap back), e.g. around an
+ * evaluation or a save. */
+RC_API void rc_optim_start_averaging(rc_optim *opt);
+RC_API int rc_optim_averaging(const rc_optim *opt);
+RC_API void rc_optim_swap_average(rc_optim *opt);
+
+/* Gradient clipping by value: each gradient into [-max, max]. */
+RC_API void rc_params_clip_grad_value(rc_params *p, float max);
+
+/* Gaussian weight noise (Graves 2011): adds noise of standard deviation std
+ * to every weight before the forward pass and stores it in noise
+ * [rc_params_numel]; rc_params_remove_noise takes it away again before the
+ * update, so the gradient is taken at noisy weights and applied to clean
+ * ones. */
+RC_API void rc_params_add_noise(rc_params *p, rc_rng *rng, float std, float *noise);
+RC_API void rc_params_remove_noise(rc_params *p, const float *noise);
+
+/* ---------------------------------------------------------------- learning-rate schedules
+ * X(enum, name):
+ *   constant   lr
+ *   step       lr * gamma^floor(epoch / step_size)
+ *   linear     lr to lr_end, linearly over `length` epochs, then lr_end
+ *   cosine     lr_end + (lr - lr_end) (1 + cos(pi epoch / length)) / 2
+ *   plateau    lr, times gamma whenever the validation figure has not
+ *              improved for `patience` evaluations (rc_schedule_observe) */
+#define RC_SCHEDULE_LIST(X)                  \
+    X(RC_SCHEDULE_CONSTANT, "constant")      \
+    X(RC_SCHEDULE_STEP, "step")              \
+    X(RC_SCHEDULE_LINEAR, "linear")          \
+    X(RC_SCHEDULE_COSINE, "cosine")          \
+    X(RC_SCHEDULE_PLATEAU, "plateau")
+
+enum rc_schedule_kind {
+#define RC__SCHEDULE_ENUM(id, name) id,
+    RC_SCHEDULE_LIST(RC__SCHEDULE_ENUM)
+#undef RC__SCHEDULE_ENUM
+    RC_SCHEDULE_COUNT
+};
+
+RC_API const char *rc_schedule_name(int kind);
+RC_API int rc_schedule_from_name(const char *name);
+
+typedef struct rc_schedule {
+    int kind;
+    float lr;             /* the starting rate */
+    float lr_end;         /* linear, cosine */
+    float gamma;          /* step, plateau: the factor (e.g. 0.1, 0.5) */
+    double step_size;     /* step: epochs between decays */
+    double length;        /* linear, cosine: epochs to reach lr_end */
+    int patience;         /* plateau: evaluations without improvement */
+    /* plateau's state (kept in checkpoints) */
+    double best;          /* best figure seen (lower is better) */
+    int bad_evals;        /* evaluations since it improved */
+    float scale;          /* the product of the decays so far */
+} rc_schedule;
+
+/* A schedule with everything but kind and lr at neutral values. */
+RC_API rc_schedule rc_schedule_init(int kind, float lr);
+/* The rate at a (fractional) epoch. */
+RC_API float rc_schedule_lr(const rc_schedule *s, double epoch);
+/* Tells a plateau schedule a new validation figure (lower is better);
+ * returns 1 when it lowered the rate. */
+RC_API int rc_schedule_observe(rc_schedule *s, double figure);
+
 /* ---------------------------------------------------------------- data */
 
 /* Reads an IDX file (LeCun's MNIST format), gzip-compressed or not, of any

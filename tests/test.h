@@ -44,6 +44,7 @@ void suite_cells(void);
 void suite_pytorch(void);
 void suite_io(void);
 void suite_stream(void);
+void suite_train(void);
 
 /* Ops whose gradient checks live in test_cells.c (NULL-terminated). */
 extern const char *const cells_gradcheck_ops[];

@@ -159,6 +159,26 @@ double rc_params_clip_grad_norm(rc_params *p, double max_norm)
     return norm;
 }
 
+void rc_params_clip_grad_value(rc_params *p, float max)
+{
+    for (size_t i = 0; i < p->numel; i++)
+        p->grads[i] = fminf(fmaxf(p->grads[i], -max), max);
+}
+
+void rc_params_add_noise(rc_params *p, rc_rng *rng, float std, float *noise)
+{
+    for (size_t i = 0; i < p->numel; i++) {
+        noise[i] = std * rc_rng_normal(rng);
+        p->values[i] += noise[i];
+    }
+}
+
+void rc_params_remove_noise(rc_params *p, const float *noise)
+{
+    for (size_t i = 0; i < p->numel; i++)
+        p->values[i] -= noise[i];
+}
+
 void rc_sgd_step(rc_params *p, float lr)
 {
     for (size_t i = 0; i < p->numel; i++)

@@ -1,0 +1,205 @@
+/* test_train.c — optimizers against steps computed by hand (in double, from
+ * the formulas, element by element), clipping, weight noise, schedules. */
+#include "test.h"
+
+#include <math.h>
+#include <string.h>
+
+enum { N = 3, STEPS = 3 };
+
+static const float w0[N] = {0.5f, -1.0f, 2.0f};
+static const float grads[STEPS][N] = {{0.1f, -0.2f, 0.3f}, {-0.4f, 0.5f, 0.05f}, {0.2f, 0.2f, -0.6f}};
+
+/* Runs STEPS updates of cfg at rate lr; returns the final weights in out. */
+static void run(const rc_optim_config *cfg, float lr, float *out)
+{
+    rc_params *p = rc_params_new();
+    rc_tensor *w = rc_params_add(p, "w", 1, (size_t[]){N});
+    memcpy(w->data, w0, sizeof w0);
+    rc_optim *o = rc_optim_new(p, cfg);
+    T_CHECK(o, "%s", rc_last_error());
+    for (int s = 0; o && s < STEPS; s++) {
+        memcpy(w->grad, grads[s], sizeof grads[s]);
+        rc_optim_step(o, lr);
+    }
+    memcpy(out, w->data, sizeof w0);
+    rc_optim_free(o);
+    rc_params_free(p);
+}
+
+static void expect(const float *got, const double *want, const char *what)
+{
+    for (int i = 0; i < N; i++)
+        T_CHECK(fabs(got[i] - want[i]) <= 1e-6 * (1 + fabs(want[i])), "%s: w[%d] = %.9g, by hand %.9g",
+                what, i, (double)got[i], want[i]);
+}
+
+static void test_optimizers(void)
+{
+    const double lr = 0.1, mom = 0.9, wd = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8, alpha = 0.95;
+    float got[N];
+    for (int nesterov = 0; nesterov < 2; nesterov++) {
+        t_case("optim: SGD with momentum%s and weight decay, by hand", nesterov ? " (Nesterov)" : "");
+        rc_optim_config c = rc_optim_config_default(RC_OPTIM_SGD);
+        c.momentum = (float)mom, c.nesterov = nesterov, c.weight_decay = (float)wd;
+        run(&c, (float)lr, got);
+        double want[N];
+        for (int i = 0; i < N; i++) {
+            double w = w0[i], b = 0;
+            for (int s = 0; s < STEPS; s++) {
+                double g = grads[s][i] + wd * w;
+                b = s == 0 ? g : mom * b + g;
+                w -= lr * (nesterov ? g + mom * b : b);
+            }
+            want[i] = w;
+        }
+        expect(got, want, "sgd");
+    }
+    for (int adamw = 0; adamw < 2; adamw++) {
+        t_case("optim: %s, by hand (bias correction over 3 steps)", adamw ? "AdamW" : "Adam with L2");
+        rc_optim_config c = rc_optim_config_default(adamw ? RC_OPTIM_ADAMW : RC_OPTIM_ADAM);
+        c.weight_decay = (float)wd;
+        run(&c, (float)lr, got);
+        double want[N];
+        for (int i = 0; i < N; i++) {
+            double w = w0[i], m = 0, v = 0;
+            for (int s = 1; s <= STEPS; s++) {
+                double g = grads[s - 1][i];
+                if (adamw)
+                    w *= 1 - lr * wd;
+                else
+                    g += wd * w;
+                m = b1 * m + (1 - b1) * g;
+                v = b2 * v + (1 - b2) * g * g;
+                w -= lr * (m / (1 - pow(b1, s))) / (sqrt(v / (1 - pow(b2, s))) + eps);
+            }
+            want[i] = w;
+        }
+        expect(got, want, adamw ? "adamw" : "adam");
+    }
+    for (int graves = 0; graves < 2; graves++) {
+        t_case("optim: RMSProp%s, by hand", graves ? " in Graves's form (centred, momentum, floor)" : "");
+        rc_optim_config c = rc_optim_config_default(RC_OPTIM_RMSPROP);
+        c.alpha = (float)alpha;
+        if (graves)
+            c.centered = 1, c.momentum = (float)mom, c.rms_floor = 0.3f;
+        run(&c, (float)lr, got);
+        double want[N];
+        for (int i = 0; i < N; i++) {
+            double w = w0[i], v = 0, a = 0, b = 0;
+            for (int s = 0; s < STEPS; s++) {
+                double g = grads[s][i];
+                v = alpha * v + (1 - alpha) * g * g;
+                a = alpha * a + (1 - alpha) * g;
+                double r = graves ? fmax(sqrt(v - a * a), 0.3) + eps : sqrt(v) + eps;
+                b = mom * b + g / r;
+                w -= lr * (graves ? b : g / r);
+            }
+            want[i] = w;
+        }
+        expect(got, want, "rmsprop");
+    }
+
+    t_case("optim: update-norm clipping scales the whole step");
+    rc_optim_config c = rc_optim_config_default(RC_OPTIM_SGD);
+    c.clip_update = 0.01f;
+    rc_params *p = rc_params_new();
+    rc_tensor *w = rc_params_add(p, "w", 1, (size_t[]){N});
+    memcpy(w->data, w0, sizeof w0);
+    memcpy(w->grad, grads[0], sizeof grads[0]);
+    rc_optim *o = rc_optim_new(p, &c);
+    rc_optim_step(o, 1.0f);
+    double norm = 0;
+    for (int i = 0; i < N; i++)
+        norm += (w->data[i] - w0[i]) * (w->data[i] - w0[i]);
+    T_CHECK(fabs(sqrt(norm) - 0.01) < 1e-6, "update norm %g, limit 0.01", sqrt(norm));
+    T_CHECK((w->data[0] - w0[0]) * grads[0][0] < 0, "update direction");
+    rc_optim_free(o);
+
+    t_case("optim: averaged SGD averages the weights from the start of averaging");
+    c = rc_optim_config_default(RC_OPTIM_ASGD);
+    memcpy(w->data, w0, sizeof w0);
+    o = rc_optim_new(p, &c);
+    memcpy(w->grad, grads[0], sizeof grads[0]);
+    rc_optim_step(o, 0.1f); /* before averaging */
+    float start[N];
+    memcpy(start, w->data, sizeof start);
+    rc_optim_start_averaging(o);
+    double sum[N];
+    for (int i = 0; i < N; i++)
+        sum[i] = start[i];
+    for (int s = 1; s < STEPS; s++) {
+        memcpy(w->grad, grads[s], sizeof grads[s]);
+        rc_optim_step(o, 0.1f);
+        for (int i = 0; i < N; i++)
+            sum[i] += w->data[i];
+    }
+    float live[N];
+    memcpy(live, w->data, sizeof live);
+    rc_optim_swap_average(o);
+    for (int i = 0; i < N; i++)
+        T_CHECK(fabs(w->data[i] - sum[i] / STEPS) < 1e-6, "average of w[%d]: %g, expected %g", i,
+                (double)w->data[i], sum[i] / STEPS);
+    rc_optim_swap_average(o);
+    T_CHECK(!memcmp(live, w->data, sizeof live), "swapping twice does not restore the weights");
+    T_CHECK(rc_optim_averaging(o) && rc_optim_steps(o) == STEPS, "state");
+    rc_optim_free(o);
+
+    t_case("optim: bad settings are refused");
+    c = rc_optim_config_default(RC_OPTIM_ADAM);
+    c.beta2 = 1.0f;
+    T_CHECK(!rc_optim_new(p, &c), "beta2 = 1 accepted");
+    c = rc_optim_config_default(RC_OPTIM_ADAM);
+    c.nesterov = 1;
+    T_CHECK(!rc_optim_new(p, &c), "Nesterov Adam accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "Nesterov");
+    T_CHECK(rc_optim_from_name("rmsprop") == RC_OPTIM_RMSPROP && rc_optim_from_name("x") == -1, "names");
+
+    t_case("params: clipping by value, and weight noise that is taken back exactly");
+    w->grad[0] = 5.0f, w->grad[1] = -5.0f, w->grad[2] = 0.5f;
+    rc_params_clip_grad_value(p, 1.0f);
+    T_CHECK(w->grad[0] == 1.0f && w->grad[1] == -1.0f && w->grad[2] == 0.5f, "clip by value");
+    float noise[N], before[N];
+    memcpy(before, w->data, sizeof before);
+    rc_rng rng;
+    rc_rng_seed(&rng, 3, 0);
+    rc_params_add_noise(p, &rng, 0.075f, noise);
+    T_CHECK(memcmp(before, w->data, sizeof before) != 0, "no noise added");
+    rc_params_remove_noise(p, noise);
+    for (int i = 0; i < N; i++)
+        T_CHECK(fabsf(w->data[i] - before[i]) < 1e-6f, "noise not removed");
+    rc_params_free(p);
+}
+
+static void test_schedules(void)
+{
+    t_case("schedules: step, linear, cosine, plateau");
+    rc_schedule s = rc_schedule_init(RC_SCHEDULE_STEP, 1.0f);
+    s.gamma = 0.5f, s.step_size = 2;
+    T_CHECK(rc_schedule_lr(&s, 1.9) == 1.0f && rc_schedule_lr(&s, 2.0) == 0.5f &&
+                rc_schedule_lr(&s, 5.0) == 0.25f,
+            "step");
+    s = rc_schedule_init(RC_SCHEDULE_LINEAR, 1e-3f);
+    s.lr_end = 1e-5f, s.length = 500;
+    T_CHECK(fabsf(rc_schedule_lr(&s, 250) - 5.05e-4f) < 1e-9f && rc_schedule_lr(&s, 900) == 1e-5f,
+            "linear: %g", (double)rc_schedule_lr(&s, 250));
+    s = rc_schedule_init(RC_SCHEDULE_COSINE, 1.0f);
+    s.length = 10;
+    T_CHECK(rc_schedule_lr(&s, 0) == 1.0f && fabsf(rc_schedule_lr(&s, 5) - 0.5f) < 1e-6f &&
+                fabsf(rc_schedule_lr(&s, 10)) < 1e-6f,
+            "cosine");
+    s = rc_schedule_init(RC_SCHEDULE_PLATEAU, 1.0f);
+    s.gamma = 0.1f, s.patience = 1;
+    int lowered = rc_schedule_observe(&s, 5.0);        /* best */
+    lowered += rc_schedule_observe(&s, 5.1);           /* 1 bad: within patience */
+    T_CHECK(!lowered && rc_schedule_lr(&s, 0) == 1.0f, "plateau too early");
+    T_CHECK(rc_schedule_observe(&s, 5.2) == 1 && fabsf(rc_schedule_lr(&s, 0) - 0.1f) < 1e-7f,
+            "plateau did not lower the rate");
+    T_CHECK(rc_schedule_from_name("cosine") == RC_SCHEDULE_COSINE && !rc_schedule_name(99), "names");
+}
+
+void suite_train(void)
+{
+    test_optimizers();
+    test_schedules();
+}
