@@ -626,6 +626,51 @@ RC_API int rc_schedule_observe(rc_schedule *s, double figure);
  * file and the problem on failure. */
 RC_API rc_tensor *rc_idx_load(const char *path);
 
+/* Polyphonic piano rolls: sequences of frames over the 88 piano keys,
+ * MIDI pitches 21 (A0) to 108 (C8), key k = pitch - 21. */
+#define RC_PIANO_KEYS 88
+#define RC_PIANO_LOWEST 21
+
+typedef struct rc_rolls rc_rolls;
+
+/* The text format of ../shared/data/music: one sequence per line, steps
+ * separated by ';', the sounding pitches of a step as integers separated by
+ * spaces, a silent step empty.  Malformed lines (a token that is not a
+ * pitch in 21..108, an empty line) give RC_EFORMAT naming line and step. */
+RC_API rc_rolls *rc_rolls_load_text(const char *path);
+RC_API void rc_rolls_free(rc_rolls *r);
+RC_API size_t rc_rolls_count(const rc_rolls *r);
+RC_API size_t rc_rolls_length(const rc_rolls *r, size_t i);        /* T_i */
+RC_API const float *rc_rolls_frames(const rc_rolls *r, size_t i);  /* [T_i, 88] of 0 and 1 */
+RC_API size_t rc_rolls_total_steps(const rc_rolls *r);
+
+/* Text vocabularies.  Levels:
+ *   byte  the 256 byte values, always
+ *   char  UTF-8 code points seen in the text (invalid UTF-8 is an error)
+ *   word  whitespace-separated words, with "<eos>" at the end of every line
+ *         and "<unk>" for words the vocabulary lacks (Mikolov's Penn
+ *         Treebank convention) */
+enum rc_text_level { RC_TEXT_BYTE, RC_TEXT_CHAR, RC_TEXT_WORD };
+
+typedef struct rc_vocab rc_vocab;
+
+/* The vocabulary of text[len] at a level; tokens are numbered in order of
+ * first appearance (word level: "<unk>" and "<eos>" first). */
+RC_API rc_vocab *rc_vocab_build(int level, const char *text, size_t len);
+RC_API void rc_vocab_free(rc_vocab *v);
+RC_API int rc_vocab_level(const rc_vocab *v);
+RC_API size_t rc_vocab_size(const rc_vocab *v);
+/* Token id's text (NUL-terminated; a byte token of value 0 is ""). */
+RC_API const char *rc_vocab_token(const rc_vocab *v, int32_t id);
+/* Encodes text into a malloc'd array *ids of *n ids (free it with free()). */
+RC_API int rc_vocab_encode(const rc_vocab *v, const char *text, size_t len, int32_t **ids, size_t *n);
+/* The vocabulary as one JSON string (for a model file's metadata), and back. */
+RC_API char *rc_vocab_to_json(const rc_vocab *v);
+RC_API rc_vocab *rc_vocab_from_json(const char *json);
+
+/* Reads a whole file into a malloc'd, NUL-terminated buffer. */
+RC_API char *rc_read_file(const char *path, size_t *len);
+
 #ifdef __cplusplus
 }
 #endif

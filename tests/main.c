@@ -86,6 +86,17 @@ const char *t_path(const char *name)
     return path;
 }
 
+const char *t_data(const char *relative)
+{
+    static char path[512];
+    const char *root = getenv("RECUR_DATA");
+    snprintf(path, sizeof path, "%s/%s", root && *root ? root : "../shared/data", relative);
+    if (access(path, R_OK) == 0)
+        return path;
+    printf("  skipped: %s is absent (set RECUR_DATA to the data folder)\n", path);
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
@@ -97,7 +108,7 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     void (*suites[])(void) = {suite_core,  suite_kernels, suite_tape,    suite_ops, suite_gradcheck,
                               suite_cells, suite_stream,  suite_pytorch, suite_io,  suite_data,
-                              suite_train};
+                              suite_readers, suite_train};
     for (size_t s = 0; s < sizeof suites / sizeof suites[0]; s++) {
         suites[s]();
         close_case();

@@ -17,6 +17,9 @@ void t_fail(const char *file, int line, const char *fmt, ...) __attribute__((for
 int t_selected(void);
 /* 1 with -v: suites may print extra figures (e.g. gradient errors). */
 int t_verbose(void);
+/* The path of a file of the shared data sets (RECUR_DATA, else
+ * ../shared/data), or NULL after printing why the case is skipped. */
+const char *t_data(const char *relative);
 /* A path for `name` inside this run's scratch folder (made on first use,
  * removed with its files at exit); valid until the next call. */
 const char *t_path(const char *name);
@@ -45,6 +48,7 @@ void suite_pytorch(void);
 void suite_io(void);
 void suite_stream(void);
 void suite_train(void);
+void suite_readers(void);
 
 /* Ops whose gradient checks live in test_cells.c (NULL-terminated). */
 extern const char *const cells_gradcheck_ops[];

@@ -78,39 +78,6 @@ void rc_safetensors_free(rc_safetensors *st)
     free(st);
 }
 
-static unsigned char *read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return rc__fail_null(RC_EIO, "%s: cannot open: %s", path, strerror(errno));
-    unsigned char *buf = NULL;
-    size_t used = 0, cap = 0;
-    for (;;) {
-        if (used == cap) {
-            size_t next = cap ? 2 * cap : 1 << 16;
-            unsigned char *b = next > cap ? realloc(buf, next) : NULL;
-            if (!b) {
-                free(buf);
-                fclose(f);
-                return rc__fail_null(RC_ENOMEM, "%s: file too large to read", path);
-            }
-            buf = b, cap = next;
-        }
-        size_t got = fread(buf + used, 1, cap - used, f);
-        used += got;
-        if (got == 0)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return rc__fail_null(RC_EIO, "%s: read error", path);
-    }
-    *size = used;
-    return buf;
-}
-
 /* A non-negative integer that fits in size_t, from a JSON number. */
 static int json_size(const cJSON *v, size_t *out)
 {
@@ -171,7 +138,7 @@ rc_safetensors *rc_safetensors_load(const char *path)
         return rc__fail_null(RC_ENOMEM, "rc_safetensors_load: out of memory");
     }
     size_t size = 0;
-    st->file = read_file(path, &size);
+    st->file = (unsigned char *)rc_read_file(path, &size);
     if (!st->file)
         goto fail;
     if (size < 8) {
