@@ -254,9 +254,12 @@ RC_API rc_tensor *rc_cross_entropy(rc_tape *tp, rc_tensor *logits, const int32_t
                                    int32_t ignore_index, int reduction);
 /* Binary cross-entropy from logits [..., F] against targets of the same
  * shape (values in [0, 1]; no gradient flows into targets), summed over the
- * F features.  MEAN then averages over rows — the per-frame negative
- * log-likelihood of polyphonic music models; SUM adds all rows.  → [1]. */
-RC_API rc_tensor *rc_bce_with_logits(rc_tape *tp, rc_tensor *logits, rc_tensor *targets, int reduction);
+ * F features of each row and weighted by row_weights [rows] (NULL: all 1;
+ * 0 drops a padded step).  MEAN then divides by the sum of the weights —
+ * the per-frame negative log-likelihood of polyphonic music models; SUM
+ * does not.  → [1]. */
+RC_API rc_tensor *rc_bce_with_logits(rc_tape *tp, rc_tensor *logits, rc_tensor *targets,
+                                     const float *row_weights, int reduction);
 /* Squared error between same-shaped tensors; MEAN over all elements. → [1]. */
 RC_API rc_tensor *rc_mse(rc_tape *tp, rc_tensor *pred, rc_tensor *target, int reduction);
 
@@ -492,6 +495,81 @@ RC_API int rc_safetensors_save(const char *path, size_t n, const char *const *na
                                const rc_tensor *const *tensors, size_t n_meta,
                                const char *const *meta_keys, const char *const *meta_values);
 
+/* ---------------------------------------------------------------- task models
+ *
+ * A recurrent network with the input and output layers of a task:
+ *   lm        token ids -> embedding [V, E] -> network -> linear [V] ->
+ *             softmax; loss: cross-entropy per token
+ *   music     frames [88] -> network -> linear [88] -> sigmoid per key;
+ *             loss: Bernoulli NLL summed over keys, per frame (frame t is
+ *             predicted from frames before it; the first from a silent one)
+ *   classify  feature sequences -> network -> the last layer's final states
+ *             (both directions) -> linear [classes]; loss: cross-entropy
+ * Names: X(enum, name). */
+#define RC_TASK_LIST(X)               \
+    X(RC_TASK_LM, "lm")               \
+    X(RC_TASK_MUSIC, "music")         \
+    X(RC_TASK_CLASSIFY, "classify")
+
+enum rc_task {
+#define RC__TASK_ENUM(id, name) id,
+    RC_TASK_LIST(RC__TASK_ENUM)
+#undef RC__TASK_ENUM
+    RC_TASK_COUNT
+};
+
+RC_API const char *rc_task_name(int task);
+RC_API int rc_task_from_name(const char *name);
+
+typedef struct rc_model_config {
+    int task;             /* enum rc_task */
+    rc_rnn_config rnn;    /* rnn.input_size: lm the embedding size, music 88,
+                             classify the features per step */
+    size_t n_out;         /* lm: vocabulary size; classify: classes; music: 88 */
+    float dropout;        /* lm: on embeddings and outputs; all: on the
+                             network's output, in training */
+} rc_model_config;
+
+typedef struct rc_model rc_model;
+
+/* Weights drawn from rng: the network PyTorch's way, the embedding N(0, 1)
+ * scaled by 0.1, the output layer uniform +-1/sqrt(fan-in). */
+RC_API rc_model *rc_model_new(const rc_model_config *cfg, rc_rng *rng);
+RC_API void rc_model_free(rc_model *m);
+RC_API const rc_model_config *rc_model_config_of(const rc_model *m);
+RC_API rc_params *rc_model_params(rc_model *m);
+RC_API rc_rnn *rc_model_rnn(rc_model *m);
+/* Model files hold the weights ("rnn.weight_ih_l0", "embed.weight",
+ * "head.weight", "head.bias") and the configuration in metadata, plus any
+ * extra metadata given (e.g. "vocab"). */
+RC_API int rc_model_save(const rc_model *m, const char *path, size_t n_meta,
+                         const char *const *keys, const char *const *values);
+/* *st (when not NULL) receives the opened file, for its metadata; free it. */
+RC_API rc_model *rc_model_load(const char *path, rc_safetensors **st);
+
+/* A batch, time-major; what each task reads:
+ *   lm:       tokens [T, B], targets [T, B] (-1 for padding)
+ *   music:    frames [T, B, 88] (inputs are these frames shifted by one step
+ *             behind a silent frame; targets are these frames), weights
+ *             [T, B] (0 for padding)
+ *   classify: features [T, B, F], classes [B]
+ * lengths [B] (or NULL) and carried states h0/c0 (or NULL) go to the network. */
+typedef struct rc_batch {
+    size_t T, B;
+    const int32_t *tokens, *targets;
+    const float *frames, *weights;
+    const float *features;
+    const int32_t *classes;
+    const int32_t *lengths;
+    rc_tensor *h0, *c0;
+} rc_batch;
+
+/* The task's mean loss over the batch ([1]); *logits (the output layer's
+ * values) and the network's final states are written when the pointers are
+ * not NULL.  dropout_rng NULL: no dropout (evaluation). */
+RC_API rc_tensor *rc_model_loss(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *dropout_rng,
+                                rc_tensor **logits, rc_tensor **h_n, rc_tensor **c_n);
+
 /* ---------------------------------------------------------------- optimizers
  *
  * Every optimizer works on a parameter set's flat value and gradient blocks
@@ -545,9 +623,11 @@ RC_API rc_optim *rc_optim_new(rc_params *params, const rc_optim_config *cfg);
 RC_API void rc_optim_free(rc_optim *opt);
 /* One update from the gradients in the parameter set, with learning rate lr. */
 RC_API int rc_optim_step(rc_optim *opt, float lr);
-/* Updates taken so far. */
+/* Updates taken so far; and the whole counter state, for checkpoints:
+ * steps, whether averaging runs, and the steps folded into the average. */
 RC_API uint64_t rc_optim_steps(const rc_optim *opt);
-RC_API void rc_optim_set_steps(rc_optim *opt, uint64_t steps);
+RC_API uint64_t rc_optim_averaged_steps(const rc_optim *opt);
+RC_API void rc_optim_restore(rc_optim *opt, uint64_t steps, int averaging, uint64_t averaged);
 /* The state blocks (for checkpoints): count, and block i's name and floats
  * [rc_params_numel]. */
 RC_API size_t rc_optim_state_count(const rc_optim *opt);

@@ -49,6 +49,7 @@ void suite_io(void);
 void suite_stream(void);
 void suite_train(void);
 void suite_readers(void);
+void suite_models(void);
 
 /* Ops whose gradient checks live in test_cells.c (NULL-terminated). */
 extern const char *const cells_gradcheck_ops[];

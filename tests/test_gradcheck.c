@@ -69,11 +69,16 @@ static rc_tensor *b_ce_sum(rc_tape *tp, rc_tensor **x)
 }
 static rc_tensor *b_bce_mean(rc_tape *tp, rc_tensor **x)
 {
-    return rc_bce_with_logits(tp, x[0], x[1], RC_REDUCE_MEAN);
+    return rc_bce_with_logits(tp, x[0], x[1], NULL, RC_REDUCE_MEAN);
 }
 static rc_tensor *b_bce_sum(rc_tape *tp, rc_tensor **x)
 {
-    return rc_bce_with_logits(tp, x[0], x[1], RC_REDUCE_SUM);
+    return rc_bce_with_logits(tp, x[0], x[1], NULL, RC_REDUCE_SUM);
+}
+static rc_tensor *b_bce_weighted(rc_tape *tp, rc_tensor **x)
+{
+    static const float w[4] = {1.0f, 0.0f, 0.5f, 1.0f}; /* a padded row and a half weight */
+    return rc_bce_with_logits(tp, x[0], x[1], w, RC_REDUCE_MEAN);
 }
 static rc_tensor *b_mse(rc_tape *tp, rc_tensor **x) { return rc_mse(tp, x[0], x[1], RC_REDUCE_MEAN); }
 static rc_tensor *b_mse_sum(rc_tape *tp, rc_tensor **x) { return rc_mse(tp, x[0], x[1], RC_REDUCE_SUM); }
@@ -174,6 +179,7 @@ static const gc_case cases[] = {
     {"cross_entropy mean with an ignored target", 1, {3}, {S(2, 3, 5)}, {NORMAL}, b_ce_mean},
     {"cross_entropy sum", 1, {2}, {S(6, 5)}, {NORMAL}, b_ce_sum},
     {"bce_with_logits mean over rows", 2, {2, 2}, {S(4, 6), S(4, 6)}, {NORMAL, UNIT_CONST}, b_bce_mean},
+    {"bce_with_logits row weights (padding)", 2, {2, 2}, {S(4, 6), S(4, 6)}, {NORMAL, UNIT_CONST}, b_bce_weighted},
     {"bce_with_logits sum", 2, {3, 3}, {S(2, 2, 5), S(2, 2, 5)}, {NORMAL, UNIT_CONST}, b_bce_sum},
     {"mse mean, gradient to both", 2, {2, 2}, {S(3, 4), S(3, 4)}, {NORMAL, NORMAL}, b_mse},
     {"mse sum", 2, {1, 1}, {S(7), S(7)}, {NORMAL, NORMAL}, b_mse_sum},

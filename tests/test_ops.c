@@ -64,12 +64,16 @@ static void test_values(rc_tape *tp)
     const int32_t targets[2] = {1, -100};
     T_CHECK(close_to(rc_cross_entropy(tp, zeros, targets, -100, RC_REDUCE_MEAN),
                      (float[]){logf(4.0f)}, 1e-6f), "cross-entropy of uniform logits");
-    T_CHECK(close_to(rc_bce_with_logits(tp, zeros, zeros, RC_REDUCE_MEAN),
+    T_CHECK(close_to(rc_bce_with_logits(tp, zeros, zeros, NULL, RC_REDUCE_MEAN),
                      (float[]){4 * logf(2.0f)}, 1e-6f), "bce of zero logits: F log 2 per row");
     rc_tensor *extreme = tensor(tp, T2(1, 2), (float[]){-200, 200});
     rc_tensor *right = tensor(tp, T2(1, 2), (float[]){0, 1});
-    T_CHECK(close_to(rc_bce_with_logits(tp, extreme, right, RC_REDUCE_SUM), (float[]){0}, 1e-30f),
+    T_CHECK(close_to(rc_bce_with_logits(tp, extreme, right, NULL, RC_REDUCE_SUM), (float[]){0}, 1e-30f),
             "bce stable at large logits");
+    rc_tensor *two_rows = tensor(tp, T2(2, 2), (float[]){0, 0, 100, -100});
+    rc_tensor *t_rows = tensor(tp, T2(2, 2), (float[]){1, 1, 0, 1});
+    T_CHECK(close_to(rc_bce_with_logits(tp, two_rows, t_rows, (float[]){1, 0}, RC_REDUCE_MEAN),
+                     (float[]){2 * logf(2.0f)}, 1e-6f), "bce with a padded row weighted 0");
     T_CHECK(close_to(rc_mse(tp, a, rc_tape_tensor(tp, T2(2, 3)), RC_REDUCE_MEAN),
                      (float[]){91.0f / 6}, 1e-5f), "mse");
 
@@ -157,7 +161,7 @@ static void test_errors(rc_tape *tp)
     T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "target 3 of row 1");
     T_CHECK(!rc_cross_entropy(tp, m23, (int32_t[]){0, 1}, -100, 7), "reduction 7 accepted");
     T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "reduction 7");
-    T_CHECK(!rc_bce_with_logits(tp, m23, m24, RC_REDUCE_MEAN), "mismatch accepted");
+    T_CHECK(!rc_bce_with_logits(tp, m23, m24, NULL, RC_REDUCE_MEAN), "mismatch accepted");
     T_CHECK_ERROR(rc_last_status(), RC_ESHAPE, "targets [2, 4]");
     T_CHECK(!rc_mse(tp, m23, m24, RC_REDUCE_SUM), "mismatch accepted");
 

@@ -1,8 +1,9 @@
 /* rnn_file.c — recurrent networks to and from safetensors files, in
  * PyTorch's state_dict layout. */
-#include "../cells/cells.h"
+#include "io.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,9 +56,8 @@ static int metadata_true(const char *v)
     return v && (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "True"));
 }
 
-/* Infers the configuration from names, shapes and metadata. */
-static int infer_config(const rc_safetensors *st, const char *path, const char *prefix, int cell,
-                        rc_rnn_config *cfg)
+int rc__rnn_config_from_file(const rc_safetensors *st, const char *path, const char *prefix, int cell,
+                             rc_rnn_config *cfg)
 {
     size_t ih[8], hh[8], hr[8];
     char name[64];
@@ -143,20 +143,17 @@ static int is_rnn_weight(const char *name)
     return *p == '\0' || !strcmp(p, "_reverse");
 }
 
-static void describe(const rc_rnn_config *c, char *buf, size_t cap)
+void rc__describe_rnn(const rc_rnn_config *c, char *buf, size_t cap)
 {
     snprintf(buf, cap, "a %zu-layer%s %s with input %zu and hidden size %zu%s%s", c->num_layers,
              c->bidirectional ? " bidirectional" : "", rc_cell_name(c->cell), c->input_size,
              c->hidden_size, c->proj_size ? " and a projection" : "", c->peephole ? " and peepholes" : "");
 }
 
-/* Copies every weight of rnn from the file, checking shapes; rejects
- * recurrent weights the configuration does not have. */
-static int copy_weights(const rc_safetensors *st, const char *path, const char *prefix, rc_rnn *rnn)
+int rc__params_from_file(const rc_safetensors *st, const char *path, const char *prefix, rc_params *p,
+                         const char *what)
 {
-    rc_params *p = rc_rnn_params(rnn);
-    char full[NAME_MAX_LEN + 64], want[64], got[64], what[160];
-    describe(rc_rnn_config_of(rnn), what, sizeof what);
+    char full[NAME_MAX_LEN + 64], want[64], got[64];
     for (size_t i = 0; i < rc_params_count(p); i++) {
         rc_tensor *dst = rc_params_tensor(p, i);
         snprintf(full, sizeof full, "%s%s", prefix, rc_params_name(p, i));
@@ -183,6 +180,13 @@ static int copy_weights(const rc_safetensors *st, const char *path, const char *
         memcpy(dst->data, src->data, dst->size * sizeof(float));
         rc_tensor_free(src);
     }
+    return RC_OK;
+}
+
+/* Recurrent weights under prefix that the network does not have. */
+static int reject_strays(const rc_safetensors *st, const char *path, const char *prefix,
+                         const rc_params *p, const char *what)
+{
     size_t plen = strlen(prefix);
     for (size_t i = 0; i < rc_safetensors_count(st); i++) {
         const char *name = rc_safetensors_name(st, i);
@@ -205,7 +209,8 @@ rc_rnn *rc_rnn_load(const char *path, int cell)
     rc_rnn_config cfg;
     rc_rnn *rnn = NULL;
     rc_params *params = NULL;
-    if (find_prefix(st, path, prefix, sizeof prefix) || infer_config(st, path, prefix, cell, &cfg))
+    if (find_prefix(st, path, prefix, sizeof prefix) ||
+        rc__rnn_config_from_file(st, path, prefix, cell, &cfg))
         goto done;
     if (rc_rnn_config_check(&cfg)) {
         char detail[256];
@@ -220,7 +225,10 @@ rc_rnn *rc_rnn_load(const char *path, int cell)
         goto done;
     }
     rc__rnn_own_params(rnn);
-    if (copy_weights(st, path, prefix, rnn)) {
+    char what[160];
+    rc__describe_rnn(&cfg, what, sizeof what);
+    if (rc__params_from_file(st, path, prefix, params, what) ||
+        reject_strays(st, path, prefix, params, what)) {
         rc_rnn_free(rnn);
         rnn = NULL;
     }
@@ -250,22 +258,37 @@ int rc_rnn_save(const rc_rnn *rnn, const char *path)
             tensors[n++] = rc_params_tensor(p, i);
         }
     }
-    char values[10][32];
-    snprintf(values[0], sizeof values[0], "%s", rc_cell_name(c->cell));
-    snprintf(values[1], sizeof values[1], "%zu", c->input_size);
-    snprintf(values[2], sizeof values[2], "%zu", c->hidden_size);
-    snprintf(values[3], sizeof values[3], "%zu", c->num_layers);
-    snprintf(values[4], sizeof values[4], "%d", c->bidirectional);
-    snprintf(values[5], sizeof values[5], "%d", c->bias);
-    snprintf(values[6], sizeof values[6], "%zu", c->proj_size);
-    snprintf(values[7], sizeof values[7], "%d", c->peephole);
-    snprintf(values[8], sizeof values[8], "%d", c->residual);
-    snprintf(values[9], sizeof values[9], "%.9g", (double)c->dropout);
-    const char *keys[] = {"cell",      "input_size", "hidden_size", "num_layers", "bidirectional", "bias",
-                          "proj_size", "peephole",   "residual",    "dropout",    "format"};
-    const char *vals[] = {values[0], values[1], values[2], values[3], values[4], values[5],
-                          values[6], values[7], values[8], values[9], "recur " RC_VERSION};
-    int status = rc_safetensors_save(path, n, names, tensors, 11, keys, vals);
+    rc__meta meta = {0};
+    rc__meta_rnn(&meta, c);
+    rc__meta_add(&meta, "format", "recur %s", RC_VERSION);
+    int status = rc_safetensors_save(path, n, names, tensors, meta.n, meta.keys, meta.values);
     free(names), free(tensors);
     return status;
+}
+
+void rc__meta_add(rc__meta *m, const char *key, const char *fmt, ...)
+{
+    if (m->n == RC__META_MAX)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->store[m->n], sizeof m->store[m->n], fmt, ap);
+    va_end(ap);
+    m->keys[m->n] = key;
+    m->values[m->n] = m->store[m->n];
+    m->n++;
+}
+
+void rc__meta_rnn(rc__meta *m, const rc_rnn_config *c)
+{
+    rc__meta_add(m, "cell", "%s", rc_cell_name(c->cell));
+    rc__meta_add(m, "input_size", "%zu", c->input_size);
+    rc__meta_add(m, "hidden_size", "%zu", c->hidden_size);
+    rc__meta_add(m, "num_layers", "%zu", c->num_layers);
+    rc__meta_add(m, "bidirectional", "%d", c->bidirectional);
+    rc__meta_add(m, "bias", "%d", c->bias);
+    rc__meta_add(m, "proj_size", "%zu", c->proj_size);
+    rc__meta_add(m, "peephole", "%d", c->peephole);
+    rc__meta_add(m, "residual", "%d", c->residual);
+    rc__meta_add(m, "dropout", "%.9g", (double)c->dropout);
 }

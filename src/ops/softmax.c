@@ -176,8 +176,7 @@ rc_tensor *rc_cross_entropy(rc_tape *tp, rc_tensor *logits, const int32_t *targe
 /* ------------------------------------------------------------ binary cross-entropy
  * Per element, from logit x and target t (log-sum-exp form, stable for any x):
  *   l = max(x, 0) - x t + log(1 + e^-|x|),   dl/dx = sigmoid(x) - t.
- * L = s sum l, s = 1/rows (mean: per-row sum over the F features, averaged)
- * or 1. */
+ * L = s sum_r w_r sum_f l, s = 1/sum_r w_r (mean) or 1. */
 
 static int bce_backward(rc_tape *tp, rc__node *node)
 {
@@ -186,16 +185,18 @@ static int bce_backward(rc_tape *tp, rc__node *node)
     float *gx = rc__grad(tp, x, &status);
     if (!gx)
         return status;
+    const float *w = node->saved;
+    size_t F = x->shape[x->ndim - 1];
     float s = node->farg[0] * node->out->grad[0];
     for (size_t i = 0; i < x->size; i++) {
-        float sig;
-        rc__sigmoid(1, &x->data[i], &sig);
-        gx[i] += s * (sig - t->data[i]);
+        float wr = w ? w[i / F] : 1.0f;
+        gx[i] += s * wr * (rc__sigmoidf(x->data[i]) - t->data[i]);
     }
     return RC_OK;
 }
 
-rc_tensor *rc_bce_with_logits(rc_tape *tp, rc_tensor *logits, rc_tensor *targets, int reduction)
+rc_tensor *rc_bce_with_logits(rc_tape *tp, rc_tensor *logits, rc_tensor *targets,
+                              const float *row_weights, int reduction)
 {
     rc_tensor *in[2] = {logits, targets};
     if (rc__check_inputs(tp, "rc_bce_with_logits", 2, in) ||
@@ -206,13 +207,20 @@ rc_tensor *rc_bce_with_logits(rc_tape *tp, rc_tensor *logits, rc_tensor *targets
         return rc__fail_null(RC_ESHAPE, "rc_bce_with_logits: logits %s and targets %s differ",
                              rc_shape_str(logits, sx, sizeof sx),
                              rc_shape_str(targets, st, sizeof st));
-    size_t rows = logits->size / logits->shape[logits->ndim - 1];
-    double total = 0.0;
-    for (size_t i = 0; i < logits->size; i++) {
-        double x = logits->data[i];
-        total += fmax(x, 0.0) - x * targets->data[i] + log1p(exp(-fabs(x)));
+    size_t F = logits->shape[logits->ndim - 1], rows = logits->size / F;
+    double total = 0.0, weight = 0.0;
+    for (size_t r = 0; r < rows; r++) {
+        double wr = row_weights ? row_weights[r] : 1.0, row = 0.0;
+        weight += wr;
+        if (wr == 0.0)
+            continue;
+        for (size_t f = 0; f < F; f++) {
+            double x = logits->data[r * F + f];
+            row += fmax(x, 0.0) - x * targets->data[r * F + f] + log1p(exp(-fabs(x)));
+        }
+        total += wr * row;
     }
-    float s = reduction == RC_REDUCE_SUM ? 1.0f : 1.0f / (float)rows;
+    float s = reduction == RC_REDUCE_SUM ? 1.0f : weight > 0.0 ? (float)(1.0 / weight) : 0.0f;
     rc_tensor *y = rc__tape_output(tp, "rc_bce_with_logits", 1, (size_t[]){1});
     if (!y)
         return NULL;
@@ -220,8 +228,16 @@ rc_tensor *rc_bce_with_logits(rc_tape *tp, rc_tensor *logits, rc_tensor *targets
     rc__node *node; /* targets are kept for the backward, which gives them no gradient */
     if (rc__record(tp, RC__OP_bce_with_logits, bce_backward, y, 2, in, &node))
         return NULL;
-    if (node)
+    if (node) {
         node->farg[0] = s;
+        if (row_weights) {
+            float *w = rc__tape_alloc(tp, rows, sizeof *w);
+            if (!w)
+                return NULL;
+            memcpy(w, row_weights, rows * sizeof *w);
+            node->saved = w;
+        }
+    }
     return y;
 }
 

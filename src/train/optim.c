@@ -240,7 +240,14 @@ int rc_optim_step(rc_optim *o, float lr)
 
 uint64_t rc_optim_steps(const rc_optim *o) { return o->steps; }
 
-void rc_optim_set_steps(rc_optim *o, uint64_t steps) { o->steps = steps; }
+uint64_t rc_optim_averaged_steps(const rc_optim *o) { return o->averaged; }
+
+void rc_optim_restore(rc_optim *o, uint64_t steps, int averaging, uint64_t averaged)
+{
+    o->steps = steps;
+    o->averaging = averaging && state_named(o, "average") != NULL;
+    o->averaged = averaged;
+}
 
 size_t rc_optim_state_count(const rc_optim *o) { return o->n_state; }
 

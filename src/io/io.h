@@ -1,0 +1,35 @@
+/* io.h — what the file formats share. */
+#ifndef RC_IO_H
+#define RC_IO_H
+
+#include "../cells/cells.h"
+
+/* Metadata under construction: up to RC__META_MAX key/value strings. */
+#define RC__META_MAX 40
+typedef struct {
+    size_t n;
+    const char *keys[RC__META_MAX];
+    const char *values[RC__META_MAX];
+    char store[RC__META_MAX][96]; /* formatted values */
+} rc__meta;
+
+/* Adds key = printf(fmt, ...) (keys must be string literals or outlive m). */
+void rc__meta_add(rc__meta *m, const char *key, const char *fmt, ...) RC__PRINTF(3, 4);
+/* The recurrent configuration's keys: cell, input_size, hidden_size, ... */
+void rc__meta_rnn(rc__meta *m, const rc_rnn_config *c);
+
+/* The configuration of the network whose weights carry `prefix` in st:
+ * from names and shapes, the metadata ("cell", "nonlinearity", "residual",
+ * "dropout") and cell (>= 0 overrides the file). */
+int rc__rnn_config_from_file(const rc_safetensors *st, const char *path, const char *prefix, int cell,
+                             rc_rnn_config *cfg);
+
+/* Copies every tensor of p from st (file name = prefix + parameter name),
+ * requiring exact shapes; `what` describes the model in messages. */
+int rc__params_from_file(const rc_safetensors *st, const char *path, const char *prefix, rc_params *p,
+                         const char *what);
+
+/* "a 2-layer bidirectional lstm with input 3 and hidden size 4 ..." */
+void rc__describe_rnn(const rc_rnn_config *c, char *buf, size_t cap);
+
+#endif /* RC_IO_H */

@@ -1,0 +1,101 @@
+/* model_file.c — task models to and from safetensors files: the weights
+ * under their names, the task and the network's configuration in the
+ * metadata. */
+#include "../models/models.h"
+#include "io.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int rc_model_save(const rc_model *m, const char *path, size_t n_meta, const char *const *keys,
+                  const char *const *values)
+{
+    if (!m || !path || (n_meta && (!keys || !values)))
+        return rc__fail(RC_EINVAL, "rc_model_save: NULL argument");
+    const rc_model_config *c = rc_model_config_of(m);
+    rc_params *p = rc_model_params((rc_model *)m);
+    size_t n = rc_params_count(p);
+    const char **names = malloc(n * sizeof *names);
+    const rc_tensor **tensors = malloc(n * sizeof *tensors);
+    const char **all_keys = malloc((n_meta + RC__META_MAX) * sizeof *all_keys);
+    const char **all_values = malloc((n_meta + RC__META_MAX) * sizeof *all_values);
+    int status = RC_ENOMEM;
+    if (!names || !tensors || !all_keys || !all_values) {
+        rc__fail(RC_ENOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        names[i] = rc_params_name(p, i);
+        tensors[i] = rc_params_tensor(p, i);
+    }
+    rc__meta meta = {0};
+    rc__meta_add(&meta, "format", "recur %s", RC_VERSION);
+    rc__meta_add(&meta, "task", "%s", rc_task_name(c->task));
+    rc__meta_add(&meta, "n_out", "%zu", c->n_out);
+    rc__meta_add(&meta, "model_dropout", "%.9g", (double)c->dropout);
+    rc__meta_rnn(&meta, &c->rnn);
+    memcpy(all_keys, meta.keys, meta.n * sizeof *all_keys);
+    memcpy(all_values, meta.values, meta.n * sizeof *all_values);
+    for (size_t i = 0; i < n_meta; i++) {
+        all_keys[meta.n + i] = keys[i];
+        all_values[meta.n + i] = values[i];
+    }
+    status = rc_safetensors_save(path, n, names, tensors, meta.n + n_meta, all_keys, all_values);
+done:
+    free(names), free(tensors), free(all_keys), free(all_values);
+    return status;
+}
+
+static int size_from(const rc_safetensors *st, const char *path, const char *key, size_t *out)
+{
+    const char *v = rc_safetensors_metadata(st, key);
+    char *end = NULL;
+    unsigned long long x = v ? strtoull(v, &end, 10) : 0;
+    if (!v || end == v || *end)
+        return rc__fail(RC_EFORMAT, "%s: metadata '%s' is missing or not a number: not a recur model "
+                                    "file (for a bare network use recur run / rc_rnn_load)",
+                        path, key);
+    *out = (size_t)x;
+    return RC_OK;
+}
+
+rc_model *rc_model_load(const char *path, rc_safetensors **st_out)
+{
+    rc_safetensors *st = rc_safetensors_load(path);
+    if (!st)
+        return NULL;
+    rc_model_config cfg = {0};
+    rc_model *m = NULL;
+    const char *task = rc_safetensors_metadata(st, "task");
+    const char *dropout = rc_safetensors_metadata(st, "model_dropout");
+    cfg.task = rc_task_from_name(task);
+    if (cfg.task < 0) {
+        rc__fail(RC_EFORMAT, "%s: metadata 'task' is %s%s%s, not lm, music or classify: not a recur "
+                             "model file",
+                 path, task ? "'" : "missing", task ? task : "", task ? "'" : "");
+        goto done;
+    }
+    cfg.dropout = dropout ? strtof(dropout, NULL) : 0.0f;
+    if (size_from(st, path, "n_out", &cfg.n_out) ||
+        rc__rnn_config_from_file(st, path, "rnn.", -1, &cfg.rnn))
+        goto done;
+    if (!(m = rc__model_alloc(&cfg))) {
+        char detail[256];
+        snprintf(detail, sizeof detail, "%s", rc_last_error());
+        rc__fail(RC_EFORMAT, "%s: %s", path, detail);
+        goto done;
+    }
+    char what[200];
+    rc__describe_rnn(&cfg.rnn, what, sizeof what);
+    if (rc__params_from_file(st, path, "", rc_model_params(m), what)) {
+        rc_model_free(m);
+        m = NULL;
+    }
+done:
+    if (m && st_out)
+        *st_out = st;
+    else
+        rc_safetensors_free(st);
+    return m;
+}

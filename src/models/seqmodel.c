@@ -1,0 +1,194 @@
+/* seqmodel.c — task models: a recurrent network between a task's input
+ * and output layers (see "task models" in recur.h).  One parameter set
+ * holds every weight, so one optimizer and one file cover the model. */
+#include "models.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rc_model {
+    rc_model_config cfg;
+    rc_params *params;
+    rc_rnn *rnn;
+    rc_tensor *embed;               /* lm: [V, E] */
+    rc_tensor *head_w, *head_b;     /* [n_out, D*H_out], [n_out] */
+};
+
+static const char *const task_names[RC_TASK_COUNT] = {
+#define RC__TASK_NAME(id, name) [id] = name,
+    RC_TASK_LIST(RC__TASK_NAME)
+#undef RC__TASK_NAME
+};
+
+const char *rc_task_name(int task) { return task >= 0 && task < RC_TASK_COUNT ? task_names[task] : NULL; }
+
+int rc_task_from_name(const char *name)
+{
+    for (int t = 0; name && t < RC_TASK_COUNT; t++)
+        if (!strcmp(task_names[t], name))
+            return t;
+    return -1;
+}
+
+static int check_config(const rc_model_config *cfg)
+{
+    if (!cfg || !rc_task_name(cfg->task))
+        return rc__fail(RC_EINVAL, "model: unknown task");
+    if (cfg->n_out == 0 || (cfg->task == RC_TASK_MUSIC && cfg->n_out != RC_PIANO_KEYS))
+        return rc__fail(RC_EINVAL, "model: %s needs %s outputs, got %zu", rc_task_name(cfg->task),
+                        cfg->task == RC_TASK_MUSIC ? "88" : "at least 1", cfg->n_out);
+    if (cfg->task == RC_TASK_MUSIC && cfg->rnn.input_size != RC_PIANO_KEYS)
+        return rc__fail(RC_EINVAL, "model: music takes 88 keys as input, the network has input %zu",
+                        cfg->rnn.input_size);
+    if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
+        return rc__fail(RC_EINVAL, "model: dropout %g is not in [0, 1)", (double)cfg->dropout);
+    return rc_rnn_config_check(&cfg->rnn);
+}
+
+rc_model *rc__model_alloc(const rc_model_config *cfg)
+{
+    if (check_config(cfg))
+        return NULL;
+    rc_model *m = calloc(1, sizeof *m);
+    if (!m || !(m->params = rc_params_new())) {
+        free(m);
+        return rc__fail_null(RC_ENOMEM, "model: out of memory");
+    }
+    m->cfg = *cfg;
+    if (cfg->task == RC_TASK_LM &&
+        !(m->embed = rc_params_add(m->params, "embed.weight", 2, (size_t[]){cfg->n_out, cfg->rnn.input_size})))
+        goto fail;
+    if (!(m->rnn = rc_rnn_new(&cfg->rnn, m->params, "rnn.", NULL)))
+        goto fail;
+    size_t width = rc_rnn_output_size(m->rnn);
+    m->head_w = rc_params_add(m->params, "head.weight", 2, (size_t[]){cfg->n_out, width});
+    m->head_b = rc_params_add(m->params, "head.bias", 1, (size_t[]){cfg->n_out});
+    if (!m->head_w || !m->head_b)
+        goto fail;
+    return m;
+fail:
+    rc_model_free(m);
+    return NULL;
+}
+
+rc_model *rc_model_new(const rc_model_config *cfg, rc_rng *rng)
+{
+    rc_model *m = rc__model_alloc(cfg);
+    if (!m || !rng)
+        return m;
+    const rc_rnn_config *r = &cfg->rnn;
+    float k = 1.0f / sqrtf((float)r->hidden_size);
+    for (size_t i = 0; i < rc_params_count(m->params); i++) {
+        rc_tensor *t = rc_params_tensor(m->params, i);
+        if (t == m->embed)
+            rc_tensor_fill_normal(t, rng, 0.0f, 0.1f);
+        else if (t == m->head_w || t == m->head_b)
+            rc_tensor_fill_uniform(t, rng, -1.0f / sqrtf((float)m->head_w->shape[1]),
+                                   1.0f / sqrtf((float)m->head_w->shape[1]));
+        else
+            rc_tensor_fill_uniform(t, rng, -k, k);
+    }
+    return m;
+}
+
+void rc_model_free(rc_model *m)
+{
+    if (!m)
+        return;
+    rc_rnn_free(m->rnn);
+    rc_params_free(m->params);
+    free(m);
+}
+
+const rc_model_config *rc_model_config_of(const rc_model *m) { return &m->cfg; }
+
+rc_params *rc_model_params(rc_model *m) { return m->params; }
+
+rc_rnn *rc_model_rnn(rc_model *m) { return m->rnn; }
+
+static rc_tensor *maybe_dropout(rc_tape *tp, rc_tensor *x, float p, rc_rng *rng)
+{
+    return rng && p > 0.0f ? rc_dropout(tp, x, p, rng) : x;
+}
+
+/* The network's input [T, B, I] for the task. */
+static rc_tensor *network_input(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *rng)
+{
+    size_t T = b->T, B = b->B, K = RC_PIANO_KEYS;
+    switch (m->cfg.task) {
+    case RC_TASK_LM: {
+        rc_tensor *e = rc_embedding(tp, m->embed, b->tokens, T * B);
+        e = rc_reshape(tp, e, 3, (size_t[]){T, B, m->cfg.rnn.input_size});
+        return maybe_dropout(tp, e, m->cfg.dropout, rng);
+    }
+    case RC_TASK_MUSIC: { /* frame t is predicted from frames < t: shift behind a silent frame */
+        rc_tensor *x = rc_tape_tensor(tp, 3, (size_t[]){T, B, K});
+        if (x && T > 1)
+            memcpy(x->data + B * K, b->frames, (T - 1) * B * K * sizeof(float));
+        return x;
+    }
+    default: {
+        rc_tensor *x = rc__tape_output(tp, "rc_model_loss", 3, (size_t[]){T, B, m->cfg.rnn.input_size});
+        if (x)
+            memcpy(x->data, b->features, x->size * sizeof(float));
+        return x;
+    }
+    }
+}
+
+/* The last layer's final states of both directions: [B, D*H_out]. */
+static rc_tensor *last_states(rc_tape *tp, rc_model *m, rc_tensor *h_n, size_t B)
+{
+    size_t D = m->cfg.rnn.bidirectional ? 2 : 1, L = m->cfg.rnn.num_layers;
+    rc_tensor *rows[2];
+    for (size_t d = 0; d < D; d++)
+        rows[d] = rc_slice(tp, h_n, 0, (L - 1) * D + d, 1);
+    rc_tensor *joined = D == 2 ? rc_concat(tp, rows, 2, 2) : rows[0];
+    return rc_reshape(tp, joined, 2, (size_t[]){B, rc_rnn_output_size(m->rnn)});
+}
+
+rc_tensor *rc_model_loss(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *dropout_rng,
+                         rc_tensor **logits, rc_tensor **h_n, rc_tensor **c_n)
+{
+    if (!tp || !m || !b || b->T == 0 || b->B == 0)
+        return rc__fail_null(RC_EINVAL, "rc_model_loss: needs a tape, a model and a non-empty batch");
+    int task = m->cfg.task;
+    if ((task == RC_TASK_LM && (!b->tokens || !b->targets)) ||
+        (task == RC_TASK_MUSIC && !b->frames) || (task == RC_TASK_CLASSIFY && (!b->features || !b->classes)))
+        return rc__fail_null(RC_EINVAL, "rc_model_loss: the batch lacks what task %s reads",
+                             rc_task_name(task));
+    rc_rnn_options o = {0};
+    o.h0 = b->h0;
+    o.c0 = b->c0;
+    o.lengths = b->lengths;
+    o.dropout_rng = dropout_rng;
+    rc_tensor *hn = NULL, *cn = NULL;
+    rc_tensor *y = rc_rnn_forward(tp, m->rnn, network_input(tp, m, b, dropout_rng), &o, &hn, &cn);
+    if (!y)
+        return NULL;
+    rc_tensor *features = task == RC_TASK_CLASSIFY ? last_states(tp, m, hn, b->B) : y;
+    rc_tensor *out = rc_linear(tp, maybe_dropout(tp, features, m->cfg.dropout, dropout_rng), m->head_w,
+                               m->head_b);
+    rc_tensor *loss = NULL;
+    if (!out)
+        return NULL;
+    if (task == RC_TASK_LM)
+        loss = rc_cross_entropy(tp, out, b->targets, -1, RC_REDUCE_MEAN);
+    else if (task == RC_TASK_CLASSIFY)
+        loss = rc_cross_entropy(tp, out, b->classes, -1, RC_REDUCE_MEAN);
+    else {
+        rc_tensor *target = rc__tape_output(tp, "rc_model_loss", 3, (size_t[]){b->T, b->B, RC_PIANO_KEYS});
+        if (!target)
+            return NULL;
+        memcpy(target->data, b->frames, target->size * sizeof(float));
+        loss = rc_bce_with_logits(tp, out, target, b->weights, RC_REDUCE_MEAN);
+    }
+    if (logits)
+        *logits = out;
+    if (h_n)
+        *h_n = hn;
+    if (c_n)
+        *c_n = cn;
+    return loss;
+}
