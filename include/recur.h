@@ -751,6 +751,95 @@ RC_API rc_vocab *rc_vocab_from_json(const char *json);
 /* Reads a whole file into a malloc'd, NUL-terminated buffer. */
 RC_API char *rc_read_file(const char *path, size_t *len);
 
+/* ---------------------------------------------------------------- training
+ *
+ * Data sets hold a task's examples; rc_train runs epochs of updates over
+ * one, evaluates on another, keeps the best model, writes crash-safe
+ * checkpoints and reports through a callback (it never prints).  Same seed,
+ * same thread count, same data: bitwise the same model, also after resuming
+ * from a checkpoint. */
+typedef struct rc_dataset rc_dataset;
+
+/* A token stream for language modelling (copied): ids [n], each < vocab. */
+RC_API rc_dataset *rc_dataset_tokens(const int32_t *ids, size_t n, size_t vocab);
+/* Piano rolls for music modelling (copied). */
+RC_API rc_dataset *rc_dataset_rolls(const rc_rolls *rolls);
+/* n sequences x [n, T, F] with classes [n] in 0..classes-1 (copied). */
+RC_API rc_dataset *rc_dataset_sequences(const float *x, const int32_t *labels, size_t n, size_t T,
+                                        size_t F, size_t classes);
+RC_API void rc_dataset_free(rc_dataset *d);
+RC_API int rc_dataset_task(const rc_dataset *d);
+/* Tokens, sequences or piano rolls held. */
+RC_API size_t rc_dataset_size(const rc_dataset *d);
+
+/* Evaluation: the task's mean loss per unit (token, frame or sequence),
+ * the number of units, and (classify) the accuracy. */
+typedef struct rc_eval_result {
+    double loss;
+    double units;
+    double accuracy;
+} rc_eval_result;
+
+/* batch: sequences (or lm streams) per forward pass; bptt: lm window. */
+RC_API int rc_evaluate(rc_model *m, const rc_dataset *data, size_t batch, size_t bptt,
+                       rc_eval_result *out);
+
+typedef struct rc_train_config {
+    rc_optim_config optim;
+    rc_schedule schedule;     /* holds the learning rate */
+    size_t epochs;            /* passes over the training set */
+    size_t max_steps;         /* stop after this many updates (0: no limit) */
+    size_t batch;             /* sequences per update; lm: parallel streams */
+    size_t bptt;              /* lm: steps per truncated-BPTT window */
+    float clip_norm;          /* global gradient norm limit (0: none) */
+    float clip_value;         /* per-gradient limit (0: none) */
+    float weight_noise;       /* std of Gaussian weight noise per update (0: none) */
+    int nt_asgd;              /* with RC_OPTIM_ASGD: start averaging when validation
+                                 stops improving (Merity et al. 2017); else from the start */
+    size_t nonmono;           /* NT-ASGD's window of evaluations (5) */
+    size_t patience;          /* stop after this many evaluations without improvement (0: never) */
+    size_t eval_every;        /* evaluate every this many updates (0: at each epoch's end) */
+    size_t checkpoint_every;  /* write the checkpoint every this many updates, and at
+                                 each epoch's end (0: epoch ends only) */
+    uint64_t seed;
+    const char *checkpoint;   /* checkpoint file, or NULL */
+    const char *best_model;   /* where the best model goes (on validation), or NULL */
+    int resume;               /* continue from the checkpoint file */
+    size_t n_meta;            /* extra metadata for saved models (e.g. a vocabulary) */
+    const char *const *meta_keys, *const *meta_values;
+} rc_train_config;
+
+/* Sensible defaults: Adam 1e-3, 10 epochs, batch 32, bptt 35, clip 5, seed 1. */
+RC_API rc_train_config rc_train_config_default(void);
+
+enum rc_train_event { RC_TRAIN_STEP, RC_TRAIN_EVAL, RC_TRAIN_CHECKPOINT, RC_TRAIN_DONE };
+
+typedef struct rc_train_status {
+    int event;                /* enum rc_train_event */
+    uint64_t step;            /* updates done */
+    uint64_t total_steps;     /* updates planned */
+    double epoch;             /* fractional epochs done */
+    float lr;
+    double loss;              /* mean training loss since the last evaluation */
+    double last_loss;         /* of the latest update */
+    double valid;             /* latest validation loss (NAN before the first) */
+    double valid_accuracy;    /* classify */
+    double best_valid;
+    int improved;             /* this evaluation is the best so far */
+    int averaging;            /* ASGD averaging runs */
+    int stopped_early;        /* DONE: patience ran out */
+    double seconds;           /* of training, across resumes */
+} rc_train_status;
+
+/* Called after every update and at each event; a non-zero return stops
+ * training (after writing the checkpoint when one is configured). */
+typedef int (*rc_train_callback)(const rc_train_status *status, void *user);
+
+/* Trains m on train, evaluating on valid (which may be NULL).  The data
+ * sets must fit the model's task and sizes. */
+RC_API int rc_train(rc_model *m, const rc_dataset *train, const rc_dataset *valid,
+                    const rc_train_config *cfg, rc_train_callback callback, void *user);
+
 #ifdef __cplusplus
 }
 #endif

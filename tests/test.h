@@ -50,6 +50,7 @@ void suite_stream(void);
 void suite_train(void);
 void suite_readers(void);
 void suite_models(void);
+void suite_trainer(void);
 
 /* Ops whose gradient checks live in test_cells.c (NULL-terminated). */
 extern const char *const cells_gradcheck_ops[];

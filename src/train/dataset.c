@@ -1,0 +1,319 @@
+/* dataset.c — training data sets, their batches, and evaluation. */
+#include "train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rc_dataset {
+    int task;
+    int32_t *ids;          /* lm: [n] */
+    size_t vocab;          /* lm: ids < vocab */
+    float *frames;         /* music: [steps, 88] */
+    size_t *offsets;       /* music: [n + 1] */
+    float *x;              /* classify: [n, T, F] */
+    int32_t *labels;       /* classify: [n] */
+    size_t n, T, F, classes;
+};
+
+void rc_dataset_free(rc_dataset *d)
+{
+    if (!d)
+        return;
+    free(d->ids);
+    free(d->frames);
+    free(d->offsets);
+    free(d->x);
+    free(d->labels);
+    free(d);
+}
+
+int rc_dataset_task(const rc_dataset *d) { return d->task; }
+
+size_t rc_dataset_size(const rc_dataset *d) { return d->n; }
+
+/* A copy of n elements of `size` bytes, or NULL (error set). */
+static void *copy_of(const void *src, size_t n, size_t size)
+{
+    size_t bytes;
+    void *p = rc__mul_size(n, size, &bytes) ? malloc(bytes ? bytes : 1) : NULL;
+    if (!p)
+        return rc__fail_null(RC_ENOMEM, "data set: cannot hold %zu elements", n);
+    memcpy(p, src, bytes);
+    return p;
+}
+
+rc_dataset *rc_dataset_tokens(const int32_t *ids, size_t n, size_t vocab)
+{
+    if (!ids || n < 2 || vocab == 0)
+        return rc__fail_null(RC_EINVAL, "data set: a token stream needs at least 2 tokens and a vocabulary");
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] < 0 || (size_t)ids[i] >= vocab)
+            return rc__fail_null(RC_EINVAL, "data set: token %zu is %ld, outside the vocabulary of %zu",
+                                 i, (long)ids[i], vocab);
+    rc_dataset *d = calloc(1, sizeof *d);
+    if (!d || !(d->ids = copy_of(ids, n, sizeof *ids))) {
+        free(d);
+        return NULL;
+    }
+    d->task = RC_TASK_LM;
+    d->n = n;
+    d->vocab = vocab;
+    return d;
+}
+
+rc_dataset *rc_dataset_rolls(const rc_rolls *rolls)
+{
+    if (!rolls || rc_rolls_count(rolls) == 0)
+        return rc__fail_null(RC_EINVAL, "data set: no piano rolls");
+    rc_dataset *d = calloc(1, sizeof *d);
+    size_t n = rc_rolls_count(rolls), steps = rc_rolls_total_steps(rolls);
+    if (!d || !(d->frames = copy_of(rc_rolls_frames(rolls, 0), steps * RC_PIANO_KEYS, sizeof(float))) ||
+        !(d->offsets = malloc((n + 1) * sizeof *d->offsets))) {
+        rc_dataset_free(d);
+        return rc__fail_null(RC_ENOMEM, "data set: out of memory");
+    }
+    d->task = RC_TASK_MUSIC;
+    d->n = n;
+    d->offsets[0] = 0;
+    for (size_t i = 0; i < n; i++)
+        d->offsets[i + 1] = d->offsets[i] + rc_rolls_length(rolls, i);
+    return d;
+}
+
+rc_dataset *rc_dataset_sequences(const float *x, const int32_t *labels, size_t n, size_t T, size_t F,
+                                 size_t classes)
+{
+    if (!x || !labels || n == 0 || T == 0 || F == 0 || classes == 0)
+        return rc__fail_null(RC_EINVAL, "data set: sequences need data, labels and non-zero sizes");
+    for (size_t i = 0; i < n; i++)
+        if (labels[i] < 0 || (size_t)labels[i] >= classes)
+            return rc__fail_null(RC_EINVAL, "data set: label %zu is %ld, not a class in 0..%zu", i,
+                                 (long)labels[i], classes - 1);
+    size_t cells;
+    if (!rc__mul_size(n, T, &cells) || !rc__mul_size(cells, F, &cells))
+        return rc__fail_null(RC_ENOMEM, "data set: too large");
+    rc_dataset *d = calloc(1, sizeof *d);
+    if (!d || !(d->x = copy_of(x, cells, sizeof *x)) || !(d->labels = copy_of(labels, n, sizeof *labels))) {
+        rc_dataset_free(d);
+        return NULL;
+    }
+    d->task = RC_TASK_CLASSIFY;
+    d->n = n, d->T = T, d->F = F, d->classes = classes;
+    return d;
+}
+
+int rc__dataset_fits(const rc_dataset *d, const rc_model *m, const char *what)
+{
+    const rc_model_config *c = rc_model_config_of(m);
+    if (d->task != c->task)
+        return rc__fail(RC_EINVAL, "%s: a %s data set for a %s model", what, rc_task_name(d->task),
+                        rc_task_name(c->task));
+    if (d->task == RC_TASK_LM && d->vocab > c->n_out)
+        return rc__fail(RC_EINVAL, "%s: the data has %zu token types, the model predicts %zu", what,
+                        d->vocab, c->n_out);
+    if (d->task == RC_TASK_CLASSIFY && (d->F != c->rnn.input_size || d->classes > c->n_out))
+        return rc__fail(RC_EINVAL, "%s: sequences of %zu features in %zu classes, the model takes %zu "
+                                   "features and %zu classes",
+                        what, d->F, d->classes, c->rnn.input_size, c->n_out);
+    return RC_OK;
+}
+
+/* ------------------------------------------------------------ batches */
+
+void rc__batcher_free(rc__batcher *bt)
+{
+    free(bt->order);
+    free(bt->tokens), free(bt->targets);
+    free(bt->frames), free(bt->weights);
+    free(bt->features);
+    free(bt->classes), free(bt->lengths);
+    memset(bt, 0, sizeof *bt);
+}
+
+static size_t music_length(const rc_dataset *d, size_t i) { return d->offsets[i + 1] - d->offsets[i]; }
+
+int rc__batcher_init(rc__batcher *bt, const rc_dataset *d, size_t batch, size_t bptt)
+{
+    memset(bt, 0, sizeof *bt);
+    if (batch == 0 || (d->task == RC_TASK_LM && bptt == 0))
+        return rc__fail(RC_EINVAL, "batches: the batch size%s must be at least 1",
+                        d->task == RC_TASK_LM ? " and the bptt length" : "");
+    bt->d = d;
+    bt->batch = batch;
+    bt->bptt = bptt;
+    size_t B = batch;
+    if (d->task == RC_TASK_LM) {
+        bt->per_stream = d->n / B;
+        if (bt->per_stream < 2)
+            return rc__fail(RC_EINVAL, "batches: %zu tokens are too few for %zu streams", d->n, B);
+        bt->n_batches = (bt->per_stream - 1 + bptt - 1) / bptt;
+        bt->max_T = bptt < bt->per_stream - 1 ? bptt : bt->per_stream - 1;
+        bt->tokens = malloc(bt->max_T * B * sizeof *bt->tokens);
+        bt->targets = malloc(bt->max_T * B * sizeof *bt->targets);
+        if (!bt->tokens || !bt->targets)
+            goto oom;
+        return RC_OK;
+    }
+    if (B > d->n)
+        B = bt->batch = d->n;
+    bt->n_batches = (d->n + B - 1) / B;
+    bt->order = malloc(d->n * sizeof *bt->order);
+    bt->classes = malloc(B * sizeof *bt->classes);
+    bt->lengths = malloc(B * sizeof *bt->lengths);
+    if (!bt->order || !bt->classes || !bt->lengths)
+        goto oom;
+    for (size_t i = 0; i < d->n; i++)
+        bt->order[i] = i;
+    if (d->task == RC_TASK_MUSIC) {
+        for (size_t i = 0; i < d->n; i++)
+            bt->max_T = music_length(d, i) > bt->max_T ? music_length(d, i) : bt->max_T;
+        if (bt->max_T > INT32_MAX)
+            return rc__fail(RC_EINVAL, "batches: a sequence of %zu steps is too long", bt->max_T);
+        bt->frames = malloc(bt->max_T * B * RC_PIANO_KEYS * sizeof *bt->frames);
+        bt->weights = malloc(bt->max_T * B * sizeof *bt->weights);
+        if (!bt->frames || !bt->weights)
+            goto oom;
+    } else {
+        bt->max_T = d->T;
+        bt->features = malloc(d->T * B * d->F * sizeof *bt->features);
+        if (!bt->features)
+            goto oom;
+    }
+    return RC_OK;
+oom:
+    rc__batcher_free(bt);
+    return rc__fail(RC_ENOMEM, "batches: out of memory for batch %zu", batch);
+}
+
+void rc__batcher_shuffle(rc__batcher *bt, rc_rng *rng)
+{
+    if (!bt->order)
+        return;
+    for (size_t i = 0; i < bt->d->n; i++) /* each epoch's order depends on the generator only */
+        bt->order[i] = i;
+    for (size_t i = bt->d->n - 1; i > 0; i--) { /* Fisher-Yates */
+        size_t j = rc_rng_below(rng, (uint32_t)(i + 1)), v = bt->order[i];
+        bt->order[i] = bt->order[j], bt->order[j] = v;
+    }
+}
+
+void rc__batcher_get(rc__batcher *bt, size_t i, rc_batch *b)
+{
+    const rc_dataset *d = bt->d;
+    memset(b, 0, sizeof *b);
+    if (d->task == RC_TASK_LM) {
+        size_t B = bt->batch, start = i * bt->bptt, left = bt->per_stream - 1 - start;
+        size_t T = left < bt->bptt ? left : bt->bptt;
+        for (size_t t = 0; t < T; t++)
+            for (size_t s = 0; s < B; s++) {
+                const int32_t *stream = d->ids + s * bt->per_stream + start;
+                bt->tokens[t * B + s] = stream[t];
+                bt->targets[t * B + s] = stream[t + 1];
+            }
+        b->T = T, b->B = B;
+        b->tokens = bt->tokens, b->targets = bt->targets;
+        return;
+    }
+    size_t first = i * bt->batch, B = d->n - first < bt->batch ? d->n - first : bt->batch;
+    const size_t *idx = bt->order + first;
+    b->B = B;
+    if (d->task == RC_TASK_MUSIC) {
+        size_t T = 0, K = RC_PIANO_KEYS;
+        for (size_t s = 0; s < B; s++)
+            T = music_length(d, idx[s]) > T ? music_length(d, idx[s]) : T;
+        memset(bt->frames, 0, T * B * K * sizeof *bt->frames);
+        for (size_t s = 0; s < B; s++) {
+            size_t len = music_length(d, idx[s]);
+            const float *src = d->frames + d->offsets[idx[s]] * K;
+            for (size_t t = 0; t < T; t++) {
+                if (t < len)
+                    memcpy(bt->frames + (t * B + s) * K, src + t * K, K * sizeof(float));
+                bt->weights[t * B + s] = t < len ? 1.0f : 0.0f;
+            }
+            bt->lengths[s] = (int32_t)len;
+        }
+        b->T = T;
+        b->frames = bt->frames, b->weights = bt->weights, b->lengths = bt->lengths;
+        return;
+    }
+    size_t T = d->T, F = d->F;
+    for (size_t s = 0; s < B; s++) {
+        const float *src = d->x + idx[s] * T * F;
+        for (size_t t = 0; t < T; t++)
+            memcpy(bt->features + (t * B + s) * F, src + t * F, F * sizeof(float));
+        bt->classes[s] = d->labels[idx[s]];
+    }
+    b->T = T;
+    b->features = bt->features, b->classes = bt->classes;
+}
+
+/* ------------------------------------------------------------ evaluation */
+
+int rc_evaluate(rc_model *m, const rc_dataset *data, size_t batch, size_t bptt, rc_eval_result *out)
+{
+    if (!m || !data || !out)
+        return rc__fail(RC_EINVAL, "rc_evaluate: NULL argument");
+    if (rc__dataset_fits(data, m, "rc_evaluate"))
+        return rc_last_status();
+    rc__batcher bt;
+    if (rc__batcher_init(&bt, data, batch, bptt))
+        return rc_last_status();
+    const rc_model_config *c = rc_model_config_of(m);
+    size_t rows = c->rnn.num_layers * (c->rnn.bidirectional ? 2 : 1), B = bt.batch;
+    size_t Ho = rc_rnn_state_size(rc_model_rnn(m));
+    rc_tensor *h = NULL, *cs = NULL;
+    if (data->task == RC_TASK_LM) { /* the state carries from window to window */
+        h = rc_tensor_new(3, (size_t[]){rows, B, Ho});
+        if (c->rnn.cell == RC_CELL_LSTM)
+            cs = rc_tensor_new(3, (size_t[]){rows, B, c->rnn.hidden_size});
+    }
+    rc_tape *tp = rc_tape_new();
+    int status = tp ? RC_OK : RC_ENOMEM;
+    double total = 0.0, units = 0.0, correct = 0.0;
+    if (tp)
+        rc_tape_set_grad_enabled(tp, 0);
+    for (size_t i = 0; !status && i < bt.n_batches; i++) {
+        rc_batch b;
+        rc__batcher_get(&bt, i, &b);
+        b.h0 = h, b.c0 = cs;
+        rc_tape_reset(tp);
+        rc_tensor *logits = NULL, *hn = NULL, *cn = NULL;
+        rc_tensor *loss = rc_model_loss(tp, m, &b, NULL, &logits, &hn, &cn);
+        if (!loss) {
+            status = rc_last_status();
+            break;
+        }
+        double n = (double)(b.T * b.B);
+        if (data->task == RC_TASK_MUSIC) {
+            n = 0.0;
+            for (size_t k = 0; k < b.T * b.B; k++)
+                n += b.weights[k];
+        } else if (data->task == RC_TASK_CLASSIFY) {
+            n = (double)b.B;
+            for (size_t s = 0; s < b.B; s++) {
+                const float *row = logits->data + s * c->n_out;
+                size_t best = 0;
+                for (size_t k = 1; k < c->n_out; k++)
+                    best = row[k] > row[best] ? k : best;
+                correct += best == (size_t)b.classes[s];
+            }
+        }
+        total += loss->data[0] * n;
+        units += n;
+        if (h)
+            memcpy(h->data, hn->data, h->size * sizeof(float));
+        if (cs)
+            memcpy(cs->data, cn->data, cs->size * sizeof(float));
+    }
+    if (!status) {
+        out->loss = units > 0 ? total / units : NAN;
+        out->units = units;
+        out->accuracy = data->task == RC_TASK_CLASSIFY && units > 0 ? correct / units : NAN;
+    }
+    rc_tape_free(tp);
+    rc_tensor_free(h);
+    rc_tensor_free(cs);
+    rc__batcher_free(&bt);
+    return status;
+}

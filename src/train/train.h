@@ -1,0 +1,63 @@
+/* train.h — what the trainer shares with the data sets. */
+#ifndef RC_TRAIN_H
+#define RC_TRAIN_H
+
+#include "../core/core.h"
+
+/* Cuts a data set into the batches of one epoch and fills them.
+ *   lm:               B parallel streams of n/B tokens each, cut into
+ *                     windows of bptt steps (a window's targets are its
+ *                     tokens one step ahead); state carries across windows
+ *   music, classify:  sequences in a (shuffled) order, B at a time, padded
+ *                     to the longest (music) */
+typedef struct {
+    const rc_dataset *d;
+    size_t batch, bptt;
+    size_t per_stream;         /* lm: tokens per stream */
+    size_t n_batches;          /* per epoch */
+    size_t *order;             /* music, classify: [count] */
+    size_t max_T;              /* the longest batch's T */
+    int32_t *tokens, *targets; /* lm: [bptt, B] */
+    float *frames, *weights;   /* music: [max_T, B, 88], [max_T, B] */
+    float *features;           /* classify: [T, B, F] */
+    int32_t *classes, *lengths;
+} rc__batcher;
+
+int rc__batcher_init(rc__batcher *bt, const rc_dataset *d, size_t batch, size_t bptt);
+void rc__batcher_free(rc__batcher *bt);
+/* A random order of the sequences that depends on rng's state only (lm:
+ * nothing to do). */
+void rc__batcher_shuffle(rc__batcher *bt, rc_rng *rng);
+/* Batch i of the epoch, in bt's buffers (valid until the next call). */
+void rc__batcher_get(rc__batcher *bt, size_t i, rc_batch *b);
+/* 1 when model m can learn from d (task and sizes), else a status with a message. */
+int rc__dataset_fits(const rc_dataset *d, const rc_model *m, const char *what);
+
+/* Everything of a training run besides the weights and the optimizer's
+ * blocks: what a checkpoint stores so that resuming continues bit for bit. */
+typedef struct {
+    uint64_t step;             /* updates done */
+    uint64_t epoch;            /* whole epochs done */
+    uint64_t pos;              /* batches done in the current epoch */
+    double best;               /* best validation loss */
+    uint64_t bad_evals;        /* evaluations since it improved */
+    double seconds;            /* training time before this run */
+    double loss_sum;           /* training loss since the last evaluation */
+    uint64_t loss_count;
+    rc_rng data_rng;           /* draws each epoch's order */
+    rc_rng epoch_rng;          /* data_rng as it was when this epoch's order was drawn */
+    rc_rng dropout_rng, noise_rng;
+    rc_schedule schedule;
+    double *history;           /* validation losses, for NT-ASGD */
+    size_t n_history, cap_history;
+} rc__train_state;
+
+/* Writes / reads a checkpoint: the model's weights, the optimizer's blocks
+ * and counters, the carried LM states (carry_h/carry_c may be NULL), the
+ * state s, and a fingerprint of cfg that a resume must match. */
+int rc__checkpoint_save(const char *path, rc_model *m, rc_optim *o, const rc__train_state *s,
+                        const rc_tensor *carry_h, const rc_tensor *carry_c, const rc_train_config *cfg);
+int rc__checkpoint_load(const char *path, rc_model *m, rc_optim *o, rc__train_state *s,
+                        rc_tensor *carry_h, rc_tensor *carry_c, const rc_train_config *cfg);
+
+#endif /* RC_TRAIN_H */

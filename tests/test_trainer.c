@@ -1,0 +1,176 @@
+/* test_trainer.c — the training loop: it learns, it evaluates, and a run
+ * interrupted and resumed from its checkpoint ends with bitwise the same
+ * weights and optimizer state as one that never stopped — for each task,
+ * with dropout, weight noise, carried LM states, NT-ASGD and a plateau
+ * schedule in play. */
+#include "test.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    rc_dataset *train, *valid;
+    rc_model_config model;
+    rc_train_config cfg;
+} setup;
+
+static void make_setup(int task, setup *s, rc_rng *rng)
+{
+    memset(s, 0, sizeof *s);
+    s->cfg = rc_train_config_default();
+    s->cfg.epochs = 3;
+    s->cfg.seed = 99;
+    s->model.task = task;
+    if (task == RC_TASK_LM) { /* a stream with structure: a repeating phrase with noise */
+        enum { N = 1200, V = 12 };
+        int32_t ids[N];
+        for (int i = 0; i < N; i++)
+            ids[i] = rc_rng_uniform(rng) < 0.1f ? (int32_t)rc_rng_below(rng, V) : (int32_t)(i % 7);
+        s->train = rc_dataset_tokens(ids, N, V);
+        s->valid = rc_dataset_tokens(ids, 300, V);
+        s->model.rnn = rc_rnn_config_default(RC_CELL_LSTM, 8, 16);
+        s->model.n_out = V;
+        s->model.dropout = 0.2f;
+        s->cfg.batch = 4, s->cfg.bptt = 10;
+        s->cfg.weight_noise = 0.01f;
+        s->cfg.schedule = rc_schedule_init(RC_SCHEDULE_COSINE, 5e-3f);
+        s->cfg.schedule.length = 3;
+    } else if (task == RC_TASK_MUSIC) { /* chords that move by a fixed step */
+        FILE *f = fopen(t_path("music.txt"), "w");
+        for (int seq = 0; seq < 24; seq++) {
+            int root = 40 + (int)rc_rng_below(rng, 20), len = 8 + (int)rc_rng_below(rng, 10);
+            for (int t = 0; t < len; t++)
+                fprintf(f, "%s%d %d %d", t ? ";" : "", root + (t % 4), root + 4 + (t % 4), root + 7 + (t % 4));
+            fputc('\n', f);
+        }
+        fclose(f);
+        rc_rolls *r = rc_rolls_load_text(t_path("music.txt"));
+        s->train = rc_dataset_rolls(r);
+        s->valid = rc_dataset_rolls(r);
+        rc_rolls_free(r);
+        s->model.rnn = rc_rnn_config_default(RC_CELL_GRU_RESET_BEFORE, RC_PIANO_KEYS, 12);
+        s->model.n_out = RC_PIANO_KEYS;
+        s->cfg.batch = 1; /* one sequence per update, as Chung et al. */
+        s->cfg.optim = rc_optim_config_default(RC_OPTIM_ASGD);
+        s->cfg.nt_asgd = 1, s->cfg.nonmono = 1;
+        s->cfg.schedule = rc_schedule_init(RC_SCHEDULE_CONSTANT, 0.05f);
+        s->cfg.eval_every = 10;
+    } else { /* the class is the sign of the sum of the first feature */
+        enum { N = 60, T = 6, F = 3 };
+        float x[N * T * F];
+        int32_t y[N];
+        for (int i = 0; i < N; i++) {
+            float sum = 0;
+            for (int k = 0; k < T * F; k++) {
+                x[i * T * F + k] = rc_rng_normal(rng);
+                sum += k % F == 0 ? x[i * T * F + k] : 0;
+            }
+            y[i] = sum > 0;
+        }
+        s->train = rc_dataset_sequences(x, y, 48, T, F, 2);
+        s->valid = rc_dataset_sequences(x + 48 * T * F, y + 48, 12, T, F, 2);
+        s->model.rnn = rc_rnn_config_default(RC_CELL_GRU, F, 8);
+        s->model.rnn.bidirectional = 1;
+        s->model.n_out = 2;
+        s->cfg.batch = 8;
+        s->cfg.optim = rc_optim_config_default(RC_OPTIM_RMSPROP);
+        s->cfg.optim.centered = 1, s->cfg.optim.momentum = 0.9f, s->cfg.optim.rms_floor = 1e-2f;
+        s->cfg.optim.clip_update = 1.0f;
+        s->cfg.schedule = rc_schedule_init(RC_SCHEDULE_PLATEAU, 1e-2f);
+        s->cfg.schedule.patience = 0, s->cfg.schedule.gamma = 0.5f;
+    }
+}
+
+typedef struct {
+    uint64_t stop_at; /* stop after this step (0: never) */
+    uint64_t first_step, steps;
+    double first_valid, last_valid;
+    int evals, checkpoints, done;
+} watch;
+
+static int watcher(const rc_train_status *st, void *user)
+{
+    watch *w = user;
+    if (st->event == RC_TRAIN_EVAL) {
+        if (!w->evals++)
+            w->first_valid = st->valid;
+        w->last_valid = st->valid;
+    }
+    if (st->event == RC_TRAIN_STEP && !w->steps++)
+        w->first_step = st->step;
+    w->checkpoints += st->event == RC_TRAIN_CHECKPOINT;
+    w->done += st->event == RC_TRAIN_DONE;
+    return st->event == RC_TRAIN_STEP && w->stop_at && st->step >= w->stop_at;
+}
+
+/* Trains from scratch (or resumes) and returns the model. */
+static rc_model *run(setup *s, const char *checkpoint, int resume, uint64_t stop_at, watch *w)
+{
+    rc_rng rng;
+    rc_rng_seed(&rng, 5, 5);
+    rc_model *m = rc_model_new(&s->model, &rng);
+    rc_train_config cfg = s->cfg;
+    cfg.checkpoint = checkpoint;
+    cfg.resume = resume;
+    memset(w, 0, sizeof *w);
+    w->stop_at = stop_at;
+    int status = rc_train(m, s->train, s->valid, &cfg, watcher, w);
+    T_CHECK(status == RC_OK, "rc_train: %s", rc_last_error());
+    return m;
+}
+
+void suite_trainer(void)
+{
+    rc_rng rng;
+    rc_rng_seed(&rng, 42, 42);
+    for (int task = 0; task < RC_TASK_COUNT; task++) {
+        setup s;
+        make_setup(task, &s, &rng);
+        watch straight, first, second;
+
+        t_case("trainer: %s learns (validation loss falls)", rc_task_name(task));
+        rc_model *a = run(&s, t_path("a.ckpt"), 0, 0, &straight);
+        T_CHECK(straight.evals >= 3 && straight.last_valid < 0.9 * straight.first_valid && straight.done == 1,
+                "validation %g -> %g over %d evaluations", straight.first_valid, straight.last_valid,
+                straight.evals);
+
+        t_case("trainer: %s interrupted and resumed == uninterrupted, bit for bit", rc_task_name(task));
+        rc_model *b1 = run(&s, t_path("b.ckpt"), 0, 7, &first); /* stops after update 7 */
+        T_CHECK(first.checkpoints >= 1 && first.done == 1 && first.steps == 7, "no checkpoint at the interruption");
+        rc_model *b2 = run(&s, t_path("b.ckpt"), 1, 0, &second);
+        T_CHECK(second.first_step == 8 && first.steps + second.steps == straight.steps,
+                "the resumed run did %llu updates from update %llu; the whole run has %llu",
+                (unsigned long long)second.steps, (unsigned long long)second.first_step,
+                (unsigned long long)straight.steps);
+        rc_params *pa = rc_model_params(a), *pb = rc_model_params(b2);
+        T_CHECK(rc_params_numel(pa) == rc_params_numel(pb) &&
+                    !memcmp(rc_params_values(pa), rc_params_values(pb), rc_params_numel(pa) * sizeof(float)),
+                "the resumed run's weights differ");
+        T_CHECK(second.last_valid == straight.last_valid, "final validation %.17g vs %.17g",
+                second.last_valid, straight.last_valid);
+        rc_model_free(a), rc_model_free(b1), rc_model_free(b2);
+
+        t_case("trainer: %s refuses a checkpoint made with other settings", rc_task_name(task));
+        s.cfg.batch += 1;
+        rc_model *m = rc_model_new(&s.model, &rng);
+        rc_train_config cfg = s.cfg;
+        cfg.checkpoint = t_path("b.ckpt");
+        cfg.resume = 1;
+        T_CHECK(rc_train(m, s.train, s.valid, &cfg, NULL, NULL) == RC_EINVAL, "accepted");
+        T_CHECK(strstr(rc_last_error(), "the checkpoint was made with"), "%s", rc_last_error());
+        rc_model_free(m);
+        rc_dataset_free(s.train), rc_dataset_free(s.valid);
+    }
+
+    t_case("trainer: mismatched data and model are refused");
+    setup s;
+    make_setup(RC_TASK_LM, &s, &rng);
+    rc_model_config mc = s.model;
+    mc.n_out = 5; /* fewer outputs than the data's 12 tokens */
+    rc_model *m = rc_model_new(&mc, &rng);
+    T_CHECK(rc_train(m, s.train, NULL, &s.cfg, NULL, NULL) == RC_EINVAL, "accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "the data has 12 token types, the model predicts 5");
+    rc_model_free(m);
+    rc_dataset_free(s.train), rc_dataset_free(s.valid);
+}
