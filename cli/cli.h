@@ -4,6 +4,8 @@
 
 #include "recur.h"
 
+#include <stdio.h>
+
 /* Exit codes: 0 done, 1 an internal failure, 2 bad input (flags, files). */
 enum { EXIT_BAD_INPUT = 2 };
 
@@ -13,7 +15,57 @@ int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 /* Parses --cell NAME; -1 (with the message printed) when unknown. */
 int cli_cell(const char *cmd, const char *name);
 
+/* Flags, described once (options.c). */
+enum { OPT_FLAG, OPT_SIZE, OPT_U64, OPT_FLOAT, OPT_STRING, OPT_CHOICE };
+
+typedef struct {
+    const char *name;            /* "--hidden" */
+    const char *alias;           /* "-o", or NULL */
+    int type;
+    void *dest;                  /* int (flag, choice), size_t, uint64_t, double, const char * */
+    const char *help;
+    const char *const *choices;  /* OPT_CHOICE: NULL-terminated names, index into *dest */
+} cli_option;
+
+/* Parses argv[0..argc) against opts (terminated by a zeroed entry);
+ * arguments not starting with '-' go to positional[max]. */
+int cli_parse(const char *cmd, const cli_option *opts, int argc, char **argv, const char **positional,
+              int max_positional, int *n_positional);
+void cli_usage(FILE *out, const char *synopsis, const char *about, const cli_option *opts);
+
+/* A task's data, found and read (data.c). */
+typedef struct {
+    int task;
+    const char *path;           /* file or folder */
+    const char *valid;          /* lm: a separate validation text, or NULL */
+    int level;                  /* lm: enum rc_text_level */
+    const char *vocab;          /* lm: a saved vocabulary (JSON) to encode with, or NULL */
+    double valid_fraction;      /* held out of train when there is no validation split */
+    size_t train_limit;         /* classify: use at most this many training items (0: all) */
+    int pixels;                 /* classify: pixel by pixel instead of row by row */
+    int want_train;             /* read the training split (eval needs only the others) */
+} cli_data_options;
+
+typedef struct {
+    rc_dataset *train, *valid, *test;
+    rc_vocab *vocab;            /* lm */
+} cli_data;
+
+int cli_data_load(const char *cmd, const cli_data_options *o, cli_data *d);
+void cli_data_free(cli_data *d);
+
+/* One row of a learning curve; NAN where there is no figure. */
+typedef struct {
+    double epoch, train, valid;
+} cli_curve;
+
+/* Writes rows as an SVG chart (training and validation against epochs). */
+int cli_plot(const cli_curve *rows, size_t n, const char *title, const char *ylabel, const char *path);
+
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
 
 #endif /* RC_CLI_H */

@@ -18,6 +18,11 @@ static void usage(FILE *out)
             "                          model file (a PyTorch RNN/LSTM/GRU state_dict or recur's)\n"
             "  run MODEL INPUT -o OUT  run a network over the tensors of a safetensors file,\n"
             "                          with PyTorch's semantics (lengths, states, batch-first)\n"
+            "  train --task T --data PATH --out DIR\n"
+            "                          train a model (lm, music, classify) with a progress bar,\n"
+            "                          checkpoints (--resume), log.csv and curves.svg\n"
+            "  eval MODEL --data PATH  a trained model's metrics on a split of its data\n"
+            "  sample MODEL            generate text (lm) or a MIDI file (music)\n"
             "  version                 print the version and how the library was built\n"
             "  help                    print this message\n"
             "Each command takes --help.\n"
@@ -49,6 +54,12 @@ int main(int argc, char **argv)
         return cmd_info(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "train") == 0)
+        return cmd_train(argc - 1, argv + 1);
+    if (strcmp(cmd, "eval") == 0)
+        return cmd_eval(argc - 1, argv + 1);
+    if (strcmp(cmd, "sample") == 0)
+        return cmd_sample(argc - 1, argv + 1);
     if (cmd[0] == '-')
         fprintf(stderr, "recur: unknown option '%s' (see recur --help)\n", cmd);
     else

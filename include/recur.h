@@ -750,6 +750,14 @@ RC_API rc_vocab *rc_vocab_from_json(const char *json);
 
 /* Reads a whole file into a malloc'd, NUL-terminated buffer. */
 RC_API char *rc_read_file(const char *path, size_t *len);
+/* Writes len bytes to path through a temporary file, flushed and renamed. */
+RC_API int rc_write_file(const char *path, const void *data, size_t len);
+
+/* Writes a piano roll frames [T, 88] (a key sounds where > 0.5) as a
+ * Standard MIDI File, format 0: each step lasts ticks_per_step of 480 ticks
+ * per quarter note, at bpm quarter notes per minute. */
+RC_API int rc_midi_save(const char *path, const float *frames, size_t T, unsigned ticks_per_step,
+                        unsigned bpm);
 
 /* ---------------------------------------------------------------- training
  *
@@ -771,6 +779,11 @@ RC_API void rc_dataset_free(rc_dataset *d);
 RC_API int rc_dataset_task(const rc_dataset *d);
 /* Tokens, sequences or piano rolls held. */
 RC_API size_t rc_dataset_size(const rc_dataset *d);
+/* The width of each step's input (lm: 1 token; music: 88; classify: F) and
+ * the number of outputs the data needs (lm: vocabulary; music: 88;
+ * classify: classes). */
+RC_API size_t rc_dataset_features(const rc_dataset *d);
+RC_API size_t rc_dataset_outputs(const rc_dataset *d);
 
 /* Evaluation: the task's mean loss per unit (token, frame or sequence),
  * the number of units, and (classify) the accuracy. */

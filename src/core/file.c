@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 char *rc_read_file(const char *path, size_t *len)
 {
@@ -40,4 +41,29 @@ char *rc_read_file(const char *path, size_t *len)
     buf[used] = '\0';
     *len = used;
     return buf;
+}
+
+int rc_write_file(const char *path, const void *data, size_t len)
+{
+    if (!path || (len && !data))
+        return rc__fail(RC_EINVAL, "rc_write_file: NULL argument");
+    size_t cap = strlen(path) + 32;
+    char *tmp = malloc(cap);
+    if (!tmp)
+        return rc__fail(RC_ENOMEM, "%s: out of memory", path);
+    snprintf(tmp, cap, "%s.tmp%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    int ok = f && fwrite(data, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    int saved = errno;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    if (!ok || rename(tmp, path) != 0) {
+        if (ok)
+            saved = errno;
+        remove(tmp);
+        free(tmp);
+        return rc__fail(RC_EIO, "%s: cannot write: %s", path, strerror(saved));
+    }
+    free(tmp);
+    return RC_OK;
 }

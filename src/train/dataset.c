@@ -32,6 +32,16 @@ int rc_dataset_task(const rc_dataset *d) { return d->task; }
 
 size_t rc_dataset_size(const rc_dataset *d) { return d->n; }
 
+size_t rc_dataset_features(const rc_dataset *d)
+{
+    return d->task == RC_TASK_LM ? 1 : d->task == RC_TASK_MUSIC ? RC_PIANO_KEYS : d->F;
+}
+
+size_t rc_dataset_outputs(const rc_dataset *d)
+{
+    return d->task == RC_TASK_LM ? d->vocab : d->task == RC_TASK_MUSIC ? RC_PIANO_KEYS : d->classes;
+}
+
 /* A copy of n elements of `size` bytes, or NULL (error set). */
 static void *copy_of(const void *src, size_t n, size_t size)
 {

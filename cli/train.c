@@ -1,0 +1,472 @@
+/* train.c — `recur train`: reads a task's data, builds the model, and runs
+ * the library's trainer, drawing a progress bar from its callback (plain
+ * lines when stdout is not a terminal) and writing, in --out:
+ *   model.safetensors       the best model on validation
+ *   checkpoint.safetensors  the latest state (crash-safe; --resume continues it)
+ *   log.csv                 step, epoch, losses, accuracy, rate, seconds per evaluation
+ *   curves.svg              the learning curves
+ *   args.txt                the flags, so `--out DIR --resume` alone continues */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const tasks[] = {"lm", "music", "classify", NULL};
+static const char *const cells[] = {"rnn_tanh", "rnn_relu", "lstm", "gru", "gru_reset_before", NULL};
+static const char *const optimizers[] = {"sgd", "adam", "adamw", "rmsprop", "asgd", NULL};
+static const char *const schedules[] = {"constant", "step", "linear", "cosine", "plateau", NULL};
+static const char *const levels[] = {"byte", "char", "word", NULL};
+
+typedef struct {
+    int task, cell, optimizer, schedule, level;
+    const char *data, *valid, *out;
+    size_t hidden, layers, proj, embed, epochs, steps, batch, bptt, nonmono, patience, eval_every,
+        checkpoint_every, threads, train_limit, plateau_patience;
+    uint64_t seed;
+    double lr, lr_end, gamma, step_size, schedule_length, momentum, weight_decay, beta1, beta2, eps, alpha,
+        rms_floor, clip, clip_value, clip_update, weight_noise, dropout, layer_dropout, valid_fraction;
+    int bidirectional, peephole, residual, nesterov, centered, nt_asgd, resume, pixels, help;
+} train_args;
+
+static void defaults(train_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->cell = RC_CELL_LSTM, a->optimizer = RC_OPTIM_ADAM, a->level = RC_TEXT_CHAR;
+    a->hidden = 128, a->layers = 1, a->epochs = 10, a->batch = 32, a->bptt = 35, a->nonmono = 5;
+    a->threads = 1, a->seed = 1, a->plateau_patience = 2;
+    a->lr = 1e-3, a->gamma = 0.1, a->step_size = 1, a->beta1 = 0.9, a->beta2 = 0.999, a->eps = 1e-8;
+    a->alpha = 0.99, a->clip = 5, a->valid_fraction = -1;
+}
+
+static int options(train_args *a, cli_option *o)
+{
+    cli_option table[] = {
+        {"--task", NULL, OPT_CHOICE, &a->task, "what to learn", tasks},
+        {"--data", NULL, OPT_STRING, &a->data, "training data: lm a text file or a folder with train.txt, "
+                                               "valid.txt; music a folder of train/valid/test.txt piano rolls; "
+                                               "classify a folder of IDX files", NULL},
+        {"--valid", NULL, OPT_STRING, &a->valid, "lm: a separate validation text", NULL},
+        {"--valid-fraction", NULL, OPT_FLOAT, &a->valid_fraction,
+         "share of training data held out when there is no validation split (-1: lm 0.1, classify 1/12)", NULL},
+        {"--level", NULL, OPT_CHOICE, &a->level, "lm: tokens", levels},
+        {"--pixels", NULL, OPT_FLAG, &a->pixels, "classify: read images pixel by pixel, not row by row", NULL},
+        {"--train-limit", NULL, OPT_SIZE, &a->train_limit, "classify: use at most N training images (0: all)", NULL},
+        {"--cell", NULL, OPT_CHOICE, &a->cell, "recurrent cell", cells},
+        {"--hidden", NULL, OPT_SIZE, &a->hidden, "hidden units per layer", NULL},
+        {"--layers", NULL, OPT_SIZE, &a->layers, "stacked layers", NULL},
+        {"--bidirectional", NULL, OPT_FLAG, &a->bidirectional, "both directions (not for lm or music)", NULL},
+        {"--proj", NULL, OPT_SIZE, &a->proj, "lstm: projection size (0: none)", NULL},
+        {"--peephole", NULL, OPT_FLAG, &a->peephole, "lstm: diagonal peepholes", NULL},
+        {"--residual", NULL, OPT_FLAG, &a->residual, "residual links between layers", NULL},
+        {"--embed", NULL, OPT_SIZE, &a->embed, "lm: embedding size (0: the hidden size)", NULL},
+        {"--dropout", NULL, OPT_FLOAT, &a->dropout, "dropout on the network's input (lm) and output", NULL},
+        {"--layer-dropout", NULL, OPT_FLOAT, &a->layer_dropout, "dropout between stacked layers", NULL},
+        {"--optimizer", NULL, OPT_CHOICE, &a->optimizer, "update rule", optimizers},
+        {"--lr", NULL, OPT_FLOAT, &a->lr, "learning rate", NULL},
+        {"--momentum", NULL, OPT_FLOAT, &a->momentum, "sgd, asgd, rmsprop: momentum", NULL},
+        {"--nesterov", NULL, OPT_FLAG, &a->nesterov, "sgd: Nesterov momentum", NULL},
+        {"--weight-decay", NULL, OPT_FLOAT, &a->weight_decay, "L2 (adamw: decoupled) weight decay", NULL},
+        {"--beta1", NULL, OPT_FLOAT, &a->beta1, "adam(w)", NULL},
+        {"--beta2", NULL, OPT_FLOAT, &a->beta2, "adam(w)", NULL},
+        {"--eps", NULL, OPT_FLOAT, &a->eps, "adam(w), rmsprop", NULL},
+        {"--alpha", NULL, OPT_FLOAT, &a->alpha, "rmsprop: decay of the squared-gradient average", NULL},
+        {"--centered", NULL, OPT_FLAG, &a->centered, "rmsprop: Graves's centred form", NULL},
+        {"--rms-floor", NULL, OPT_FLOAT, &a->rms_floor, "rmsprop: floor on the gradient RMS", NULL},
+        {"--schedule", NULL, OPT_CHOICE, &a->schedule, "learning-rate schedule", schedules},
+        {"--lr-end", NULL, OPT_FLOAT, &a->lr_end, "linear, cosine: final rate", NULL},
+        {"--gamma", NULL, OPT_FLOAT, &a->gamma, "step, plateau: decay factor", NULL},
+        {"--step-size", NULL, OPT_FLOAT, &a->step_size, "step: epochs between decays", NULL},
+        {"--schedule-length", NULL, OPT_FLOAT, &a->schedule_length, "linear, cosine: epochs (0: all)", NULL},
+        {"--plateau-patience", NULL, OPT_SIZE, &a->plateau_patience, "plateau: evaluations to wait", NULL},
+        {"--epochs", NULL, OPT_SIZE, &a->epochs, "passes over the training data", NULL},
+        {"--steps", NULL, OPT_SIZE, &a->steps, "stop after N updates (0: no limit)", NULL},
+        {"--batch", NULL, OPT_SIZE, &a->batch, "sequences per update (lm: parallel streams)", NULL},
+        {"--bptt", NULL, OPT_SIZE, &a->bptt, "lm: steps per truncated-BPTT window", NULL},
+        {"--clip", NULL, OPT_FLOAT, &a->clip, "gradient global-norm limit (0: none)", NULL},
+        {"--clip-value", NULL, OPT_FLOAT, &a->clip_value, "per-gradient limit (0: none)", NULL},
+        {"--clip-update", NULL, OPT_FLOAT, &a->clip_update, "update global-norm limit (0: none)", NULL},
+        {"--weight-noise", NULL, OPT_FLOAT, &a->weight_noise, "std of Gaussian weight noise (0: none)", NULL},
+        {"--nt-asgd", NULL, OPT_FLAG, &a->nt_asgd, "asgd: average once validation stalls (NT-ASGD)", NULL},
+        {"--nonmono", NULL, OPT_SIZE, &a->nonmono, "NT-ASGD window", NULL},
+        {"--patience", NULL, OPT_SIZE, &a->patience, "stop after N evaluations without improvement (0: never)", NULL},
+        {"--eval-every", NULL, OPT_SIZE, &a->eval_every, "evaluate every N updates (0: each epoch)", NULL},
+        {"--checkpoint-every", NULL, OPT_SIZE, &a->checkpoint_every, "checkpoint every N updates (and each epoch)", NULL},
+        {"--seed", NULL, OPT_U64, &a->seed, "random seed", NULL},
+        {"--threads", NULL, OPT_SIZE, &a->threads, "threads", NULL},
+        {"--out", "-o", OPT_STRING, &a->out, "output folder", NULL},
+        {"--resume", NULL, OPT_FLAG, &a->resume, "continue from --out's checkpoint (its saved flags apply)", NULL},
+        {"--help", "-h", OPT_FLAG, &a->help, "this help", NULL},
+        {0},
+    };
+    memcpy(o, table, sizeof table);
+    return (int)(sizeof table / sizeof table[0]);
+}
+
+enum { MAX_OPTIONS = 64 };
+
+/* mkdir -p for the output folder. */
+static int make_dirs(const char *path)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0777) && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return mkdir(buf, 0777) && errno != EEXIST ? -1 : 0;
+}
+
+static void path_in(char *buf, size_t cap, const char *dir, const char *name)
+{
+    snprintf(buf, cap, "%s/%s", dir, name);
+}
+
+/* ------------------------------------------------------------ progress */
+
+typedef struct {
+    const train_args *a;
+    int tty;
+    double last_draw;
+    FILE *log;
+    char log_path[1100], svg_path[1100];
+    cli_curve *rows;
+    size_t n_rows, cap_rows;
+    uint64_t every;        /* plain mode: a line every this many updates */
+} progress;
+
+static double wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void clock_text(double s, char *buf, size_t cap)
+{
+    if (!isfinite(s) || s < 0)
+        snprintf(buf, cap, "--:--");
+    else if (s >= 3600)
+        snprintf(buf, cap, "%d:%02d:%02d", (int)(s / 3600), (int)fmod(s / 60, 60), (int)fmod(s, 60));
+    else
+        snprintf(buf, cap, "%d:%02d", (int)(s / 60), (int)fmod(s, 60));
+}
+
+static const char *metric_name(int task)
+{
+    return task == RC_TASK_LM ? "NLL/token" : task == RC_TASK_MUSIC ? "NLL/frame" : "cross-entropy";
+}
+
+static void draw_bar(const rc_train_status *s)
+{
+    double frac = s->total_steps ? (double)s->step / (double)s->total_steps : 0, rate = s->step / fmax(s->seconds, 1e-9);
+    char eta[32], valid[48] = "";
+    clock_text((double)(s->total_steps - s->step) / fmax(rate, 1e-9), eta, sizeof eta);
+    if (!isnan(s->valid))
+        snprintf(valid, sizeof valid, "  valid %.4f", s->valid);
+    int width = 24, fill = (int)(frac * width);
+    printf("\r\033[2K epoch %.2f [%.*s%*s] %llu/%llu  %.1f/s  ETA %s  loss %.4f%s", s->epoch, fill,
+           "########################", width - fill, "", (unsigned long long)s->step,
+           (unsigned long long)s->total_steps, rate, eta, s->loss, valid);
+    fflush(stdout);
+}
+
+static int on_event(const rc_train_status *s, void *user)
+{
+    progress *p = user;
+    if (s->event == RC_TRAIN_STEP) {
+        if (p->tty && wall() - p->last_draw > 0.1) {
+            draw_bar(s);
+            p->last_draw = wall();
+        } else if (!p->tty && (s->step % p->every == 0)) {
+            printf("step %llu/%llu  epoch %.2f  loss %.4f  lr %.3g  %.1f s\n", (unsigned long long)s->step,
+                   (unsigned long long)s->total_steps, s->epoch, s->loss, (double)s->lr, s->seconds);
+            fflush(stdout);
+        }
+    } else if (s->event == RC_TRAIN_EVAL) {
+        char acc[40] = "";
+        if (!isnan(s->valid_accuracy))
+            snprintf(acc, sizeof acc, "  accuracy %.2f%%", 100 * s->valid_accuracy);
+        printf("%sepoch %.2f  step %llu  train %.4f  valid %.4f%s%s%s  %.1f s\n", p->tty ? "\r\033[2K" : "", s->epoch,
+               (unsigned long long)s->step, s->loss, s->valid, acc, s->improved ? "  (best, saved)" : "",
+               s->averaging ? "  [averaging]" : "", s->seconds);
+        fflush(stdout);
+        fprintf(p->log, "%llu,%.6f,%.9g,%.9g,%.9g,%.6g,%.3f\n", (unsigned long long)s->step, s->epoch, s->loss,
+                s->valid, s->valid_accuracy, (double)s->lr, s->seconds);
+        fflush(p->log);
+        if (p->n_rows == p->cap_rows) {
+            size_t cap = p->cap_rows ? 2 * p->cap_rows : 64;
+            cli_curve *r = realloc(p->rows, cap * sizeof *r);
+            if (!r)
+                return 0;
+            p->rows = r, p->cap_rows = cap;
+        }
+        p->rows[p->n_rows++] = (cli_curve){s->epoch, s->loss, s->valid};
+        char title[128];
+        snprintf(title, sizeof title, "%s %s, %zu units", rc_task_name(p->a->task), cells[p->a->cell], p->a->hidden);
+        if (cli_plot(p->rows, p->n_rows, title, metric_name(p->a->task), p->svg_path))
+            fprintf(stderr, "recur train: cannot write %s\n", p->svg_path);
+    } else if (s->event == RC_TRAIN_DONE) {
+        printf("%sdone: %llu updates, %.2f epochs, %.1f s%s; best validation %s %.4f\n", p->tty ? "\r\033[2K" : "",
+               (unsigned long long)s->step, s->epoch, s->seconds, s->stopped_early ? " (stopped early)" : "",
+               metric_name(p->a->task), s->best_valid);
+    }
+    return 0;
+}
+
+/* Keeps the log rows up to the checkpoint's step (a resumed run redoes the rest). */
+static int reload_log(progress *p, uint64_t upto)
+{
+    FILE *f = fopen(p->log_path, "r");
+    char line[512], *kept = NULL;
+    size_t used = 0, cap = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long long step;
+        double epoch, train, valid;
+        int row = sscanf(line, "%llu,%lf,%lf,%lf", &step, &epoch, &train, &valid) == 4;
+        if (row && step > upto)
+            continue;
+        size_t n = strlen(line);
+        if (used + n + 1 > cap) {
+            cap = (cap + n + 1) * 2;
+            char *k = realloc(kept, cap);
+            if (!k)
+                break;
+            kept = k;
+        }
+        memcpy(kept + used, line, n + 1);
+        used += n;
+        if (row && p->n_rows < p->cap_rows)
+            p->rows[p->n_rows++] = (cli_curve){epoch, train, valid};
+        else if (row) {
+            size_t c = p->cap_rows ? 2 * p->cap_rows : 64;
+            cli_curve *r = realloc(p->rows, c * sizeof *r);
+            if (r) {
+                p->rows = r, p->cap_rows = c;
+                p->rows[p->n_rows++] = (cli_curve){epoch, train, valid};
+            }
+        }
+    }
+    if (f)
+        fclose(f);
+    p->log = fopen(p->log_path, "w");
+    if (!p->log) {
+        free(kept);
+        return -1;
+    }
+    if (used)
+        fputs(kept, p->log);
+    else
+        fputs("step,epoch,train_loss,valid_loss,valid_accuracy,lr,seconds\n", p->log);
+    free(kept);
+    return 0;
+}
+
+/* ------------------------------------------------------------ arguments */
+
+/* Reads DIR/args.txt (one argument per line) into a malloc'd argv. */
+static char **saved_args(const char *path, int *argc)
+{
+    size_t len;
+    char *text = rc_read_file(path, &len);
+    if (!text)
+        return NULL;
+    int n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += text[i] == '\n';
+    char **argv = calloc((size_t)n + 2, sizeof *argv);
+    int k = 0;
+    for (char *line = strtok(text, "\n"); argv && line; line = strtok(NULL, "\n"))
+        argv[k++] = strdup(line);
+    free(text);
+    *argc = k;
+    return argv;
+}
+
+static int save_args(const char *path, int argc, char **argv)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--resume"))
+            fprintf(f, "%s\n", argv[i]);
+    return fclose(f);
+}
+
+static int check_args(const train_args *a)
+{
+    if (!a->data)
+        return cli_fail("train", "no --data given (see recur train --help)");
+    if (!a->out)
+        return cli_fail("train", "no --out folder given");
+    if (a->hidden == 0 || a->layers == 0 || a->batch == 0 || a->threads == 0 || !(a->lr > 0))
+        return cli_fail("train", "--hidden, --layers, --batch, --threads and --lr must be positive");
+    if (a->epochs == 0 && a->steps == 0)
+        return cli_fail("train", "give --epochs or --steps");
+    if (a->bidirectional && a->task != RC_TASK_CLASSIFY)
+        return cli_fail("train", "--bidirectional needs --task classify: a %s model predicts from the past only",
+                        tasks[a->task]);
+    if (a->valid_fraction >= 1)
+        return cli_fail("train", "--valid-fraction %g must be below 1", a->valid_fraction);
+    return 0;
+}
+
+static rc_model *build_model(const train_args *a, const cli_data *d, rc_rng *rng)
+{
+    rc_model_config mc = {0};
+    mc.task = a->task;
+    size_t in = a->task == RC_TASK_LM ? (a->embed ? a->embed : a->hidden) : rc_dataset_features(d->train);
+    mc.rnn = rc_rnn_config_default(a->cell, in, a->hidden);
+    mc.rnn.num_layers = a->layers;
+    mc.rnn.bidirectional = a->bidirectional;
+    mc.rnn.proj_size = a->proj;
+    mc.rnn.peephole = a->peephole;
+    mc.rnn.residual = a->residual;
+    mc.rnn.dropout = (float)a->layer_dropout;
+    mc.dropout = (float)a->dropout;
+    mc.n_out = rc_dataset_outputs(d->train);
+    return rc_model_new(&mc, rng);
+}
+
+static rc_train_config train_config(const train_args *a, const char *ckpt, const char *best)
+{
+    rc_train_config c = rc_train_config_default();
+    c.optim = rc_optim_config_default(a->optimizer);
+    c.optim.momentum = (float)a->momentum, c.optim.nesterov = a->nesterov;
+    c.optim.weight_decay = (float)a->weight_decay;
+    c.optim.beta1 = (float)a->beta1, c.optim.beta2 = (float)a->beta2, c.optim.eps = (float)a->eps;
+    c.optim.alpha = (float)a->alpha, c.optim.centered = a->centered, c.optim.rms_floor = (float)a->rms_floor;
+    c.optim.clip_update = (float)a->clip_update;
+    c.schedule = rc_schedule_init(a->schedule, (float)a->lr);
+    c.schedule.lr_end = (float)a->lr_end, c.schedule.gamma = (float)a->gamma, c.schedule.step_size = a->step_size;
+    c.schedule.length = a->schedule_length > 0 ? a->schedule_length : (double)(a->epochs ? a->epochs : 1);
+    c.schedule.patience = (int)a->plateau_patience;
+    c.epochs = a->epochs, c.max_steps = a->steps, c.batch = a->batch, c.bptt = a->bptt;
+    c.clip_norm = (float)a->clip, c.clip_value = (float)a->clip_value, c.weight_noise = (float)a->weight_noise;
+    c.nt_asgd = a->nt_asgd, c.nonmono = a->nonmono, c.patience = a->patience;
+    c.eval_every = a->eval_every, c.checkpoint_every = a->checkpoint_every, c.seed = a->seed;
+    c.checkpoint = ckpt, c.best_model = best, c.resume = a->resume;
+    return c;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    train_args a;
+    cli_option opts[MAX_OPTIONS];
+    defaults(&a);
+    options(&a, opts);
+    /* --resume with --out alone: the first run's flags, then these. */
+    char **saved = NULL;
+    int n_saved = 0;
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--resume"))
+            for (int k = 1; k + 1 < argc; k++)
+                if (!strcmp(argv[k], "--out") || !strcmp(argv[k], "-o")) {
+                    char p[1100];
+                    path_in(p, sizeof p, argv[k + 1], "args.txt");
+                    saved = saved_args(p, &n_saved);
+                }
+    int status = saved ? cli_parse("train", opts, n_saved, saved, NULL, 0, NULL) : 0;
+    if (!status)
+        status = cli_parse("train", opts, argc - 1, argv + 1, NULL, 0, NULL);
+    if (a.help) {
+        cli_usage(stdout, "recur train --task lm|music|classify --data PATH --out DIR [options]",
+                  "Trains a recurrent model and writes DIR/model.safetensors (best on validation),\n"
+                  "DIR/checkpoint.safetensors, DIR/log.csv and DIR/curves.svg.  Interrupt it at any\n"
+                  "time; `recur train --out DIR --resume` continues bit for bit.",
+                  opts);
+        status = 0;
+        goto done_args;
+    }
+    if (status || (status = check_args(&a)))
+        goto done_args;
+    if (a.resume && !saved) {
+        status = cli_fail("train", "%s/args.txt is missing: nothing to resume there", a.out);
+        goto done_args;
+    }
+    rc_set_num_threads((int)a.threads);
+    if (make_dirs(a.out)) {
+        status = cli_fail("train", "cannot create the folder %s: %s", a.out, strerror(errno));
+        goto done_args;
+    }
+    char ckpt[1100], best[1100], args_path[1100];
+    path_in(ckpt, sizeof ckpt, a.out, "checkpoint.safetensors");
+    path_in(best, sizeof best, a.out, "model.safetensors");
+    path_in(args_path, sizeof args_path, a.out, "args.txt");
+    if (a.resume && access(ckpt, R_OK) != 0) {
+        status = cli_fail("train", "%s is missing: nothing to resume", ckpt);
+        goto done_args;
+    }
+
+    cli_data_options dopt = {a.task, a.data, a.valid, a.level, NULL,
+                             a.valid_fraction >= 0 ? a.valid_fraction : a.task == RC_TASK_CLASSIFY ? 1.0 / 12 : 0.1,
+                             a.train_limit, a.pixels, 1};
+    cli_data d;
+    if ((status = cli_data_load("train", &dopt, &d)))
+        goto done_args;
+    if (!a.resume && save_args(args_path, argc - 1, argv + 1)) {
+        status = cli_fail("train", "cannot write %s", args_path);
+        cli_data_free(&d);
+        goto done_args;
+    }
+    rc_rng rng;
+    rc_rng_seed(&rng, a.seed, 0);
+    rc_model *m = build_model(&a, &d, &rng);
+    char *vocab_json = d.vocab ? rc_vocab_to_json(d.vocab) : NULL;
+    const char *meta_keys[2] = {"vocab", "layout"};
+    const char *meta_values[2] = {vocab_json, a.pixels ? "pixels" : "rows"};
+    rc_train_config cfg = train_config(&a, ckpt, best);
+    if (a.task == RC_TASK_LM)
+        cfg.n_meta = 1, cfg.meta_keys = meta_keys, cfg.meta_values = meta_values;
+    else if (a.task == RC_TASK_CLASSIFY)
+        cfg.n_meta = 1, cfg.meta_keys = meta_keys + 1, cfg.meta_values = meta_values + 1;
+    progress p = {0};
+    p.a = &a;
+    p.tty = isatty(STDOUT_FILENO);
+    path_in(p.log_path, sizeof p.log_path, a.out, "log.csv");
+    path_in(p.svg_path, sizeof p.svg_path, a.out, "curves.svg");
+    uint64_t upto = 0;
+    if (a.resume) {
+        rc_safetensors *st = rc_safetensors_load(ckpt);
+        const char *step = st ? rc_safetensors_metadata(st, "step") : NULL;
+        upto = step ? strtoull(step, NULL, 10) : 0;
+        rc_safetensors_free(st);
+    }
+    if (!m) {
+        status = cli_fail("train", "%s", rc_last_error());
+    } else if (reload_log(&p, a.resume ? upto : 0)) {
+        status = cli_fail("train", "cannot write %s", p.log_path);
+    } else {
+        size_t per_epoch_guess = rc_dataset_size(d.train) / (a.task == RC_TASK_LM ? a.batch * a.bptt : a.batch) + 1;
+        p.every = (per_epoch_guess * (a.epochs ? a.epochs : 1)) / 20 + 1;
+        printf("%s: %s model, %s, %zu hidden x %zu layer%s, %zu parameters; %zu training %s%s\n", a.out,
+               tasks[a.task], cells[a.cell], a.hidden, a.layers, a.layers > 1 ? "s" : "",
+               rc_params_numel(rc_model_params(m)), rc_dataset_size(d.train),
+               a.task == RC_TASK_LM ? "tokens" : "sequences", a.resume ? " (resuming)" : "");
+        fflush(stdout);
+        if (rc_train(m, d.train, d.valid, &cfg, on_event, &p))
+            status = cli_fail("train", "%s", rc_last_error());
+        else
+            printf("wrote %s, %s, %s and %s\n", best, ckpt, p.log_path, p.svg_path);
+    }
+    if (p.log)
+        fclose(p.log);
+    free(p.rows);
+    free(vocab_json);
+    rc_model_free(m);
+    cli_data_free(&d);
+done_args:
+    for (int i = 0; saved && i < n_saved; i++)
+        free(saved[i]);
+    free(saved);
+    return status;
+}
