@@ -106,8 +106,8 @@ examples: $(EXAMPLES)
 test: all $(BUILD)/tests/unit $(EXAMPLES)
 	@sh tests/run.sh $(BUILD)
 
-demo: all $(BUILD)/examples/fashion_mnist
-	$(BUILD)/examples/fashion_mnist
+demo: all
+	@sh scripts/demo.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -56,16 +56,29 @@ void cli_data_free(cli_data *d);
 
 /* One row of a learning curve; NAN where there is no figure. */
 typedef struct {
-    double epoch, train, valid;
+    double step, epoch, train, valid, seconds;
 } cli_curve;
 
-/* Writes rows as an SVG chart (training and validation against epochs). */
+/* One line of a chart: points (x[i], y[i]), NAN gaps skipped. */
+typedef struct {
+    const char *name;
+    const double *x, *y;
+    size_t n;
+} cli_series;
+
+/* Writes an SVG chart of the series (colours in order), atomically. */
+int cli_chart(const cli_series *series, size_t n_series, const char *title, const char *xlabel,
+              const char *ylabel, const char *path);
+/* Training and validation curves of one run. */
 int cli_plot(const cli_curve *rows, size_t n, const char *title, const char *ylabel, const char *path);
+/* Reads the rows of a log.csv; *n rows in a malloc'd array (NULL on failure). */
+cli_curve *cli_read_log(const char *path, size_t *n);
 
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 #endif /* RC_CLI_H */

@@ -8,17 +8,87 @@
 
 static const char *const splits[] = {"test", "valid", "train", NULL};
 
+/* Name k of a comma-separated list (or the number). */
+static void class_name(const char *names, int k, char *out, size_t cap)
+{
+    for (int i = 0; names && *names; i++) {
+        size_t len = strcspn(names, ",");
+        if (i == k) {
+            snprintf(out, cap, "%.*s", (int)len, names);
+            return;
+        }
+        names += len + (names[len] == ',');
+    }
+    snprintf(out, cap, "class %d", k);
+}
+
+/* Draws the first n sequences of a classification set as images (one
+ * character pair per pixel, darker characters for brighter pixels) with the
+ * model's answer and the truth. */
+static int show_images(rc_model *m, const rc_dataset *set, size_t n, const char *names)
+{
+    static const char ramp[] = " .:-=+*#%@";
+    size_t T, F = rc_dataset_features(set), C = rc_model_config_of(m)->n_out;
+    int32_t label;
+    n = n < rc_dataset_size(set) ? n : rc_dataset_size(set);
+    if (!rc_dataset_sequence(set, 0, &T, &label))
+        return cli_fail("eval", "--show needs a classification set");
+    float *x = malloc(T * n * F * sizeof *x);
+    int32_t *classes = malloc(n * sizeof *classes);
+    rc_tape *tp = rc_tape_new();
+    int status = !x || !classes || !tp;
+    for (size_t s = 0; !status && s < n; s++) {
+        const float *seq = rc_dataset_sequence(set, s, &T, &classes[s]);
+        for (size_t t = 0; t < T; t++)
+            memcpy(x + (t * n + s) * F, seq + t * F, F * sizeof(float));
+    }
+    rc_batch b = {0};
+    b.T = T, b.B = n, b.features = x, b.classes = classes;
+    rc_tensor *logits = NULL;
+    if (!status) {
+        rc_tape_set_grad_enabled(tp, 0);
+        status = !rc_model_loss(tp, m, &b, NULL, &logits, NULL, NULL);
+    }
+    for (size_t s = 0; !status && s < n; s++) {
+        const float *seq = rc_dataset_sequence(set, s, &T, &label), *row = logits->data + s * C;
+        int best = 0;
+        for (size_t k = 1; k < C; k++)
+            best = row[k] > row[best] ? (int)k : best;
+        char said[64], truth[64];
+        class_name(names, best, said, sizeof said);
+        class_name(names, label, truth, sizeof truth);
+        printf("\n%s  (the model says: %s)\n", best == label ? "right" : "WRONG", said);
+        if (best != label)
+            printf("  truth: %s\n", truth);
+        for (size_t t = 0; F > 1 && t < T; t += 2) { /* two rows per line keep the aspect */
+            fputs("  ", stdout);
+            for (size_t f = 0; f < F; f++) {
+                float v = (seq[t * F + f] + (t + 1 < T ? seq[(t + 1) * F + f] : 0)) / 2;
+                char c = ramp[(int)(v * 9.99f)];
+                putchar(c);
+            }
+            putchar('\n');
+        }
+    }
+    if (status)
+        cli_fail("eval", "%s", rc_last_error());
+    free(x), free(classes);
+    rc_tape_free(tp);
+    return status ? EXIT_BAD_INPUT : 0;
+}
+
 int cmd_eval(int argc, char **argv)
 {
     const char *data = NULL, *model_path = NULL;
     int split = 0, help = 0;
-    size_t batch = 32, bptt = 35, threads = 1;
+    size_t batch = 32, bptt = 35, threads = 1, show = 0;
     cli_option opts[] = {
         {"--data", NULL, OPT_STRING, &data, "the data, laid out as for recur train", NULL},
         {"--split", NULL, OPT_CHOICE, &split, "which part", splits},
         {"--batch", NULL, OPT_SIZE, &batch, "sequences per pass (lm: streams)", NULL},
         {"--bptt", NULL, OPT_SIZE, &bptt, "lm: window length", NULL},
         {"--threads", NULL, OPT_SIZE, &threads, "threads", NULL},
+        {"--show", NULL, OPT_SIZE, &show, "classify: draw the first N sequences as images with the model's answers", NULL},
         {"--help", "-h", OPT_FLAG, &help, "this help", NULL},
         {0},
     };
@@ -70,6 +140,8 @@ int cmd_eval(int argc, char **argv)
     } else {
         printf("%s %s: %.0f sequences, accuracy %.2f%%, cross-entropy %.4f\n", model_path, splits[split],
                r.units, 100 * r.accuracy, r.loss);
+        if (show)
+            status = show_images(m, set, show, rc_safetensors_metadata(st, "class_names"));
     }
     cli_data_free(&d);
 done:

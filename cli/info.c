@@ -31,14 +31,23 @@ int cmd_info(int argc, char **argv)
     }
     if (!path)
         return cli_fail("info", "no model file given (see recur info --help)");
-    rc_rnn *rnn = rc_rnn_load(path, cell);
-    rc_safetensors *st = rnn ? rc_safetensors_load(path) : NULL;
-    if (!rnn || !st) {
-        rc_rnn_free(rnn);
+    rc_safetensors *st = rc_safetensors_load(path);
+    if (!st)
+        return cli_fail("info", "%s", rc_last_error());
+    /* A task model (recur train's output) or a bare network (PyTorch's or recur's). */
+    rc_model *model = rc_safetensors_metadata(st, "task") ? rc_model_load(path, NULL) : NULL;
+    rc_rnn *rnn = model ? NULL : rc_rnn_load(path, cell);
+    if (!model && !rnn) {
+        rc_safetensors_free(st);
         return cli_fail("info", "%s", rc_last_error());
     }
-    const rc_rnn_config *c = rc_rnn_config_of(rnn);
+    const rc_rnn *net = model ? rc_model_rnn(model) : rnn;
+    const rc_rnn_config *c = rc_rnn_config_of(net);
     printf("%s\n", path);
+    if (model) {
+        const rc_model_config *mc = rc_model_config_of(model);
+        printf("  task          %s (%zu outputs)\n", rc_task_name(mc->task), mc->n_out);
+    }
     printf("  cell          %s (%zu gate%s)\n", rc_cell_name(c->cell), rc_cell_gates(c->cell),
            rc_cell_gates(c->cell) > 1 ? "s" : "");
     printf("  input size    %zu\n", c->input_size);
@@ -51,8 +60,8 @@ int cmd_info(int argc, char **argv)
     printf("  peepholes     %s\n", c->peephole ? "yes" : "no");
     if (c->residual)
         printf("  residual      yes\n");
-    printf("  output width  %zu per step\n", rc_rnn_output_size(rnn));
-    printf("  parameters    %zu\n", rc_params_numel(rc_rnn_params(rnn)));
+    printf("  output width  %zu per step\n", rc_rnn_output_size(net));
+    printf("  parameters    %zu\n", rc_params_numel(model ? rc_model_params(model) : rc_rnn_params(rnn)));
     const char *format = rc_safetensors_metadata(st, "format");
     if (format)
         printf("  written by    %s\n", format);
@@ -67,6 +76,7 @@ int cmd_info(int argc, char **argv)
         printf("    %-28s %-5s [%s]\n", rc_safetensors_name(st, i), rc_safetensors_dtype(st, i), dims);
     }
     rc_safetensors_free(st);
+    rc_model_free(model);
     rc_rnn_free(rnn);
     return 0;
 }

@@ -25,7 +25,7 @@ static const char *const levels[] = {"byte", "char", "word", NULL};
 
 typedef struct {
     int task, cell, optimizer, schedule, level;
-    const char *data, *valid, *out;
+    const char *data, *valid, *out, *class_names;
     size_t hidden, layers, proj, embed, epochs, steps, batch, bptt, nonmono, patience, eval_every,
         checkpoint_every, threads, train_limit, plateau_patience;
     uint64_t seed;
@@ -57,6 +57,7 @@ static int options(train_args *a, cli_option *o)
         {"--level", NULL, OPT_CHOICE, &a->level, "lm: tokens", levels},
         {"--pixels", NULL, OPT_FLAG, &a->pixels, "classify: read images pixel by pixel, not row by row", NULL},
         {"--train-limit", NULL, OPT_SIZE, &a->train_limit, "classify: use at most N training images (0: all)", NULL},
+        {"--class-names", NULL, OPT_STRING, &a->class_names, "classify: comma-separated names, kept in the model", NULL},
         {"--cell", NULL, OPT_CHOICE, &a->cell, "recurrent cell", cells},
         {"--hidden", NULL, OPT_SIZE, &a->hidden, "hidden units per layer", NULL},
         {"--layers", NULL, OPT_SIZE, &a->layers, "stacked layers", NULL},
@@ -209,7 +210,7 @@ static int on_event(const rc_train_status *s, void *user)
                 return 0;
             p->rows = r, p->cap_rows = cap;
         }
-        p->rows[p->n_rows++] = (cli_curve){s->epoch, s->loss, s->valid};
+        p->rows[p->n_rows++] = (cli_curve){(double)s->step, s->epoch, s->loss, s->valid, s->seconds};
         char title[128];
         snprintf(title, sizeof title, "%s %s, %zu units", rc_task_name(p->a->task), cells[p->a->cell], p->a->hidden);
         if (cli_plot(p->rows, p->n_rows, title, metric_name(p->a->task), p->svg_path))
@@ -222,52 +223,39 @@ static int on_event(const rc_train_status *s, void *user)
     return 0;
 }
 
-/* Keeps the log rows up to the checkpoint's step (a resumed run redoes the rest). */
+/* Keeps the log rows up to the checkpoint's step (a resumed run redoes the
+ * rest) and reopens the log for appending. */
 static int reload_log(progress *p, uint64_t upto)
 {
-    FILE *f = fopen(p->log_path, "r");
+    size_t n = 0;
+    cli_curve *rows = upto ? cli_read_log(p->log_path, &n) : NULL;
+    FILE *old = upto ? fopen(p->log_path, "r") : NULL;
     char line[512], *kept = NULL;
     size_t used = 0, cap = 0;
-    while (f && fgets(line, sizeof line, f)) {
+    while (old && fgets(line, sizeof line, old)) { /* the text of the rows kept, header included */
         unsigned long long step;
-        double epoch, train, valid;
-        int row = sscanf(line, "%llu,%lf,%lf,%lf", &step, &epoch, &train, &valid) == 4;
-        if (row && step > upto)
+        if (sscanf(line, "%llu,", &step) == 1 && step > upto)
             continue;
-        size_t n = strlen(line);
-        if (used + n + 1 > cap) {
-            cap = (cap + n + 1) * 2;
-            char *k = realloc(kept, cap);
-            if (!k)
-                break;
-            kept = k;
-        }
-        memcpy(kept + used, line, n + 1);
-        used += n;
-        if (row && p->n_rows < p->cap_rows)
-            p->rows[p->n_rows++] = (cli_curve){epoch, train, valid};
-        else if (row) {
-            size_t c = p->cap_rows ? 2 * p->cap_rows : 64;
-            cli_curve *r = realloc(p->rows, c * sizeof *r);
-            if (r) {
-                p->rows = r, p->cap_rows = c;
-                p->rows[p->n_rows++] = (cli_curve){epoch, train, valid};
-            }
-        }
+        size_t len = strlen(line);
+        char *k = used + len + 1 > cap ? realloc(kept, cap = 2 * (used + len + 1)) : kept;
+        if (!k)
+            break;
+        kept = k;
+        memcpy(kept + used, line, len + 1);
+        used += len;
     }
-    if (f)
-        fclose(f);
+    if (old)
+        fclose(old);
+    for (size_t i = 0; rows && i < n; i++)
+        if (rows[i].step <= (double)upto)
+            rows[p->n_rows++] = rows[i];
+    p->rows = rows;
+    p->cap_rows = n;
     p->log = fopen(p->log_path, "w");
-    if (!p->log) {
-        free(kept);
-        return -1;
-    }
-    if (used)
-        fputs(kept, p->log);
-    else
-        fputs("step,epoch,train_loss,valid_loss,valid_accuracy,lr,seconds\n", p->log);
+    if (p->log)
+        fputs(used ? kept : "step,epoch,train_loss,valid_loss,valid_accuracy,lr,seconds\n", p->log);
     free(kept);
-    return 0;
+    return p->log ? 0 : -1;
 }
 
 /* ------------------------------------------------------------ arguments */
@@ -422,13 +410,13 @@ int cmd_train(int argc, char **argv)
     rc_rng_seed(&rng, a.seed, 0);
     rc_model *m = build_model(&a, &d, &rng);
     char *vocab_json = d.vocab ? rc_vocab_to_json(d.vocab) : NULL;
-    const char *meta_keys[2] = {"vocab", "layout"};
-    const char *meta_values[2] = {vocab_json, a.pixels ? "pixels" : "rows"};
+    const char *meta_keys[3] = {"vocab", "layout", "class_names"};
+    const char *meta_values[3] = {vocab_json, a.pixels ? "pixels" : "rows", a.class_names ? a.class_names : ""};
     rc_train_config cfg = train_config(&a, ckpt, best);
     if (a.task == RC_TASK_LM)
         cfg.n_meta = 1, cfg.meta_keys = meta_keys, cfg.meta_values = meta_values;
     else if (a.task == RC_TASK_CLASSIFY)
-        cfg.n_meta = 1, cfg.meta_keys = meta_keys + 1, cfg.meta_values = meta_values + 1;
+        cfg.n_meta = 2, cfg.meta_keys = meta_keys + 1, cfg.meta_values = meta_values + 1;
     progress p = {0};
     p.a = &a;
     p.tty = isatty(STDOUT_FILENO);

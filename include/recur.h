@@ -784,6 +784,9 @@ RC_API size_t rc_dataset_size(const rc_dataset *d);
  * classify: classes). */
 RC_API size_t rc_dataset_features(const rc_dataset *d);
 RC_API size_t rc_dataset_outputs(const rc_dataset *d);
+/* Sequence i of a classification set: its steps [T, F] (T written to *T)
+ * and class; NULL for other tasks or i out of range. */
+RC_API const float *rc_dataset_sequence(const rc_dataset *d, size_t i, size_t *T, int32_t *label);
 
 /* Evaluation: the task's mean loss per unit (token, frame or sequence),
  * the number of units, and (classify) the accuracy. */

@@ -90,6 +90,88 @@ else
     echo "  skipped: tests/pytorch_cli.py (no python3 with torch and safetensors here)"
 fi
 
+# ---- recur train / eval / sample on a small music set made here
+music="$tmp/music"
+mkdir -p "$music"
+for split in train valid test; do
+    : > "$music/$split.txt"
+    for s in 1 2 3 4 5 6; do
+        line=
+        for t in 1 2 3 4 5 6 7 8 9 10; do
+            r=$((48 + (s * 3 + t) % 12))
+            line="$line${line:+;}$r $((r + 4)) $((r + 7))"
+        done
+        echo "$line" >> "$music/$split.txt"
+    done
+done
+train_music() { # out-dir, extra flags...
+    out=$1; shift
+    "$recur" train --task music --data "$music" --cell gru_reset_before --hidden 16 --batch 1 \
+        --optimizer rmsprop --centered --momentum 0.9 --alpha 0.95 --rms-floor 0.01 --lr 0.01 \
+        --weight-noise 0.01 --clip-update 1 --epochs 4 --checkpoint-every 1 --out "$out" "$@"
+}
+out=$(train_music "$tmp/m1" 2>&1); rc=$?
+check "train music: exit 0 (output: $(echo "$out" | tail -n 1))" [ $rc -eq 0 ]
+check "train writes model, checkpoint, log and curves" \
+    [ -s "$tmp/m1/model.safetensors" -a -s "$tmp/m1/checkpoint.safetensors" -a -s "$tmp/m1/log.csv" -a -s "$tmp/m1/curves.svg" ]
+check "log.csv has a header and one row per epoch" [ "$(wc -l < "$tmp/m1/log.csv")" -eq 5 ]
+first=$(sed -n 2p "$tmp/m1/log.csv" | cut -d, -f4); last=$(sed -n 5p "$tmp/m1/log.csv" | cut -d, -f4)
+check "validation NLL falls ($first -> $last)" [ "$(echo "$last < $first" | bc -l 2>/dev/null || awk "BEGIN{print ($last < $first)}")" = 1 ]
+case "$(head -c 4 "$tmp/m1/curves.svg")" in "<svg") ok=1 ;; *) ok=0 ;; esac
+check "curves.svg is an SVG" [ $ok -eq 1 ]
+out=$("$recur" eval "$tmp/m1/model.safetensors" --data "$music" 2>&1); rc=$?
+case "$out" in *"test: 60 frames, NLL "*" nats/frame"*) ok=1 ;; *) ok=0 ;; esac
+check "eval prints NLL per frame on the test split ($out)" [ $rc -eq 0 -a $ok -eq 1 ]
+"$recur" sample "$tmp/m1/model.safetensors" --length 16 -o "$tmp/s.mid" >/dev/null 2>&1; rc=$?
+check "sample writes a MIDI file" [ $rc -eq 0 -a "$(head -c 4 "$tmp/s.mid" 2>/dev/null)" = "MThd" ]
+
+# A crash: kill -9 in the middle, resume, and end where an uninterrupted run ends.
+train_music "$tmp/m2" --epochs 40 >/dev/null 2>&1 &
+pid=$!
+n=0
+while [ $n -lt 200 ] && ! grep -q '^[0-9]*,[0-9.]*,' "$tmp/m2/log.csv" 2>/dev/null; do sleep 0.05; n=$((n + 1)); done
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+killed_at=$(grep -c . "$tmp/m2/log.csv" 2>/dev/null)
+"$recur" train --out "$tmp/m2" --resume >/dev/null 2>&1; rc=$?
+train_music "$tmp/m3" --epochs 40 >/dev/null 2>&1
+check "resume after kill -9 (log had $killed_at lines) exits 0" [ $rc -eq 0 ]
+check "the resumed run's log equals an uninterrupted run's (all but the clock)" \
+    [ "$(cut -d, -f1-6 "$tmp/m2/log.csv")" = "$(cut -d, -f1-6 "$tmp/m3/log.csv")" ]
+
+bad_train() { # name, expected text, args...
+    name=$1; want=$2; shift 2
+    err=$("$recur" "$@" 2>&1 >/dev/null); rc=$?
+    case "$err" in *"$want"*) ok=1 ;; *) ok=0; echo "  got: $err" ;; esac
+    check "$name: exit 2 with a message" [ $rc -eq 2 -a $ok -eq 1 ]
+}
+bad_train "train with an unknown task" "--task: 'poetry' is not one of lm music classify" train --task poetry --data "$music" --out "$tmp/x"
+bad_train "train without data" "no --data given" train --task music --out "$tmp/x"
+bad_train "train on a missing folder" "nowhere: no such file or folder" train --task music --data "$tmp/nowhere" --out "$tmp/x"
+bad_train "train with a bad number" "--hidden: 'many' is not a non-negative integer" train --task music --data "$music" --hidden many --out "$tmp/x"
+bad_train "train resuming nothing" "nothing to resume" train --task music --data "$music" --out "$tmp/fresh" --resume
+bad_train "bidirectional music" "--bidirectional needs --task classify" train --task music --data "$music" --bidirectional --out "$tmp/x"
+bad_train "eval of a bare network" "not a recur model file" eval $ref/gru_l1.model.safetensors --data "$music"
+bad_train "sample of nothing" "cannot open" sample "$tmp/none.safetensors"
+printf '60;xx\n' > "$music/bad.txt"; mkdir -p "$tmp/badmusic"; cp "$music/bad.txt" "$tmp/badmusic/train.txt"
+bad_train "train on a malformed piano roll" "line 1, step 2: 'xx' is not a pitch" train --task music --data "$tmp/badmusic" --out "$tmp/x"
+
+# ---- real data: a character LSTM on Tiny Shakespeare (a fixed number of updates)
+shakespeare=${RECUR_DATA:-../shared/data}/tinyshakespeare/input.txt
+if [ ! -r "$shakespeare" ]; then
+    echo "  skipped: Tiny Shakespeare training ($shakespeare is absent)"
+elif "$recur" --version | grep -q Sanitizer; then
+    echo "  skipped: Tiny Shakespeare training (a sanitizer build is too slow for it; the normal run covers it)"
+else
+    "$recur" train --task lm --data "$shakespeare" --level char --cell lstm --hidden 128 --batch 32 \
+        --bptt 64 --lr 6e-3 --steps 1400 --eval-every 700 --out "$tmp/shk" >/dev/null 2>&1
+    out=$("$recur" eval "$tmp/shk/model.safetensors" --data "$shakespeare" --split valid 2>&1)
+    bpc=$(echo "$out" | sed -n 's/.*, \([0-9.]*\) bits per character.*/\1/p')
+    below=$(awk "BEGIN{print (\"${bpc:-9}\" + 0 < 2.5)}")
+    check "char LSTM on Tiny Shakespeare: validation ${bpc:-?} bits per character < 2.5" [ "$below" = 1 ]
+    text=$("$recur" sample "$tmp/shk/model.safetensors" --length 200 --prime "ROMEO:" 2>&1)
+    check "sample continues a prime" [ "$(printf '%s' "$text" | wc -c)" -gt 150 ]
+fi
+
 demo="$build/examples/fashion_mnist"
 out=$("$demo" --train-limit 320 --epochs 1 --hidden 16 2>&1); rc=$?
 case "$out" in *"final test accuracy: "*) ok=1 ;; *) ok=0 ;; esac

@@ -21,9 +21,15 @@
 
 const char *rc_version(void) { return RC_VERSION; }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define RC__SANITIZERS ", AddressSanitizer"
+#else
+#define RC__SANITIZERS ""
+#endif
+
 const char *rc_build_info(void)
 {
-    return "recur " RC_VERSION " (BLAS " RC__BLAS_NAME ", OpenMP " RC__OMP_NAME ")";
+    return "recur " RC_VERSION " (BLAS " RC__BLAS_NAME ", OpenMP " RC__OMP_NAME RC__SANITIZERS ")";
 }
 
 int rc_set_num_threads(int n)

@@ -37,6 +37,15 @@ size_t rc_dataset_features(const rc_dataset *d)
     return d->task == RC_TASK_LM ? 1 : d->task == RC_TASK_MUSIC ? RC_PIANO_KEYS : d->F;
 }
 
+const float *rc_dataset_sequence(const rc_dataset *d, size_t i, size_t *T, int32_t *label)
+{
+    if (d->task != RC_TASK_CLASSIFY || i >= d->n)
+        return NULL;
+    *T = d->T;
+    *label = d->labels[i];
+    return d->x + i * d->T * d->F;
+}
+
 size_t rc_dataset_outputs(const rc_dataset *d)
 {
     return d->task == RC_TASK_LM ? d->vocab : d->task == RC_TASK_MUSIC ? RC_PIANO_KEYS : d->classes;
