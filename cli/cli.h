@@ -44,6 +44,8 @@ typedef struct {
     size_t train_limit;         /* classify: use at most this many training items (0: all) */
     int pixels;                 /* classify: pixel by pixel instead of row by row */
     int want_train;             /* read the training split (eval needs only the others) */
+    double midi_steps;          /* music from MIDI: steps per quarter note (0: use midi_fps) */
+    double midi_fps;            /* music from MIDI: frames per second */
 } cli_data_options;
 
 typedef struct {

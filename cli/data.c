@@ -3,7 +3,9 @@
  *   lm        a text file, or a folder with train.txt / valid.txt / test.txt
  *             (also ptb.train.txt ...); without a validation file the last
  *             --valid-fraction of the training text is held out
- *   music     a folder with train.txt, valid.txt, test.txt piano rolls
+ *   music     a folder with train.txt, valid.txt, test.txt piano rolls, or
+ *             a folder of MIDI files (with train/ valid/ test/ subfolders,
+ *             or the last --valid-fraction of the files held out)
  *   classify  a folder of IDX pairs {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]
  *             (MNIST, Fashion-MNIST), images read row by row (or pixel by
  *             pixel); validation is the last --valid-fraction of train,
@@ -128,10 +130,50 @@ fail:
     return cli_fail(cmd, "%s: %s", o->path, rc_last_error());
 }
 
+/* Music from MIDI: subfolders train/, valid/, test/, or one folder whose
+ * last files (valid_fraction of them, at least one) are held out. */
+static int load_midi(const char *cmd, const cli_data_options *o, cli_data *d)
+{
+    char sub[1024];
+    snprintf(sub, sizeof sub, "%s/train", o->path);
+    if (is_dir(sub)) {
+        rc_dataset **sets[3] = {&d->train, &d->valid, &d->test};
+        const char *names[3] = {"train", "valid", "test"};
+        for (int i = 0; i < 3; i++) {
+            snprintf(sub, sizeof sub, "%s/%s", o->path, names[i]);
+            if ((i == 0 && !o->want_train) || !is_dir(sub))
+                continue;
+            rc_rolls *r = rc_rolls_load_midi(sub, o->midi_steps, o->midi_fps);
+            *sets[i] = r ? rc_dataset_rolls(r) : NULL;
+            rc_rolls_free(r);
+            if (!*sets[i])
+                return cli_fail(cmd, "%s", rc_last_error());
+        }
+        return 0;
+    }
+    rc_rolls *r = rc_rolls_load_midi(o->path, o->midi_steps, o->midi_fps);
+    if (!r)
+        return cli_fail(cmd, "%s", rc_last_error());
+    size_t n = rc_rolls_count(r), held = (size_t)((double)n * o->valid_fraction);
+    held = held == 0 && n > 1 ? 1 : held;
+    d->train = o->want_train ? rc_dataset_rolls_range(r, 0, n - held) : NULL;
+    d->valid = held ? rc_dataset_rolls_range(r, n - held, held) : NULL;
+    d->test = held ? rc_dataset_rolls_range(r, n - held, held) : NULL; /* no separate test: the held-out files */
+    rc_rolls_free(r);
+    if ((o->want_train && !d->train) || (held && !d->valid))
+        return cli_fail(cmd, "%s", rc_last_error());
+    return 0;
+}
+
 static int load_music(const char *cmd, const cli_data_options *o, cli_data *d)
 {
+    char probe[1024];
+    snprintf(probe, sizeof probe, "%s/train.txt", o->path);
+    if (is_dir(o->path) && !exists(probe))
+        return load_midi(cmd, o, d);
     if (!is_dir(o->path))
-        return cli_fail(cmd, "%s: music data is a folder holding train.txt, valid.txt and test.txt", o->path);
+        return cli_fail(cmd, "%s: music data is a folder holding train.txt, valid.txt and test.txt, or MIDI files",
+                        o->path);
     rc_dataset **sets[3] = {&d->train, &d->valid, &d->test};
     const char *names[3] = {"train.txt", "valid.txt", "test.txt"};
     for (int i = 0; i < 3; i++) {

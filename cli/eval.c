@@ -114,9 +114,13 @@ int cmd_eval(int argc, char **argv)
         return cli_fail("eval", "%s", rc_last_error());
     int task = rc_model_config_of(m)->task, status = 0;
     const char *layout = rc_safetensors_metadata(st, "layout");
+    const char *midi = rc_safetensors_metadata(st, "midi_resolution");
+    double midi_steps = 4, midi_fps = 0;
+    if (midi && sscanf(midi, "%lf %lf", &midi_steps, &midi_fps) != 2)
+        midi_steps = 4, midi_fps = 0;
     cli_data_options o = {task, data, NULL, 0, rc_safetensors_metadata(st, "vocab"),
                           task == RC_TASK_CLASSIFY ? 1.0 / 12 : 0.1, 0,
-                          layout && !strcmp(layout, "pixels"), split == 2 || split == 1};
+                          layout && !strcmp(layout, "pixels"), split == 2 || split == 1, midi_steps, midi_fps};
     if (task == RC_TASK_LM && !o.vocab) {
         status = cli_fail("eval", "%s: no vocabulary in its metadata", model_path);
         goto done;

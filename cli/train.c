@@ -28,6 +28,7 @@ typedef struct {
     const char *data, *valid, *out, *class_names;
     size_t hidden, layers, proj, embed, epochs, steps, batch, bptt, nonmono, patience, eval_every,
         checkpoint_every, threads, train_limit, plateau_patience;
+    double midi_steps, midi_fps;
     uint64_t seed;
     double lr, lr_end, gamma, step_size, schedule_length, momentum, weight_decay, beta1, beta2, eps, alpha,
         rms_floor, clip, clip_value, clip_update, weight_noise, dropout, layer_dropout, valid_fraction;
@@ -41,7 +42,7 @@ static void defaults(train_args *a)
     a->hidden = 128, a->layers = 1, a->epochs = 10, a->batch = 32, a->bptt = 35, a->nonmono = 5;
     a->threads = 1, a->seed = 1, a->plateau_patience = 2;
     a->lr = 1e-3, a->gamma = 0.1, a->step_size = 1, a->beta1 = 0.9, a->beta2 = 0.999, a->eps = 1e-8;
-    a->alpha = 0.99, a->clip = 5, a->valid_fraction = -1;
+    a->alpha = 0.99, a->clip = 5, a->valid_fraction = -1, a->midi_steps = 4;
 }
 
 static int options(train_args *a, cli_option *o)
@@ -58,6 +59,8 @@ static int options(train_args *a, cli_option *o)
         {"--pixels", NULL, OPT_FLAG, &a->pixels, "classify: read images pixel by pixel, not row by row", NULL},
         {"--train-limit", NULL, OPT_SIZE, &a->train_limit, "classify: use at most N training images (0: all)", NULL},
         {"--class-names", NULL, OPT_STRING, &a->class_names, "classify: comma-separated names, kept in the model", NULL},
+        {"--midi-steps", NULL, OPT_FLOAT, &a->midi_steps, "music from MIDI: steps per quarter note", NULL},
+        {"--midi-fps", NULL, OPT_FLOAT, &a->midi_fps, "music from MIDI: frames per second instead (with --midi-steps 0)", NULL},
         {"--cell", NULL, OPT_CHOICE, &a->cell, "recurrent cell", cells},
         {"--hidden", NULL, OPT_SIZE, &a->hidden, "hidden units per layer", NULL},
         {"--layers", NULL, OPT_SIZE, &a->layers, "stacked layers", NULL},
@@ -397,7 +400,7 @@ int cmd_train(int argc, char **argv)
 
     cli_data_options dopt = {a.task, a.data, a.valid, a.level, NULL,
                              a.valid_fraction >= 0 ? a.valid_fraction : a.task == RC_TASK_CLASSIFY ? 1.0 / 12 : 0.1,
-                             a.train_limit, a.pixels, 1};
+                             a.train_limit, a.pixels, 1, a.midi_steps, a.midi_fps};
     cli_data d;
     if ((status = cli_data_load("train", &dopt, &d)))
         goto done_args;
@@ -410,13 +413,17 @@ int cmd_train(int argc, char **argv)
     rc_rng_seed(&rng, a.seed, 0);
     rc_model *m = build_model(&a, &d, &rng);
     char *vocab_json = d.vocab ? rc_vocab_to_json(d.vocab) : NULL;
-    const char *meta_keys[3] = {"vocab", "layout", "class_names"};
-    const char *meta_values[3] = {vocab_json, a.pixels ? "pixels" : "rows", a.class_names ? a.class_names : ""};
+    char midi[64];
+    snprintf(midi, sizeof midi, "%.9g %.9g", a.midi_steps, a.midi_fps);
+    const char *meta_keys[4] = {"vocab", "layout", "class_names", "midi_resolution"};
+    const char *meta_values[4] = {vocab_json, a.pixels ? "pixels" : "rows", a.class_names ? a.class_names : "", midi};
     rc_train_config cfg = train_config(&a, ckpt, best);
     if (a.task == RC_TASK_LM)
         cfg.n_meta = 1, cfg.meta_keys = meta_keys, cfg.meta_values = meta_values;
     else if (a.task == RC_TASK_CLASSIFY)
         cfg.n_meta = 2, cfg.meta_keys = meta_keys + 1, cfg.meta_values = meta_values + 1;
+    else
+        cfg.n_meta = 1, cfg.meta_keys = meta_keys + 3, cfg.meta_values = meta_values + 3;
     progress p = {0};
     p.a = &a;
     p.tty = isatty(STDOUT_FILENO);

@@ -753,6 +753,16 @@ RC_API char *rc_read_file(const char *path, size_t *len);
 /* Writes len bytes to path through a temporary file, flushed and renamed. */
 RC_API int rc_write_file(const char *path, const void *data, size_t len);
 
+/* Reads Standard MIDI Files (format 0 or 1; running status, sysex and meta
+ * events, tempo changes) as piano rolls, one sequence per file; path is a
+ * file or a folder of *.mid / *.midi files (in name order).  Time is cut
+ * into steps_per_quarter steps per quarter note, or, when that is 0, into
+ * frames_per_second frames per second through the tempo map.  A note
+ * sounds from the step nearest its start to the step nearest its end (at
+ * least one step); drums (channel 10) and pitches off the piano are left
+ * out.  Malformed files give RC_EFORMAT naming the file and the byte. */
+RC_API rc_rolls *rc_rolls_load_midi(const char *path, double steps_per_quarter, double frames_per_second);
+
 /* Writes a piano roll frames [T, 88] (a key sounds where > 0.5) as a
  * Standard MIDI File, format 0: each step lasts ticks_per_step of 480 ticks
  * per quarter note, at bpm quarter notes per minute. */
@@ -770,8 +780,10 @@ typedef struct rc_dataset rc_dataset;
 
 /* A token stream for language modelling (copied): ids [n], each < vocab. */
 RC_API rc_dataset *rc_dataset_tokens(const int32_t *ids, size_t n, size_t vocab);
-/* Piano rolls for music modelling (copied). */
+/* Piano rolls for music modelling (copied); the _range form takes the
+ * count sequences from first on. */
 RC_API rc_dataset *rc_dataset_rolls(const rc_rolls *rolls);
+RC_API rc_dataset *rc_dataset_rolls_range(const rc_rolls *rolls, size_t first, size_t count);
 /* n sequences x [n, T, F] with classes [n] in 0..classes-1 (copied). */
 RC_API rc_dataset *rc_dataset_sequences(const float *x, const int32_t *labels, size_t n, size_t T,
                                         size_t F, size_t classes);

@@ -124,6 +124,13 @@ case "$out" in *"test: 60 frames, NLL "*" nats/frame"*) ok=1 ;; *) ok=0 ;; esac
 check "eval prints NLL per frame on the test split ($out)" [ $rc -eq 0 -a $ok -eq 1 ]
 "$recur" sample "$tmp/m1/model.safetensors" --length 16 -o "$tmp/s.mid" >/dev/null 2>&1; rc=$?
 check "sample writes a MIDI file" [ $rc -eq 0 -a "$(head -c 4 "$tmp/s.mid" 2>/dev/null)" = "MThd" ]
+mkdir -p "$tmp/midis"
+for seed in 1 2 3 4 5; do "$recur" sample "$tmp/m1/model.safetensors" --length 24 --seed $seed -o "$tmp/midis/$seed.mid" >/dev/null; done
+out=$("$recur" train --task music --data "$tmp/midis" --midi-steps 1 --hidden 8 --epochs 2 --batch 2 --out "$tmp/mm" 2>&1); rc=$?
+check "train on a folder of MIDI files (4 for training, 1 held out)" [ $rc -eq 0 -a -s "$tmp/mm/model.safetensors" ]
+out=$("$recur" eval "$tmp/mm/model.safetensors" --data "$tmp/midis" 2>&1); rc=$?
+case "$out" in *"test: "*" frames, NLL "*) ok=1 ;; *) ok=0 ;; esac
+check "eval a MIDI-trained model on its held-out file ($out)" [ $rc -eq 0 -a $ok -eq 1 ]
 
 # A crash: kill -9 in the middle, resume, and end where an uninterrupted run ends.
 train_music "$tmp/m2" --epochs 40 >/dev/null 2>&1 &

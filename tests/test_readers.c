@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void write_text(const char *name, const char *text)
 {
@@ -165,4 +167,129 @@ void suite_readers(void)
 {
     test_rolls();
     test_vocab();
+}
+
+/* ------------------------------------------------------------ MIDI */
+
+static void write_bytes(const char *name, const unsigned char *b, size_t n)
+{
+    FILE *f = fopen(t_path(name), "wb");
+    fwrite(b, 1, n, f);
+    fclose(f);
+}
+
+/* Keys sounding in frame t, as a bit mask over the three test pitches. */
+static int chord(const rc_rolls *r, size_t t)
+{
+    const float *f = rc_rolls_frames(r, 0) + t * RC_PIANO_KEYS;
+    return (f[60 - 21] > 0) | (f[64 - 21] > 0) << 1 | (f[67 - 21] > 0) << 2;
+}
+
+void suite_midi(void)
+{
+    /* Format 1, 480 ticks per quarter.  Track 1: tempo 120 bpm, then 240 bpm
+     * at tick 960.  Track 2: C4 and E4 from 0 to 480 (the second note-on and
+     * both note-offs — note-ons of velocity 0 — use running status), a drum
+     * on channel 10, and G4 from 960 to 1440. */
+    static const unsigned char file[] = {
+        'M', 'T', 'h', 'd', 0, 0, 0, 6, 0, 1, 0, 2, 0x01, 0xE0,
+        'M', 'T', 'r', 'k', 0, 0, 0, 19,
+        0x00, 0xFF, 0x51, 0x03, 0x07, 0xA1, 0x20,          /* 500000 us per quarter */
+        0x87, 0x40, 0xFF, 0x51, 0x03, 0x03, 0xD0, 0x90,    /* +960: 250000 */
+        0x00, 0xFF, 0x2F, 0x00,
+        'M', 'T', 'r', 'k', 0, 0, 0, 33,
+        0x00, 0x90, 60, 90, 0x00, 64, 90,                  /* note-on, running status */
+        0x00, 0x99, 36, 100,                               /* a drum */
+        0x83, 0x60, 0x90, 60, 0, 0x00, 64, 0,              /* +480: note-offs as velocity 0 */
+        0x83, 0x60, 0x90, 67, 80,                          /* +480: G4 */
+        0x83, 0x60, 0x80, 67, 0,                           /* +480: off */
+        0x00, 0xFF, 0x2F, 0x00,
+    };
+    write_bytes("a.mid", file, sizeof file);
+
+    t_case("midi: format 1, two tracks, running status, steps per quarter note");
+    rc_rolls *r = rc_rolls_load_midi(t_path("a.mid"), 1.0, 0.0);
+    T_CHECK(r, "%s", rc_last_error());
+    if (r) {
+        T_CHECK(rc_rolls_count(r) == 1 && rc_rolls_length(r, 0) == 3, "%zu steps", rc_rolls_length(r, 0));
+        T_CHECK(chord(r, 0) == 3 && chord(r, 1) == 0 && chord(r, 2) == 4, "chords %d %d %d", chord(r, 0),
+                chord(r, 1), chord(r, 2));
+        float sum = 0;
+        for (size_t k = 0; k < 3 * RC_PIANO_KEYS; k++)
+            sum += rc_rolls_frames(r, 0)[k];
+        T_CHECK(sum == 3, "%g notes: the drum or something else crept in", (double)sum);
+    }
+    rc_rolls_free(r);
+
+    t_case("midi: frames per second follow the tempo change");
+    r = rc_rolls_load_midi(t_path("a.mid"), 0.0, 4.0); /* 0.25 s frames; G4 at 1.0-1.25 s */
+    T_CHECK(r && rc_rolls_length(r, 0) == 5, "%s", r ? "wrong length" : rc_last_error());
+    if (r && rc_rolls_length(r, 0) == 5)
+        T_CHECK(chord(r, 0) == 3 && chord(r, 1) == 3 && chord(r, 2) == 0 && chord(r, 3) == 0 && chord(r, 4) == 4,
+                "chords %d %d %d %d %d", chord(r, 0), chord(r, 1), chord(r, 2), chord(r, 3), chord(r, 4));
+    rc_rolls_free(r);
+
+    t_case("midi: a roll written by rc_midi_save reads back the same, also from a folder");
+    const char *jsb = t_data("music/jsb_chorales/valid.txt");
+    rc_rolls *src = jsb ? rc_rolls_load_text(jsb) : NULL;
+    if (src) {
+        char name[64];
+        int same = 1;
+        for (size_t i = 0; i < 3; i++) {
+            snprintf(name, sizeof name, "midi/%zu.mid", i);
+            if (i == 0)
+                mkdir(t_path("midi"), 0777);
+            T_CHECK(rc_midi_save(t_path(name), rc_rolls_frames(src, i), rc_rolls_length(src, i), 480, 100) == RC_OK,
+                    "%s", rc_last_error());
+        }
+        rc_rolls *back = rc_rolls_load_midi(t_path("midi"), 1.0, 0.0);
+        T_CHECK(back && rc_rolls_count(back) == 3, "%s", rc_last_error());
+        for (size_t i = 0; back && i < 3; i++) {
+            /* trailing silent steps carry no event, so compare up to the last note */
+            size_t n = rc_rolls_length(back, i);
+            same &= n <= rc_rolls_length(src, i) &&
+                    !memcmp(rc_rolls_frames(back, i), rc_rolls_frames(src, i), n * RC_PIANO_KEYS * sizeof(float));
+        }
+        T_CHECK(same, "a round trip changed the roll");
+        rc_rolls_free(back);
+        for (size_t i = 0; i < 3; i++) {
+            snprintf(name, sizeof name, "midi/%zu.mid", i);
+            remove(t_path(name));
+        }
+        rmdir(t_path("midi"));
+    }
+    rc_rolls_free(src);
+
+    static const struct {
+        const char *what;
+        size_t cut; /* keep this many bytes of file (0: all) */
+        int patch_at, patch_value;
+        int status;
+        const char *needle;
+    } bad[] = {
+        {"a file cut inside a track", 60, -1, 0, RC_EFORMAT, "claims 33 bytes"},
+        {"a header that is not MThd", 0, 0, 'X', RC_EFORMAT, "not a Standard MIDI File"},
+        {"format 2", 0, 9, 2, RC_EUNSUPPORTED, "MIDI format 2"},
+        {"an SMPTE time division", 0, 12, 0xE7, RC_EUNSUPPORTED, "SMPTE"},
+        {"more tracks announced than held", 0, 11, 3, RC_EFORMAT, "announces 3 tracks, the file holds 2"},
+        {"a data byte without a status", 0, 50, 0x40, RC_EFORMAT, "a data byte without a status"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        t_case("midi: %s is refused", bad[i].what);
+        unsigned char copy[sizeof file];
+        memcpy(copy, file, sizeof file);
+        if (bad[i].patch_at >= 0)
+            copy[bad[i].patch_at] = (unsigned char)bad[i].patch_value;
+        write_bytes("bad.mid", copy, bad[i].cut ? bad[i].cut : sizeof file);
+        r = rc_rolls_load_midi(t_path("bad.mid"), 1.0, 0.0);
+        T_CHECK(!r, "accepted");
+        rc_rolls_free(r);
+        T_CHECK_ERROR(rc_last_status(), bad[i].status, bad[i].needle);
+    }
+    t_case("midi: an empty folder and a bad resolution are refused");
+    mkdir(t_path("empty"), 0777);
+    T_CHECK(!rc_rolls_load_midi(t_path("empty"), 1.0, 0.0), "accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EFORMAT, "no .mid or .midi files");
+    rmdir(t_path("empty"));
+    T_CHECK(!rc_rolls_load_midi(t_path("a.mid"), 0.0, 0.0), "no resolution accepted");
 }

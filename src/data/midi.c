@@ -1,9 +1,13 @@
-/* midi.c — Standard MIDI Files (the MIDI 1.0 file format): writing piano
- * rolls as format-0 files. */
-#include "../core/core.h"
+/* midi.c — Standard MIDI Files (the MIDI 1.0 file format): piano rolls
+ * written as format-0 files, and read from format-0 and format-1 files. */
+#include "data.h"
 
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct {
     unsigned char *p;
@@ -94,4 +98,321 @@ int rc_midi_save(const char *path, const float *frames, size_t T, unsigned ticks
     free(track.p);
     free(file.p);
     return status;
+}
+
+/* ------------------------------------------------------------ reading */
+
+typedef struct {
+    uint64_t start, end;
+    int pitch;
+} note;
+
+typedef struct {
+    uint64_t tick;
+    uint32_t us_per_quarter;
+} tempo;
+
+typedef struct {
+    const char *path;
+    const unsigned char *p;
+    size_t size, at;
+    note *notes;
+    size_t n_notes, cap_notes;
+    tempo *tempi;
+    size_t n_tempi, cap_tempi;
+    uint64_t last_tick;
+} reader;
+
+static int truncated(reader *r, const char *what)
+{
+    return rc__fail(RC_EFORMAT, "%s: the file ends inside %s (byte %zu)", r->path, what, r->at);
+}
+
+static int read_vlq(reader *r, size_t end, uint32_t *v)
+{
+    *v = 0;
+    for (int i = 0; i < 4; i++) {
+        if (r->at >= end)
+            return truncated(r, "a variable-length number");
+        unsigned char c = r->p[r->at++];
+        *v = *v << 7 | (c & 0x7f);
+        if (!(c & 0x80))
+            return RC_OK;
+    }
+    return rc__fail(RC_EFORMAT, "%s: a variable-length number longer than 4 bytes at byte %zu", r->path, r->at);
+}
+
+static int grow(void **p, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return RC_OK;
+    size_t c = *cap ? 2 * *cap : 256;
+    void *q = realloc(*p, c * size);
+    if (!q)
+        return rc__fail(RC_ENOMEM, "MIDI: out of memory");
+    *p = q, *cap = c;
+    return RC_OK;
+}
+
+static int end_note(reader *r, int64_t *active, int pitch, uint64_t tick)
+{
+    if (active[pitch] < 0)
+        return RC_OK; /* a note-off without a note-on: ignored, as players do */
+    if (grow((void **)&r->notes, &r->cap_notes, r->n_notes, sizeof *r->notes))
+        return RC_ENOMEM;
+    r->notes[r->n_notes++] = (note){(uint64_t)active[pitch], tick, pitch};
+    active[pitch] = -1;
+    return RC_OK;
+}
+
+/* One MTrk chunk's events, from r->at to end. */
+static int read_track(reader *r, size_t end, int track)
+{
+    int64_t active[16][128];
+    for (int c = 0; c < 16; c++)
+        for (int k = 0; k < 128; k++)
+            active[c][k] = -1;
+    uint64_t tick = 0;
+    unsigned running = 0;
+    while (r->at < end) {
+        uint32_t delta;
+        if (read_vlq(r, end, &delta))
+            return rc_last_status();
+        tick += delta;
+        if (r->at >= end)
+            return truncated(r, "an event");
+        unsigned status = r->p[r->at];
+        if (status < 0x80) {
+            if (!running)
+                return rc__fail(RC_EFORMAT, "%s: track %d: a data byte without a status (byte %zu)", r->path,
+                                track, r->at);
+            status = running;
+        } else {
+            r->at++;
+        }
+        if (status == 0xFF || status == 0xF0 || status == 0xF7) { /* meta, sysex: skipped but tempo */
+            running = 0;
+            unsigned type = 0;
+            if (status == 0xFF) {
+                if (r->at >= end)
+                    return truncated(r, "a meta event");
+                type = r->p[r->at++];
+            }
+            uint32_t len;
+            if (read_vlq(r, end, &len))
+                return rc_last_status();
+            if (len > end - r->at)
+                return truncated(r, "a meta or sysex event");
+            if (status == 0xFF && type == 0x51 && len == 3) {
+                if (grow((void **)&r->tempi, &r->cap_tempi, r->n_tempi, sizeof *r->tempi))
+                    return RC_ENOMEM;
+                const unsigned char *q = r->p + r->at;
+                uint32_t us = (uint32_t)q[0] << 16 | (uint32_t)q[1] << 8 | q[2];
+                r->tempi[r->n_tempi++] = (tempo){tick, us ? us : 1};
+            }
+            r->at += len;
+            if (status == 0xFF && type == 0x2F)
+                break; /* end of track */
+            continue;
+        }
+        if (status >= 0xF0)
+            return rc__fail(RC_EFORMAT, "%s: track %d: status 0x%02X is not allowed in a file (byte %zu)",
+                            r->path, track, status, r->at - 1);
+        running = status;
+        unsigned kind = status & 0xF0, channel = status & 0x0F, n = kind == 0xC0 || kind == 0xD0 ? 1 : 2;
+        if (end - r->at < n)
+            return truncated(r, "a channel message");
+        unsigned d0 = r->p[r->at], d1 = n == 2 ? r->p[r->at + 1] : 0;
+        if (d0 >= 0x80 || d1 >= 0x80)
+            return rc__fail(RC_EFORMAT, "%s: track %d: a data byte above 127 at byte %zu", r->path, track, r->at);
+        r->at += n;
+        if (kind == 0x90 && d1 > 0) {
+            if (end_note(r, active[channel], (int)d0, tick)) /* a repeated note-on ends the previous */
+                return RC_ENOMEM;
+            active[channel][d0] = (int64_t)tick;
+            if (channel == 9) /* drums: not part of a piano roll */
+                active[channel][d0] = -1;
+        } else if (kind == 0x80 || kind == 0x90) {
+            if (end_note(r, active[channel], (int)d0, tick))
+                return RC_ENOMEM;
+        }
+    }
+    for (int c = 0; c < 16; c++)
+        for (int k = 0; k < 128; k++)
+            if (end_note(r, active[c], k, tick))
+                return RC_ENOMEM;
+    r->last_tick = tick > r->last_tick ? tick : r->last_tick;
+    return RC_OK;
+}
+
+static int by_tick(const void *a, const void *b)
+{
+    const tempo *x = a, *y = b;
+    return x->tick < y->tick ? -1 : x->tick > y->tick;
+}
+
+/* Seconds at a tick through the (sorted) tempo map. */
+static double seconds_at(const reader *r, unsigned division, uint64_t tick)
+{
+    double s = 0.0, us = 500000.0; /* 120 bpm until told otherwise */
+    uint64_t from = 0;
+    for (size_t i = 0; i < r->n_tempi && r->tempi[i].tick <= tick; i++) {
+        s += (double)(r->tempi[i].tick - from) * us / division * 1e-6;
+        from = r->tempi[i].tick;
+        us = r->tempi[i].us_per_quarter;
+    }
+    return s + (double)(tick - from) * us / division * 1e-6;
+}
+
+static int read_file(const char *path, double spq, double fps, rc_rolls *out)
+{
+    size_t size;
+    char *data = rc_read_file(path, &size);
+    if (!data)
+        return rc_last_status();
+    reader r = {path, (const unsigned char *)data, size, 0, NULL, 0, 0, NULL, 0, 0, 0};
+    int status = RC_OK;
+    float *frames = NULL;
+    if (size < 14 || memcmp(data, "MThd", 4) != 0) {
+        status = rc__fail(RC_EFORMAT, "%s: not a Standard MIDI File (no MThd header)", path);
+        goto done;
+    }
+    const unsigned char *h = r.p;
+    uint32_t hlen = (uint32_t)h[4] << 24 | (uint32_t)h[5] << 16 | (uint32_t)h[6] << 8 | h[7];
+    unsigned format = (unsigned)h[8] << 8 | h[9], tracks = (unsigned)h[10] << 8 | h[11];
+    unsigned division = (unsigned)h[12] << 8 | h[13];
+    if (hlen < 6 || hlen > size - 8) {
+        status = rc__fail(RC_EFORMAT, "%s: header length %u does not fit the file", path, hlen);
+        goto done;
+    }
+    if (format > 1) {
+        status = rc__fail(RC_EUNSUPPORTED, "%s: MIDI format %u (only formats 0 and 1 are read)", path, format);
+        goto done;
+    }
+    if (division & 0x8000 || division == 0) {
+        status = rc__fail(RC_EUNSUPPORTED, "%s: SMPTE or zero time division (only ticks per quarter note are read)",
+                          path);
+        goto done;
+    }
+    r.at = 8 + hlen;
+    unsigned found = 0;
+    while (r.at + 8 <= size && found < tracks) {
+        const unsigned char *c = r.p + r.at;
+        uint32_t len = (uint32_t)c[4] << 24 | (uint32_t)c[5] << 16 | (uint32_t)c[6] << 8 | c[7];
+        r.at += 8;
+        if (len > size - r.at) {
+            status = rc__fail(RC_EFORMAT, "%s: chunk %u claims %u bytes, the file has %zu left", path, found + 1,
+                              len, size - r.at);
+            goto done;
+        }
+        size_t end = r.at + len;
+        if (!memcmp(c, "MTrk", 4) && (status = read_track(&r, end, (int)++found)))
+            goto done;
+        r.at = end;
+    }
+    if (found < tracks) {
+        status = rc__fail(RC_EFORMAT, "%s: the header announces %u tracks, the file holds %u", path, tracks, found);
+        goto done;
+    }
+    /* notes on the piano only */
+    size_t kept = 0;
+    uint64_t last = 0;
+    for (size_t i = 0; i < r.n_notes; i++)
+        if (r.notes[i].pitch >= RC_PIANO_LOWEST && r.notes[i].pitch < RC_PIANO_LOWEST + RC_PIANO_KEYS) {
+            r.notes[kept++] = r.notes[i];
+            last = r.notes[i].end > last ? r.notes[i].end : last;
+        }
+    if (kept == 0) {
+        status = rc__fail(RC_EFORMAT, "%s: no notes on the piano's keys", path);
+        goto done;
+    }
+    qsort(r.tempi, r.n_tempi, sizeof *r.tempi, by_tick);
+    /* The step of a tick: musical time, or seconds through the tempo map. */
+#define STEP_OF(tick) (spq > 0 ? (double)(tick) * spq / division : seconds_at(&r, division, (tick)) * fps)
+    double span = STEP_OF(last);
+    if (!(span < 1e8)) {
+        status = rc__fail(RC_EFORMAT, "%s: %.0f steps is too long a piece", path, span);
+        goto done;
+    }
+    size_t T = (size_t)ceil(span - 1e-9);
+    T = T ? T : 1;
+    frames = calloc(T * RC_PIANO_KEYS, sizeof *frames);
+    if (!frames) {
+        status = rc__fail(RC_ENOMEM, "%s: out of memory for %zu steps", path, T);
+        goto done;
+    }
+    for (size_t i = 0; i < kept; i++) {
+        size_t f0 = (size_t)llround(STEP_OF(r.notes[i].start)), f1 = (size_t)llround(STEP_OF(r.notes[i].end));
+        if (f1 <= f0)
+            f1 = f0 + 1; /* a short note keeps its step */
+        for (size_t f = f0; f < f1 && f < T; f++)
+            frames[f * RC_PIANO_KEYS + (size_t)(r.notes[i].pitch - RC_PIANO_LOWEST)] = 1.0f;
+    }
+#undef STEP_OF
+    status = rc__rolls_append(out, frames, T);
+done:
+    free(frames);
+    free(r.notes);
+    free(r.tempi);
+    free(data);
+    return status;
+}
+
+static int is_midi_name(const char *name)
+{
+    size_t n = strlen(name);
+    return (n > 4 && !strcasecmp(name + n - 4, ".mid")) || (n > 5 && !strcasecmp(name + n - 5, ".midi"));
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+rc_rolls *rc_rolls_load_midi(const char *path, double steps_per_quarter, double frames_per_second)
+{
+    if (!path || !(steps_per_quarter > 0 || frames_per_second > 0))
+        return rc__fail_null(RC_EINVAL, "rc_rolls_load_midi: needs a path and steps per quarter note or "
+                                        "frames per second");
+    rc_rolls *r = rc__rolls_new();
+    if (!r)
+        return NULL;
+    DIR *dir = opendir(path);
+    if (!dir) {
+        if (read_file(path, steps_per_quarter, frames_per_second, r)) {
+            rc_rolls_free(r);
+            return NULL;
+        }
+        return r;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    int status = RC_OK;
+    while (!status && (e = readdir(dir)))
+        if (is_midi_name(e->d_name)) {
+            if (!(status = grow((void **)&names, &cap, n, sizeof *names)) && !(names[n++] = strdup(e->d_name)))
+                status = rc__fail(RC_ENOMEM, "MIDI: out of memory");
+        }
+    closedir(dir);
+    if (!status && n == 0)
+        status = rc__fail(RC_EFORMAT, "%s: no .mid or .midi files in the folder", path);
+    if (!status)
+        qsort(names, n, sizeof *names, by_name);
+    for (size_t i = 0; !status && i < n; i++) {
+        size_t len = strlen(path) + strlen(names[i]) + 2;
+        char *full = malloc(len);
+        if (!full) {
+            status = rc__fail(RC_ENOMEM, "MIDI: out of memory");
+            break;
+        }
+        snprintf(full, len, "%s/%s", path, names[i]);
+        status = read_file(full, steps_per_quarter, frames_per_second, r);
+        free(full);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (status) {
+        rc_rolls_free(r);
+        return NULL;
+    }
+    return r;
 }

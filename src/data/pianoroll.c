@@ -2,7 +2,7 @@
  * Boulanger-Lewandowski et al. 2012's data sets (see ../shared/data/README.md):
  * one sequence per line, steps separated by ';', the sounding MIDI pitches
  * of a step separated by spaces. */
-#include "../core/core.h"
+#include "data.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +11,45 @@ struct rc_rolls {
     size_t count;
     size_t *offsets;  /* [count + 1] first step of each sequence */
     float *frames;    /* [total, 88] */
+    size_t cap_seqs, cap_steps; /* room in offsets (sequences) and frames (steps) */
 };
+
+rc_rolls *rc__rolls_new(void)
+{
+    rc_rolls *r = calloc(1, sizeof *r);
+    if (r && !(r->offsets = calloc(1, sizeof *r->offsets))) {
+        free(r);
+        r = NULL;
+    }
+    return r ? r : rc__fail_null(RC_ENOMEM, "piano rolls: out of memory");
+}
+
+int rc__rolls_append(rc_rolls *r, const float *frames, size_t T)
+{
+    size_t total = r->offsets[r->count], need;
+    if (!rc__add_size(total, T, &need) || need > SIZE_MAX / (RC_PIANO_KEYS * sizeof(float)))
+        return rc__fail(RC_ENOMEM, "piano rolls: too many steps");
+    if (r->count + 1 > r->cap_seqs) {
+        size_t cap = r->cap_seqs ? 2 * r->cap_seqs : 64;
+        size_t *o = realloc(r->offsets, (cap + 1) * sizeof *o);
+        if (!o)
+            return rc__fail(RC_ENOMEM, "piano rolls: out of memory");
+        r->offsets = o, r->cap_seqs = cap;
+    }
+    if (need > r->cap_steps) {
+        size_t cap = need > 2 * r->cap_steps ? need : 2 * r->cap_steps;
+        float *f = rc__alloc_aligned(cap * RC_PIANO_KEYS * sizeof(float));
+        if (!f)
+            return rc__fail(RC_ENOMEM, "piano rolls: cannot hold %zu steps", need);
+        if (total)
+            memcpy(f, r->frames, total * RC_PIANO_KEYS * sizeof(float));
+        rc__free_aligned(r->frames);
+        r->frames = f, r->cap_steps = cap;
+    }
+    memcpy(r->frames + total * RC_PIANO_KEYS, frames, T * RC_PIANO_KEYS * sizeof(float));
+    r->offsets[++r->count] = need;
+    return RC_OK;
+}
 
 void rc_rolls_free(rc_rolls *r)
 {

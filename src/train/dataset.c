@@ -81,13 +81,16 @@ rc_dataset *rc_dataset_tokens(const int32_t *ids, size_t n, size_t vocab)
     return d;
 }
 
-rc_dataset *rc_dataset_rolls(const rc_rolls *rolls)
+rc_dataset *rc_dataset_rolls_range(const rc_rolls *rolls, size_t first, size_t n)
 {
-    if (!rolls || rc_rolls_count(rolls) == 0)
-        return rc__fail_null(RC_EINVAL, "data set: no piano rolls");
+    if (!rolls || n == 0 || first > rc_rolls_count(rolls) || n > rc_rolls_count(rolls) - first)
+        return rc__fail_null(RC_EINVAL, "data set: piano rolls %zu..%zu are not in the set of %zu", first,
+                             first + n, rolls ? rc_rolls_count(rolls) : 0);
+    size_t steps = 0;
+    for (size_t i = first; i < first + n; i++)
+        steps += rc_rolls_length(rolls, i);
     rc_dataset *d = calloc(1, sizeof *d);
-    size_t n = rc_rolls_count(rolls), steps = rc_rolls_total_steps(rolls);
-    if (!d || !(d->frames = copy_of(rc_rolls_frames(rolls, 0), steps * RC_PIANO_KEYS, sizeof(float))) ||
+    if (!d || !(d->frames = copy_of(rc_rolls_frames(rolls, first), steps * RC_PIANO_KEYS, sizeof(float))) ||
         !(d->offsets = malloc((n + 1) * sizeof *d->offsets))) {
         rc_dataset_free(d);
         return rc__fail_null(RC_ENOMEM, "data set: out of memory");
@@ -96,8 +99,13 @@ rc_dataset *rc_dataset_rolls(const rc_rolls *rolls)
     d->n = n;
     d->offsets[0] = 0;
     for (size_t i = 0; i < n; i++)
-        d->offsets[i + 1] = d->offsets[i] + rc_rolls_length(rolls, i);
+        d->offsets[i + 1] = d->offsets[i] + rc_rolls_length(rolls, first + i);
     return d;
+}
+
+rc_dataset *rc_dataset_rolls(const rc_rolls *rolls)
+{
+    return rc_dataset_rolls_range(rolls, 0, rolls ? rc_rolls_count(rolls) : 0);
 }
 
 rc_dataset *rc_dataset_sequences(const float *x, const int32_t *labels, size_t n, size_t T, size_t F,
