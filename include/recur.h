@@ -763,6 +763,18 @@ RC_API int rc_write_file(const char *path, const void *data, size_t len);
  * out.  Malformed files give RC_EFORMAT naming the file and the byte. */
 RC_API rc_rolls *rc_rolls_load_midi(const char *path, double steps_per_quarter, double frames_per_second);
 
+/* Reads a RIFF WAV file of PCM samples, 8-bit (unsigned) or 16-bit
+ * (signed), into a caller-owned tensor [n] of samples in [-1, 1); several
+ * channels are averaged into one.  *sample_rate (when not NULL) gets the
+ * rate.  Compressed or float formats give RC_EUNSUPPORTED. */
+RC_API rc_tensor *rc_wav_load(const char *path, unsigned *sample_rate);
+
+/* Reads a CSV file of numbers (comma-separated; a first line that is not
+ * numeric is taken as a header and skipped) into a caller-owned tensor
+ * [rows, columns].  Ragged rows, empty cells and non-numbers give
+ * RC_EFORMAT naming the line and the column. */
+RC_API rc_tensor *rc_csv_load(const char *path);
+
 /* Writes a piano roll frames [T, 88] (a key sounds where > 0.5) as a
  * Standard MIDI File, format 0: each step lasts ticks_per_step of 480 ticks
  * per quarter note, at bpm quarter notes per minute. */

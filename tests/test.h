@@ -52,6 +52,7 @@ void suite_readers(void);
 void suite_models(void);
 void suite_trainer(void);
 void suite_midi(void);
+void suite_wav_csv(void);
 
 /* Ops whose gradient checks live in test_cells.c (NULL-terminated). */
 extern const char *const cells_gradcheck_ops[];

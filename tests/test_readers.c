@@ -3,6 +3,7 @@
  * README publishes; skipped when the data is absent). */
 #include "test.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,4 +293,150 @@ void suite_midi(void)
     T_CHECK_ERROR(rc_last_status(), RC_EFORMAT, "no .mid or .midi files");
     rmdir(t_path("empty"));
     T_CHECK(!rc_rolls_load_midi(t_path("a.mid"), 0.0, 0.0), "no resolution accepted");
+}
+
+/* ------------------------------------------------------------ WAV and CSV */
+
+/* A WAV file: header fields, then raw sample bytes. */
+static void write_wav(const char *name, unsigned format, unsigned channels, unsigned bits, const void *samples,
+                      uint32_t bytes, uint32_t claimed)
+{
+    unsigned char h[44];
+    uint32_t rate = 8000, block = channels * bits / 8;
+    memcpy(h, "RIFF", 4);
+    uint32_t riff = 36 + bytes;
+    memcpy(h + 8, "WAVEfmt ", 8);
+    uint32_t v[] = {riff, 16};
+    for (int i = 0; i < 4; i++)
+        h[4 + i] = (unsigned char)(v[0] >> (8 * i)), h[16 + i] = (unsigned char)(v[1] >> (8 * i));
+    unsigned short f[] = {(unsigned short)format, (unsigned short)channels};
+    h[20] = (unsigned char)f[0], h[21] = (unsigned char)(f[0] >> 8), h[22] = (unsigned char)f[1], h[23] = 0;
+    uint32_t br = rate * block;
+    for (int i = 0; i < 4; i++)
+        h[24 + i] = (unsigned char)(rate >> (8 * i)), h[28 + i] = (unsigned char)(br >> (8 * i));
+    h[32] = (unsigned char)block, h[33] = 0, h[34] = (unsigned char)bits, h[35] = 0;
+    memcpy(h + 36, "data", 4);
+    for (int i = 0; i < 4; i++)
+        h[40 + i] = (unsigned char)(claimed >> (8 * i));
+    FILE *fp = fopen(t_path(name), "wb");
+    fwrite(h, 1, 44, fp);
+    fwrite(samples, 1, bytes, fp);
+    fclose(fp);
+}
+
+/* Copies the first n files of a (plain, ustar) tar into the scratch folder;
+ * their names go to names[n]. */
+static size_t untar(const char *tar, size_t n, char names[][64])
+{
+    size_t len, got = 0;
+    char *b = rc_read_file(tar, &len);
+    for (size_t at = 0; b && got < n && at + 512 <= len;) {
+        const char *h = b + at;
+        if (!h[0])
+            break;
+        size_t size = (size_t)strtoull(h + 124, NULL, 8);
+        const char *base = strrchr(h, '/') ? strrchr(h, '/') + 1 : h;
+        if (h[156] == '0' || h[156] == '\0') {
+            snprintf(names[got], 64, "%.60s", base);
+            write_bytes(names[got], (const unsigned char *)b + at + 512, size);
+            got++;
+        }
+        at += 512 + (size + 511) / 512 * 512;
+    }
+    free(b);
+    return got;
+}
+
+void suite_wav_csv(void)
+{
+    t_case("wav: 8-bit mono and 16-bit stereo (averaged) samples");
+    const unsigned char u8[] = {128, 255, 0, 192};
+    write_wav("a.wav", 1, 1, 8, u8, 4, 4);
+    unsigned rate = 0;
+    rc_tensor *w = rc_wav_load(t_path("a.wav"), &rate);
+    T_CHECK(w && rate == 8000 && w->size == 4 && w->data[0] == 0.0f && w->data[2] == -1.0f && w->data[3] == 0.5f,
+            "%s", w ? "values" : rc_last_error());
+    rc_tensor_free(w);
+    const int16_t s16[] = {16384, -16384, 32767, 32767, -32768, 0};
+    write_wav("b.wav", 1, 2, 16, s16, sizeof s16, sizeof s16);
+    w = rc_wav_load(t_path("b.wav"), NULL);
+    T_CHECK(w && w->size == 3 && w->data[0] == 0.0f && fabsf(w->data[1] - 32767.0f / 32768) < 1e-7f &&
+                w->data[2] == -0.5f,
+            "%s", w ? "values" : rc_last_error());
+    rc_tensor_free(w);
+
+    static const struct {
+        const char *what;
+        unsigned format, bits;
+        uint32_t claimed;
+        int status;
+        const char *needle;
+    } bad[] = {
+        {"float samples", 3, 16, 4, RC_EUNSUPPORTED, "sample format 3 is not PCM"},
+        {"24-bit samples", 1, 24, 6, RC_EUNSUPPORTED, "24-bit samples"},
+        {"a data chunk longer than the file", 1, 16, 4000, RC_EFORMAT, "claims 4000 bytes"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        t_case("wav: %s are refused", bad[i].what);
+        write_wav("bad.wav", bad[i].format, 1, bad[i].bits, s16, 6, bad[i].claimed);
+        w = rc_wav_load(t_path("bad.wav"), NULL);
+        T_CHECK(!w, "accepted");
+        rc_tensor_free(w);
+        T_CHECK_ERROR(rc_last_status(), bad[i].status, bad[i].needle);
+    }
+    t_case("wav: a file that is not RIFF is refused");
+    write_bytes("bad.wav", (const unsigned char *)"RIFX....WAVE", 12);
+    T_CHECK(!rc_wav_load(t_path("bad.wav"), NULL), "accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EFORMAT, "not a WAV file");
+
+    t_case("wav: Free Spoken Digit recordings have the lengths recordings.csv lists");
+    char tar[512] = "";
+    if (t_data("fsdd/recordings.tar"))
+        snprintf(tar, sizeof tar, "%s", t_data("fsdd/recordings.tar")); /* t_data reuses its buffer */
+    const char *csv_path = t_data("fsdd/recordings.csv");
+    if (tar[0] && csv_path) {
+        char names[5][64];
+        size_t got = untar(tar, 5, names);
+        size_t len;
+        char *csv = rc_read_file(csv_path, &len);
+        T_CHECK(got == 5 && csv, "could not read the archive or the list");
+        for (size_t i = 0; csv && i < got; i++) {
+            const char *row = strstr(csv, names[i]);
+            unsigned long frames = 0;
+            for (int comma = 0; row && comma < 7; comma++) /* frames is the 8th column */
+                row = strchr(row, ',') ? strchr(row, ',') + 1 : NULL;
+            if (row)
+                frames = strtoul(row, NULL, 10);
+            w = rc_wav_load(t_path(names[i]), &rate);
+            T_CHECK(w && w->size == frames && rate == 8000, "%s: %zu samples, the list says %lu", names[i],
+                    w ? w->size : 0, frames);
+            rc_tensor_free(w);
+            remove(t_path(names[i]));
+        }
+        free(csv);
+    }
+
+    t_case("csv: a header, numbers in any notation, CRLF line ends");
+    write_text("a.csv", "time,value\r\n0,1.5\r\n1,-2e-3\r\n\r\n2, 7 \r\n");
+    rc_tensor *c = rc_csv_load(t_path("a.csv"));
+    T_CHECK(c && c->shape[0] == 3 && c->shape[1] == 2 && c->data[1] == 1.5f && c->data[3] == -2e-3f &&
+                c->data[5] == 7.0f,
+            "%s", c ? "values" : rc_last_error());
+    rc_tensor_free(c);
+    static const struct {
+        const char *what, *text, *needle;
+    } bad_csv[] = {
+        {"a ragged row", "1,2\n3\n", "line 2 has 1 columns, the first data line 2"},
+        {"a word among numbers", "1,2\n3,four\n", "line 2, column 2: 'four' is not a number"},
+        {"an empty cell", "1,2\n3,\n", "line 2, column 2"},
+        {"a header only", "a,b\n", "no rows of numbers"},
+    };
+    for (size_t i = 0; i < sizeof bad_csv / sizeof bad_csv[0]; i++) {
+        t_case("csv: %s is refused", bad_csv[i].what);
+        write_text("bad.csv", bad_csv[i].text);
+        c = rc_csv_load(t_path("bad.csv"));
+        T_CHECK(!c, "accepted");
+        rc_tensor_free(c);
+        T_CHECK_ERROR(rc_last_status(), RC_EFORMAT, bad_csv[i].needle);
+    }
 }
