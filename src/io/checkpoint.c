@@ -77,6 +77,22 @@ int rc__checkpoint_save(const char *path, rc_model *m, rc_optim *o, const rc__tr
     fingerprint(m, cfg, print, sizeof print);
     rc__meta_add(&meta, "format", "recur %s checkpoint", RC_VERSION);
     rc__meta_add(&meta, "fingerprint", "%s", print);
+    rc__meta_add(&meta, "train_optim", "%s momentum=%g nesterov=%d weight_decay=%g beta1=%g beta2=%g eps=%g "
+                                       "alpha=%g centered=%d rms_floor=%g clip_update=%g",
+                 rc_optim_name(cfg->optim.kind), (double)cfg->optim.momentum, cfg->optim.nesterov,
+                 (double)cfg->optim.weight_decay, (double)cfg->optim.beta1, (double)cfg->optim.beta2,
+                 (double)cfg->optim.eps, (double)cfg->optim.alpha, cfg->optim.centered,
+                 (double)cfg->optim.rms_floor, (double)cfg->optim.clip_update);
+    rc__meta_add(&meta, "train_schedule", "%s lr=%g lr_end=%g gamma=%g step_size=%g length=%g patience=%d",
+                 rc_schedule_name(cfg->schedule.kind), (double)cfg->schedule.lr, (double)cfg->schedule.lr_end,
+                 (double)cfg->schedule.gamma, cfg->schedule.step_size, cfg->schedule.length,
+                 cfg->schedule.patience);
+    rc__meta_add(&meta, "train_loop", "epochs=%zu max_steps=%zu batch=%zu bptt=%zu clip_norm=%g clip_value=%g "
+                                      "weight_noise=%g nt_asgd=%d nonmono=%zu patience=%zu eval_every=%zu "
+                                      "checkpoint_every=%zu",
+                 cfg->epochs, cfg->max_steps, cfg->batch, cfg->bptt, (double)cfg->clip_norm,
+                 (double)cfg->clip_value, (double)cfg->weight_noise, cfg->nt_asgd, cfg->nonmono, cfg->patience,
+                 cfg->eval_every, cfg->checkpoint_every);
     rc__meta_add(&meta, "step", "%" PRIu64, s->step);
     rc__meta_add(&meta, "epoch", "%" PRIu64, s->epoch);
     rc__meta_add(&meta, "pos", "%" PRIu64, s->pos);

@@ -10,7 +10,7 @@ typedef struct {
     size_t n;
     const char *keys[RC__META_MAX];
     const char *values[RC__META_MAX];
-    char store[RC__META_MAX][96]; /* formatted values */
+    char store[RC__META_MAX][256]; /* formatted values */
 } rc__meta;
 
 /* Adds key = printf(fmt, ...) (keys must be string literals or outlive m). */
