@@ -70,7 +70,7 @@ typedef struct {
 
 /* Writes an SVG chart of the series (colours in order), atomically. */
 int cli_chart(const cli_series *series, size_t n_series, const char *title, const char *xlabel,
-              const char *ylabel, const char *path);
+              const char *ylabel, int log_y, const char *path);
 /* Training and validation curves of one run. */
 int cli_plot(const cli_curve *rows, size_t n, const char *title, const char *ylabel, const char *path);
 /* Reads the rows of a log.csv; *n rows in a malloc'd array (NULL on failure). */

@@ -19,15 +19,16 @@ static double nice_step(double span, int n)
 static const char *const colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
                                      "#e377c2", "#7f7f7f"};
 
-static void polyline(FILE *f, const cli_series *s, double x0, double x1, double y0, double y1,
+static void polyline(FILE *f, const cli_series *s, double x0, double x1, double y0, double y1, int log_y,
                      const char *color)
 {
     int open = 0;
     for (size_t i = 0; i < s->n; i++) {
-        if (isnan(s->y[i]))
+        double y = log_y ? log10(s->y[i]) : s->y[i];
+        if (isnan(y) || !isfinite(y))
             continue;
         double px = LEFT + (s->x[i] - x0) / (x1 - x0) * (W - LEFT - RIGHT);
-        double py = H - BOTTOM - (s->y[i] - y0) / (y1 - y0) * (H - TOP - BOTTOM);
+        double py = H - BOTTOM - (y - y0) / (y1 - y0) * (H - TOP - BOTTOM);
         if (!open)
             fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", color);
         fprintf(f, "%.1f,%.1f ", px, py);
@@ -38,14 +39,15 @@ static void polyline(FILE *f, const cli_series *s, double x0, double x1, double 
 }
 
 int cli_chart(const cli_series *series, size_t n_series, const char *title, const char *xlabel,
-              const char *ylabel, const char *path)
+              const char *ylabel, int log_y, const char *path)
 {
     double x0 = 0, x1 = 1e-9, y0 = INFINITY, y1 = -INFINITY;
     for (size_t k = 0; k < n_series; k++)
         for (size_t i = 0; i < series[k].n; i++) {
             x1 = fmax(x1, series[k].x[i]);
-            if (!isnan(series[k].y[i]))
-                y0 = fmin(y0, series[k].y[i]), y1 = fmax(y1, series[k].y[i]);
+            double y = log_y ? log10(series[k].y[i]) : series[k].y[i];
+            if (!isnan(y) && isfinite(y))
+                y0 = fmin(y0, y), y1 = fmax(y1, y);
         }
     if (!isfinite(y0))
         y0 = 0, y1 = 1;
@@ -59,9 +61,12 @@ int cli_chart(const cli_series *series, size_t n_series, const char *title, cons
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" "
                "font-size=\"13\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", W, H);
     fprintf(f, "<text x=\"%d\" y=\"24\" font-size=\"16\" text-anchor=\"middle\">%s</text>\n", W / 2, title);
-    double ys = nice_step(y1 - y0, 6), xs = nice_step(x1 - x0, 8);
-    for (double v = ceil(y0 / ys) * ys; v <= y1; v += ys) {
-        double py = H - BOTTOM - (v - y0) / (y1 - y0) * (H - TOP - BOTTOM);
+    double ys = nice_step(log_y ? pow(10, y1) - pow(10, y0) : y1 - y0, 6), xs = nice_step(x1 - x0, 8);
+    /* ticks at round values of the data; on a log axis placed at their logarithm */
+    double lo = log_y ? pow(10, y0) : y0, hi = log_y ? pow(10, y1) : y1;
+    for (double v = ceil(lo / ys) * ys; v <= hi; v += ys) {
+        double at = log_y ? log10(v) : v;
+        double py = H - BOTTOM - (at - y0) / (y1 - y0) * (H - TOP - BOTTOM);
         fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
                    "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
                 LEFT, W - RIGHT, py, py, LEFT - 6, py + 4, fabs(v) < 1e-12 ? 0.0 : v);
@@ -79,7 +84,7 @@ int cli_chart(const cli_series *series, size_t n_series, const char *title, cons
             (H + TOP - BOTTOM) / 2, (H + TOP - BOTTOM) / 2, ylabel);
     for (size_t k = 0; k < n_series; k++) {
         const char *color = colors[k % (sizeof colors / sizeof colors[0])];
-        polyline(f, &series[k], x0, x1, y0, y1, color);
+        polyline(f, &series[k], x0, x1, y0, y1, log_y, color);
         int ly = TOP + 14 + 18 * (int)k;
         fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"4\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">%s</text>\n",
                 W - RIGHT - 200, ly - 6, color, W - RIGHT - 180, ly, series[k].name);
@@ -103,7 +108,7 @@ int cli_plot(const cli_curve *rows, size_t n, const char *title, const char *yla
         for (size_t i = 0; i < n; i++)
             x[i] = rows[i].epoch, tr[i] = rows[i].train, va[i] = rows[i].valid;
         cli_series s[2] = {{"training", x, tr, n}, {"validation", x, va, n}};
-        status = cli_chart(s, 2, title, "epoch", ylabel, path);
+        status = cli_chart(s, 2, title, "epoch", ylabel, 0, path);
     }
     free(x), free(tr), free(va);
     return status;
@@ -146,7 +151,7 @@ int cmd_plot(int argc, char **argv)
 {
     const char *out = "curves.svg", *title = "learning curves", *ylabel = "validation loss", *labels = NULL;
     const char *dirs[16];
-    int x_axis = 0, metric = 0, help = 0, n_dirs = 0;
+    int x_axis = 0, metric = 0, help = 0, n_dirs = 0, log_y = 0;
     cli_option opts[] = {
         {"--out", "-o", OPT_STRING, &out, "the SVG file to write", NULL},
         {"--x", NULL, OPT_CHOICE, &x_axis, "horizontal axis", x_axes},
@@ -154,6 +159,7 @@ int cmd_plot(int argc, char **argv)
         {"--title", NULL, OPT_STRING, &title, "chart title", NULL},
         {"--ylabel", NULL, OPT_STRING, &ylabel, "vertical axis label", NULL},
         {"--labels", NULL, OPT_STRING, &labels, "comma-separated names of the runs (default: the folders)", NULL},
+        {"--log-y", NULL, OPT_FLAG, &log_y, "logarithmic vertical axis", NULL},
         {"--help", "-h", OPT_FLAG, &help, "this help", NULL},
         {0},
     };
@@ -198,7 +204,7 @@ int cmd_plot(int argc, char **argv)
         }
         series[k] = (cli_series){names[k], xs[k], ys[k], n};
     }
-    if (!status && cli_chart(series, (size_t)n_dirs, title, x_axes[x_axis], ylabel, out))
+    if (!status && cli_chart(series, (size_t)n_dirs, title, x_axes[x_axis], ylabel, log_y, out))
         status = cli_fail("plot", "cannot write %s", out);
     else if (!status)
         printf("wrote %s\n", out);

@@ -1,0 +1,68 @@
+#!/bin/sh
+# summarize.sh RUNS DATASET... — for each data set and cell, the run whose
+# starting rate gave the lowest validation NLL; its train and test NLL per
+# frame (recur eval), parameters, epochs and time; results.md beside the
+# paper's Table 2; figures/ with the learning curves.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+recur="$top/build/recur"
+data="${RECUR_DATA:-$top/../shared/data}/music"
+runs=$1; shift
+mkdir -p "$here/figures"
+
+# The paper's Table 2 (train / test NLL per frame).
+paper() {
+    case "$1:$2" in
+        nottingham:rnn_tanh) echo "3.22 3.13" ;; nottingham:gru_reset_before) echo "2.79 3.23" ;; nottingham:lstm) echo "3.08 3.20" ;;
+        jsb_chorales:rnn_tanh) echo "8.82 9.10" ;; jsb_chorales:gru_reset_before) echo "6.94 8.54" ;; jsb_chorales:lstm) echo "8.15 8.67" ;;
+        musedata:rnn_tanh) echo "5.64 6.23" ;; musedata:gru_reset_before) echo "5.06 5.99" ;; musedata:lstm) echo "5.18 6.23" ;;
+        piano_midi:rnn_tanh) echo "5.64 9.03" ;; piano_midi:gru_reset_before) echo "4.93 8.82" ;; piano_midi:lstm) echo "6.49 9.03" ;;
+    esac
+}
+
+csv="$here/results.csv"
+echo "dataset,cell,lr,parameters,best_epoch,epochs,seconds,valid,train,test,paper_train,paper_test" > "$csv"
+for d in "$@"; do
+    dirs=; labels=
+    for cell in rnn_tanh gru_reset_before lstm; do
+        best=; best_valid=
+        for dir in "$runs/$d/$cell"/lr*; do
+            [ -f "$dir/log.csv" ] || continue
+            v=$(awk -F, 'NR > 1 && $4 != "nan" { if (m == "" || $4 < m) m = $4 } END { print m }' "$dir/log.csv")
+            [ -n "$v" ] || continue
+            if [ -z "$best_valid" ] || awk "BEGIN { exit !($v < $best_valid) }"; then best=$dir; best_valid=$v; fi
+        done
+        [ -n "$best" ] || continue
+        model="$best/model.safetensors"
+        train=$("$recur" eval "$model" --data "$data/$d" --split train | sed -n 's/.*NLL \([0-9.]*\).*/\1/p')
+        test=$("$recur" eval "$model" --data "$data/$d" --split test | sed -n 's/.*NLL \([0-9.]*\).*/\1/p')
+        params=$("$recur" info "$model" | sed -n 's/.*parameters *//p')
+        best_epoch=$(awk -F, -v m="$best_valid" 'NR > 1 && $4 == m { print int($2 + 0.5); exit }' "$best/log.csv")
+        epochs=$(tail -n 1 "$best/log.csv" | cut -d, -f2 | awk '{ print int($1 + 0.5) }')
+        seconds=$(tail -n 1 "$best/log.csv" | cut -d, -f7)
+        set -- "$@"
+        p=$(paper "$d" "$cell")
+        echo "$d,$cell,${best##*/lr},$params,$best_epoch,$epochs,$seconds,$best_valid,$train,$test,${p% *},${p#* }" >> "$csv"
+        dirs="$dirs $best"
+        labels="$labels${labels:+,}$cell"
+    done
+    if [ -n "$dirs" ]; then
+        # shellcheck disable=SC2086
+        "$recur" plot $dirs --labels "$labels" --log-y --title "$d: validation NLL per frame" \
+            --ylabel "NLL per frame (nats)" -o "$here/figures/${d}_epochs.svg" > /dev/null
+        # shellcheck disable=SC2086
+        "$recur" plot $dirs --labels "$labels" --log-y --x seconds --title "$d: validation NLL per frame" \
+            --ylabel "NLL per frame (nats)" -o "$here/figures/${d}_seconds.svg" > /dev/null
+    fi
+done
+
+{
+    echo "| data set | cell | rate | parameters | best epoch / run | seconds | train (ours / paper) | test (ours / paper) | test difference |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    tail -n +2 "$csv" | while IFS=, read -r d cell lr params be ep sec v tr te ptr pte; do
+        diff=$(awk "BEGIN { printf \"%+.2f\", $te - $pte }")
+        echo "| $d | $cell | $lr | $params | $be / $ep | $sec | $tr / $ptr | $te / $pte | $diff |"
+    done
+} > "$here/results.md"
+cat "$here/results.md"
