@@ -17,22 +17,17 @@ static int parse_value(const cli_option *o, const char *v, char *why, size_t cap
     case OPT_STRING:
         *(const char **)o->dest = v;
         return 0;
-    case OPT_SIZE: {
-        if (v[0] == '-')
-            break;
-        unsigned long long x = strtoull(v, &end, 10);
-        if (errno || end == v || *end)
-            break;
-        *(size_t *)o->dest = (size_t)x;
-        return 0;
-    }
+    case OPT_SIZE:
     case OPT_U64: {
         if (v[0] == '-')
             break;
         unsigned long long x = strtoull(v, &end, 10);
-        if (errno || end == v || *end)
+        if (errno || end == v || *end || (o->type == OPT_SIZE && x > SIZE_MAX))
             break;
-        *(uint64_t *)o->dest = (uint64_t)x;
+        if (o->type == OPT_SIZE)
+            *(size_t *)o->dest = (size_t)x;
+        else
+            *(uint64_t *)o->dest = (uint64_t)x;
         return 0;
     }
     case OPT_FLOAT: {

@@ -1,7 +1,6 @@
 /* cell_names.c — the name and gate count of each cell, from RC_CELL_LIST. */
 #include "core.h"
 
-#include <string.h>
 
 static const struct {
     const char *name;
@@ -19,10 +18,10 @@ const char *rc_cell_name(int cell)
 
 int rc_cell_from_name(const char *name)
 {
-    for (int c = 0; name && c < RC_CELL_COUNT; c++)
-        if (strcmp(cells[c].name, name) == 0)
-            return c;
-    return -1;
+    const char *names[RC_CELL_COUNT];
+    for (int c = 0; c < RC_CELL_COUNT; c++)
+        names[c] = cells[c].name;
+    return rc__name_index(names, RC_CELL_COUNT, name);
 }
 
 size_t rc_cell_gates(int cell) { return cell >= 0 && cell < RC_CELL_COUNT ? cells[cell].gates : 0; }

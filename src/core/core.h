@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #if defined(__GNUC__)
 #define RC__PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -19,6 +20,16 @@
 int rc__fail(int status, const char *fmt, ...) RC__PRINTF(2, 3);
 /* The same, for functions that return a pointer: always NULL. */
 void *rc__fail_null(int status, const char *fmt, ...) RC__PRINTF(2, 3);
+
+/* Index of name in table[n] (NULL entries skipped), or -1. */
+int rc__name_index(const char *const *table, int n, const char *name);
+
+/* Atomic file writing: rc__atomic_open gives a stream on a temporary file
+ * beside path (its name in tmp[cap]); rc__atomic_commit flushes, syncs and
+ * renames it over path, or removes it when ok is 0 or anything failed.
+ * Returns a status naming path. */
+FILE *rc__atomic_open(const char *path, char *tmp, size_t cap);
+int rc__atomic_commit(FILE *f, const char *tmp, const char *path, int ok);
 
 /* Overflow-safe size arithmetic: false when the result does not fit. */
 bool rc__mul_size(size_t a, size_t b, size_t *out);

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char last_message[512];
 static _Thread_local int last_status;
@@ -43,6 +44,14 @@ void *rc__fail_null(int status, const char *fmt, ...)
     set_message(status, fmt, ap);
     va_end(ap);
     return NULL;
+}
+
+int rc__name_index(const char *const *table, int n, const char *name)
+{
+    for (int i = 0; name && i < n; i++)
+        if (table[i] && strcmp(table[i], name) == 0)
+            return i;
+    return -1;
 }
 
 bool rc__mul_size(size_t a, size_t b, size_t *out)

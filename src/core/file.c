@@ -43,27 +43,37 @@ char *rc_read_file(const char *path, size_t *len)
     return buf;
 }
 
+FILE *rc__atomic_open(const char *path, char *tmp, size_t cap)
+{
+    snprintf(tmp, cap, "%s.tmp%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        rc__fail(RC_EIO, "%s: cannot write: %s", path, strerror(errno));
+    return f;
+}
+
+int rc__atomic_commit(FILE *f, const char *tmp, const char *path, int ok)
+{
+    ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    int saved = errno;
+    if (fclose(f) != 0 && ok)
+        ok = 0, saved = errno;
+    if (ok && rename(tmp, path) != 0)
+        ok = 0, saved = errno;
+    if (!ok) {
+        remove(tmp);
+        return rc__fail(RC_EIO, "%s: cannot write: %s", path, strerror(saved ? saved : EIO));
+    }
+    return RC_OK;
+}
+
 int rc_write_file(const char *path, const void *data, size_t len)
 {
     if (!path || (len && !data))
         return rc__fail(RC_EINVAL, "rc_write_file: NULL argument");
-    size_t cap = strlen(path) + 32;
-    char *tmp = malloc(cap);
-    if (!tmp)
-        return rc__fail(RC_ENOMEM, "%s: out of memory", path);
-    snprintf(tmp, cap, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && fwrite(data, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    int saved = errno;
-    if (f && fclose(f) != 0)
-        ok = 0;
-    if (!ok || rename(tmp, path) != 0) {
-        if (ok)
-            saved = errno;
-        remove(tmp);
-        free(tmp);
-        return rc__fail(RC_EIO, "%s: cannot write: %s", path, strerror(saved));
-    }
-    free(tmp);
-    return RC_OK;
+    char tmp[4096];
+    FILE *f = rc__atomic_open(path, tmp, sizeof tmp);
+    if (!f)
+        return rc_last_status();
+    return rc__atomic_commit(f, tmp, path, fwrite(data, 1, len, f) == len);
 }

@@ -10,12 +10,10 @@
 #include "../core/core.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "rc_safetensors_save writes floats as they are in memory: a little-endian host is needed"
@@ -362,32 +360,17 @@ int rc_safetensors_save(const char *path, size_t n, const char *const *names,
     for (int i = 0; i < 8; i++)
         head[i] = (unsigned char)((uint64_t)padded >> (8 * i));
 
-    size_t tmp_len = strlen(path) + 16;
-    char *tmp = malloc(tmp_len);
-    if (!tmp) {
+    char tmp[4096];
+    FILE *f = rc__atomic_open(path, tmp, sizeof tmp);
+    if (!f) {
         free(json);
-        return rc__fail(RC_ENOMEM, "%s: out of memory", path);
+        return rc_last_status();
     }
-    snprintf(tmp, tmp_len, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    int ok = f != NULL;
-    ok = ok && write_all(f, head, 8) && write_all(f, json, len);
+    int ok = write_all(f, head, 8) && write_all(f, json, len);
     for (size_t i = len; ok && i < padded; i++)
         ok = fputc(' ', f) != EOF;
     for (size_t i = 0; ok && i < n; i++) /* little-endian hosts write floats as they are */
         ok = write_all(f, tensors[i]->data, tensors[i]->size * sizeof(float));
-    ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    int saved_errno = errno;
-    if (f && fclose(f) != 0)
-        ok = 0;
     free(json);
-    if (!ok || rename(tmp, path) != 0) {
-        if (ok)
-            saved_errno = errno;
-        remove(tmp);
-        free(tmp);
-        return rc__fail(RC_EIO, "%s: cannot write: %s", path, strerror(saved_errno));
-    }
-    free(tmp);
-    return RC_OK;
+    return rc__atomic_commit(f, tmp, path, ok);
 }

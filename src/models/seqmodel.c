@@ -23,13 +23,7 @@ static const char *const task_names[RC_TASK_COUNT] = {
 
 const char *rc_task_name(int task) { return task >= 0 && task < RC_TASK_COUNT ? task_names[task] : NULL; }
 
-int rc_task_from_name(const char *name)
-{
-    for (int t = 0; name && t < RC_TASK_COUNT; t++)
-        if (!strcmp(task_names[t], name))
-            return t;
-    return -1;
-}
+int rc_task_from_name(const char *name) { return rc__name_index(task_names, RC_TASK_COUNT, name); }
 
 static int check_config(const rc_model_config *cfg)
 {

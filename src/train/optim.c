@@ -43,13 +43,7 @@ static const char *const optim_names[RC_OPTIM_COUNT] = {
 
 const char *rc_optim_name(int kind) { return kind >= 0 && kind < RC_OPTIM_COUNT ? optim_names[kind] : NULL; }
 
-int rc_optim_from_name(const char *name)
-{
-    for (int k = 0; name && k < RC_OPTIM_COUNT; k++)
-        if (!strcmp(optim_names[k], name))
-            return k;
-    return -1;
-}
+int rc_optim_from_name(const char *name) { return rc__name_index(optim_names, RC_OPTIM_COUNT, name); }
 
 rc_optim_config rc_optim_config_default(int kind)
 {

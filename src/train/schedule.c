@@ -15,13 +15,7 @@ const char *rc_schedule_name(int kind)
     return kind >= 0 && kind < RC_SCHEDULE_COUNT ? schedule_names[kind] : NULL;
 }
 
-int rc_schedule_from_name(const char *name)
-{
-    for (int k = 0; name && k < RC_SCHEDULE_COUNT; k++)
-        if (!strcmp(schedule_names[k], name))
-            return k;
-    return -1;
-}
+int rc_schedule_from_name(const char *name) { return rc__name_index(schedule_names, RC_SCHEDULE_COUNT, name); }
 
 rc_schedule rc_schedule_init(int kind, float lr)
 {
