@@ -1,6 +1,7 @@
 #!/bin/sh
-# summarize.sh RUNS DATASET... — for each data set and cell, the run whose
-# starting rate gave the lowest validation NLL; its train and test NLL per
+# summarize.sh RUNS DATASET... — for each data set and cell whose four runs
+# have finished, the run whose starting rate gave the lowest validation NLL;
+# its train and test NLL per
 # frame (recur eval), parameters, epochs and time; results.md beside the
 # paper's Table 2; figures/ with the learning curves.
 set -eu
@@ -26,14 +27,15 @@ echo "dataset,cell,lr,parameters,best_epoch,epochs,seconds,valid,train,test,pape
 for d in "$@"; do
     dirs=; labels=
     for cell in rnn_tanh gru_reset_before lstm; do
-        best=; best_valid=
+        best=; best_valid=; finished=0
         for dir in "$runs/$d/$cell"/lr*; do
-            [ -f "$dir/log.csv" ] || continue
+            [ -f "$dir/DONE" ] || continue # only finished runs
+            finished=$((finished + 1))
             v=$(awk -F, 'NR > 1 && $4 != "nan" { if (m == "" || $4 < m) m = $4 } END { print m }' "$dir/log.csv")
             [ -n "$v" ] || continue
             if [ -z "$best_valid" ] || awk "BEGIN { exit !($v < $best_valid) }"; then best=$dir; best_valid=$v; fi
         done
-        [ -n "$best" ] || continue
+        [ -n "$best" ] && [ "$finished" -eq 4 ] || continue # all four rates, or no row yet
         model="$best/model.safetensors"
         train=$("$recur" eval "$model" --data "$data/$d" --split train | sed -n 's/.*NLL \([0-9.]*\).*/\1/p')
         test=$("$recur" eval "$model" --data "$data/$d" --split test | sed -n 's/.*NLL \([0-9.]*\).*/\1/p')
