@@ -24,6 +24,7 @@ static void usage(FILE *out)
             "  eval MODEL --data PATH  a trained model's metrics on a split of its data\n"
             "  sample MODEL            generate text (lm) or a MIDI file (music)\n"
             "  plot RUN_DIR...         overlay the learning curves of several runs\n"
+            "  bench                   time the fused RNN/LSTM/GRU layers (checked first)\n"
             "  version                 print the version and how the library was built\n"
             "  help                    print this message\n"
             "Each command takes --help.\n"
@@ -63,6 +64,8 @@ int main(int argc, char **argv)
         return cmd_sample(argc - 1, argv + 1);
     if (strcmp(cmd, "plot") == 0)
         return cmd_plot(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench") == 0)
+        return cmd_bench(argc - 1, argv + 1);
     if (cmd[0] == '-')
         fprintf(stderr, "recur: unknown option '%s' (see recur --help)\n", cmd);
     else

@@ -179,6 +179,15 @@ else
     check "sample continues a prime" [ "$(printf '%s' "$text" | wc -c)" -gt 150 ]
 fi
 
+# ---- recur bench: checks, then times (the figures are not tested, only their presence)
+for mode in infer train stream; do
+    out=$("$recur" bench --cell gru_reset_before --mode $mode --seq 8 --batch 2 --input 5 --hidden 6 --layers 2 --reps 2 --json 2>&1); rc=$?
+    case "$out" in *'"median_ms": '*'"gflops": '*'"peak_mb": '*) ok=1 ;; *) ok=0 ;; esac
+    check "bench --mode $mode checks and reports JSON" [ $rc -eq 0 -a $ok -eq 1 ]
+done
+bad_train "bench with a stream of both directions" "needs a unidirectional network" bench --mode stream --bidirectional
+bad_train "bench with size 0" "must be at least 1" bench --hidden 0
+
 demo="$build/examples/fashion_mnist"
 out=$("$demo" --train-limit 320 --epochs 1 --hidden 16 2>&1); rc=$?
 case "$out" in *"final test accuracy: "*) ok=1 ;; *) ok=0 ;; esac
