@@ -71,8 +71,9 @@ run_one() { # dataset cell:hidden:extra rate
     dir="$runs/$d/$cell/lr$r"
     [ -f "$dir/DONE" ] && return 0
     mkdir -p "$dir"
+    ok=0
     if [ -f "$dir/checkpoint.safetensors" ]; then
-        "$recur" train --out "$dir" --resume > "$dir/stdout.txt" 2>&1
+        "$recur" train --out "$dir" --resume > "$dir/stdout.txt" 2>&1 && ok=1
     else
         lr_end=$(awk "BEGIN { printf \"%.3g\", $r / 100 }")
         # shellcheck disable=SC2086
@@ -80,8 +81,11 @@ run_one() { # dataset cell:hidden:extra rate
             --batch 1 --optimizer rmsprop --centered --momentum 0.9 --alpha 0.95 --rms-floor 0.01 \
             --lr "$r" --schedule linear --lr-end "$lr_end" --schedule-length 500 \
             --weight-noise 0.075 --clip-update 1 --clip 0 --epochs 500 --patience 25 \
-            --checkpoint-every 2000 --seed 1 --threads 1 --out "$dir" > "$dir/stdout.txt" 2>&1
+            --checkpoint-every 2000 --seed 1 --threads 1 --out "$dir" > "$dir/stdout.txt" 2>&1 && ok=1
     fi
+    # A run that diverges (a too-large rate) ends with an error: it is finished
+    # too, and its best model before the divergence still counts.
+    [ $ok -eq 1 ] || tail -n 1 "$dir/stdout.txt" > "$dir/FAILED"
     touch "$dir/DONE"
     echo "done: $d $cell lr $r: $(tail -n 2 "$dir/stdout.txt" | head -n 1)"
 }

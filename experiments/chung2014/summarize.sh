@@ -31,7 +31,7 @@ for d in "$@"; do
         for dir in "$runs/$d/$cell"/lr*; do
             [ -f "$dir/DONE" ] || continue # only finished runs
             finished=$((finished + 1))
-            v=$(awk -F, 'NR > 1 && $4 != "nan" { if (m == "" || $4 < m) m = $4 } END { print m }' "$dir/log.csv")
+            v=$(awk -F, 'NR > 1 && $4 ~ /^[0-9]/ { if (m == "" || $4 + 0 < m + 0) m = $4 } END { print m }' "$dir/log.csv")
             [ -n "$v" ] || continue
             if [ -z "$best_valid" ] || awk "BEGIN { exit !($v < $best_valid) }"; then best=$dir; best_valid=$v; fi
         done
@@ -41,6 +41,7 @@ for d in "$@"; do
         test=$("$recur" eval "$model" --data "$data/$d" --split test | sed -n 's/.*NLL \([0-9.]*\).*/\1/p')
         params=$("$recur" info "$model" | sed -n 's/.*parameters *//p')
         best_epoch=$(awk -F, -v m="$best_valid" 'NR > 1 && $4 == m { print int($2 + 0.5); exit }' "$best/log.csv")
+        [ -f "$best/FAILED" ] && best_epoch="$best_epoch (then diverged)"
         epochs=$(tail -n 1 "$best/log.csv" | cut -d, -f2 | awk '{ print int($1 + 0.5) }')
         seconds=$(tail -n 1 "$best/log.csv" | cut -d, -f7)
         set -- "$@"

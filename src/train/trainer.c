@@ -159,6 +159,10 @@ static int update(trainer *t, rc_batch *b)
         rc_params_remove_noise(p, t->noise);
     if (status)
         return status;
+    if (!isfinite(loss->data[0])) /* before the step: the weights and the last checkpoint stay sound */
+        return rc__fail(RC_EINVAL, "training diverged: the loss is %g at update %llu (epoch %.2f); lower the "
+                                   "learning rate or clip the gradients",
+                        (double)loss->data[0], (unsigned long long)t->s.step + 1, epoch);
     if (cfg->clip_value > 0.0f)
         rc_params_clip_grad_value(p, cfg->clip_value);
     if (cfg->clip_norm > 0.0f)
