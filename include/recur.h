@@ -260,6 +260,12 @@ RC_API rc_tensor *rc_cross_entropy(rc_tape *tp, rc_tensor *logits, const int32_t
  * does not.  → [1]. */
 RC_API rc_tensor *rc_bce_with_logits(rc_tape *tp, rc_tensor *logits, rc_tensor *targets,
                                      const float *row_weights, int reduction);
+/* Mixture-density negative log-likelihood (Bishop 1994): each row of
+ * params [..., 3K] holds, for one scalar output, K mixture logits, K means
+ * and K log standard deviations; targets [rows] (no gradient).  Per row
+ *   -log sum_k softmax(logits)_k N(target; mean_k, exp(log_std_k)^2).
+ * MEAN averages over rows, SUM adds them.  → [1]. */
+RC_API rc_tensor *rc_mixture_nll(rc_tape *tp, rc_tensor *params, rc_tensor *targets, int reduction);
 /* Squared error between same-shaped tensors; MEAN over all elements. → [1]. */
 RC_API rc_tensor *rc_mse(rc_tape *tp, rc_tensor *pred, rc_tensor *target, int reduction);
 

@@ -1,6 +1,6 @@
 /* softmax.c — softmax and log-softmax over an axis; the losses built on
- * them: cross-entropy from logits, binary cross-entropy from logits, and
- * mean squared error. */
+ * them: cross-entropy from logits, binary cross-entropy from logits, the
+ * mixture-density NLL, and mean squared error. */
 #include "ops.h"
 
 #include <math.h>
@@ -287,5 +287,90 @@ rc_tensor *rc_mse(rc_tape *tp, rc_tensor *pred, rc_tensor *target, int reduction
         return NULL;
     if (node)
         node->farg[0] = s;
+    return y;
+}
+
+/* ------------------------------------------------------------ mixture density
+ * Per row, with l_k the logits, m_k the means, s_k = exp(v_k) the standard
+ * deviations and t the target:
+ *   a_k = log softmax(l)_k - (t - m_k)^2 / (2 s_k^2) - v_k - log(2 pi)/2
+ *   L = -log sum_k e^(a_k);   g_k = e^(a_k + L) (the responsibilities)
+ *   dL/dl_k = softmax(l)_k - g_k,  dL/dm_k = -g_k (t - m_k) / s_k^2,
+ *   dL/dv_k = -g_k ((t - m_k)^2 / s_k^2 - 1). */
+
+/* Fills a[K] for one row and returns L; pi[K] gets softmax(l). */
+static double mixture_row(const float *p, size_t K, float t, double *a, double *pi)
+{
+    double lse_l = 0.0, m = -INFINITY;
+    for (size_t k = 0; k < K; k++)
+        m = fmax(m, p[k]);
+    for (size_t k = 0; k < K; k++)
+        lse_l += exp(p[k] - m);
+    lse_l = m + log(lse_l);
+    double top = -INFINITY;
+    for (size_t k = 0; k < K; k++) {
+        double z = (t - (double)p[K + k]) * exp(-(double)p[2 * K + k]);
+        pi[k] = exp(p[k] - lse_l);
+        a[k] = p[k] - lse_l - 0.5 * z * z - p[2 * K + k] - 0.91893853320467274178;
+        top = fmax(top, a[k]);
+    }
+    double sum = 0.0;
+    for (size_t k = 0; k < K; k++)
+        sum += exp(a[k] - top);
+    return -(top + log(sum));
+}
+
+static int mixture_backward(rc_tape *tp, rc__node *node)
+{
+    rc_tensor *p = node->in[0], *t = node->in[1];
+    size_t K = node->iarg[0], rows = t->size;
+    int status;
+    float *gp = rc__grad(tp, p, &status);
+    if (!gp)
+        return status;
+    double *a = rc__tape_alloc(tp, 2 * K, sizeof *a), *pi = a ? a + K : NULL;
+    if (!a)
+        return RC_ENOMEM;
+    float s = node->farg[0] * node->out->grad[0];
+    for (size_t r = 0; r < rows; r++) {
+        const float *row = p->data + r * 3 * K;
+        double L = mixture_row(row, K, t->data[r], a, pi);
+        float *g = gp + r * 3 * K;
+        for (size_t k = 0; k < K; k++) {
+            double resp = exp(a[k] + L), inv_var = exp(-2.0 * row[2 * K + k]), d = t->data[r] - (double)row[K + k];
+            g[k] += s * (float)(pi[k] - resp);
+            g[K + k] += s * (float)(-resp * d * inv_var);
+            g[2 * K + k] += s * (float)(-resp * (d * d * inv_var - 1.0));
+        }
+    }
+    return RC_OK;
+}
+
+rc_tensor *rc_mixture_nll(rc_tape *tp, rc_tensor *params, rc_tensor *targets, int reduction)
+{
+    rc_tensor *in[2] = {params, targets};
+    if (rc__check_inputs(tp, "rc_mixture_nll", 2, in) || check_reduction("rc_mixture_nll", reduction))
+        return NULL;
+    size_t last = params->shape[params->ndim - 1], K = last / 3, rows = params->size / (last ? last : 1);
+    char sp[64], st[64];
+    if (last % 3 || K == 0 || targets->size != rows)
+        return rc__fail_null(RC_ESHAPE, "rc_mixture_nll: params %s must end in 3K (logits, means, log standard "
+                                        "deviations) with one target per row; targets are %s",
+                             rc_shape_str(params, sp, sizeof sp), rc_shape_str(targets, st, sizeof st));
+    double *a = rc__tape_alloc(tp, 2 * K, sizeof *a), total = 0.0;
+    if (!a)
+        return NULL;
+    for (size_t r = 0; r < rows; r++)
+        total += mixture_row(params->data + r * 3 * K, K, targets->data[r], a, a + K);
+    float s = reduction == RC_REDUCE_SUM ? 1.0f : 1.0f / (float)rows;
+    rc_tensor *y = rc__tape_output(tp, "rc_mixture_nll", 1, (size_t[]){1});
+    if (!y)
+        return NULL;
+    y->data[0] = (float)(total * s);
+    rc__node *node; /* targets are kept for the backward, which gives them no gradient */
+    if (rc__record(tp, RC__OP_mixture_nll, mixture_backward, y, 2, in, &node))
+        return NULL;
+    if (node)
+        node->iarg[0] = K, node->farg[0] = s;
     return y;
 }
