@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""recur against PyTorch on the shapes of the speed issue, in one run.
+
+    python3 bench/rnn_vs_torch.py [--build build] [--reps 10] [--threads 1 2] [--quick]
+
+For each shape and mode, `recur bench --json` (which checks its fused kernels against the
+composed path before timing) and the same network in PyTorch (torch.nn.LSTM/GRU/RNN,
+float32, torch.set_num_threads(n)) are timed; the table gives the median milliseconds of
+each (per step for streaming) and PyTorch's time divided by recur's (> 1: recur is
+faster).  `infer` is a forward pass; `train` a forward and backward of sum(output) with
+gradients for the input and every weight.  PyTorch's GRU is its reset-after form, so recur
+runs `gru` (the same equations).  oneDNN is not measured here yet.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import time
+
+import torch
+
+# name, cell, T, B, I, H, layers, bidirectional, modes
+SHAPES = [
+    ("a", "lstm", 100, 64, 256, 256, 1, False, ("infer", "train")),
+    ("b", "lstm", 100, 64, 512, 512, 1, False, ("infer", "train")),
+    ("c", "lstm", 100, 32, 1024, 1024, 1, False, ("infer", "train")),
+    ("d", "lstm", 100, 32, 256, 256, 2, True, ("infer", "train")),
+    ("e", "lstm", 1000, 1, 256, 256, 1, False, ("stream",)),
+    ("e", "lstm", 1000, 1, 512, 512, 1, False, ("stream",)),
+    ("e", "gru", 1000, 1, 256, 256, 1, False, ("stream",)),
+    ("e", "rnn_tanh", 1000, 1, 256, 256, 1, False, ("stream",)),
+    ("f", "lstm", 2000, 8, 256, 256, 2, False, ("infer", "train")),
+]
+TORCH = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn_tanh": torch.nn.RNN}
+
+
+def torch_ms(cell, T, B, I, H, L, bi, mode, reps):
+    net = TORCH[cell](I, H, num_layers=L, bidirectional=bi)
+    x = torch.randn(T, B, I, requires_grad=mode == "train")
+    times = []
+    for r in range(reps + 1):
+        start = time.perf_counter()
+        if mode == "train":
+            y, _ = net(x)
+            y.sum().backward()
+        elif mode == "infer":
+            with torch.no_grad():
+                net(x)
+        else:  # one step at a time, state carried
+            with torch.no_grad():
+                state = None
+                for t in range(T):
+                    _, state = net(x[t:t + 1], state)
+        times.append((time.perf_counter() - start) * 1e3 / (T if mode == "stream" else 1))
+    return statistics.median(times[1:])
+
+
+def recur_ms(recur, cell, T, B, I, H, L, bi, mode, reps, threads):
+    cmd = [recur, "bench", "--cell", cell, "--mode", mode, "--seq", str(T), "--batch", str(B), "--input", str(I),
+           "--hidden", str(H), "--layers", str(L), "--threads", str(threads), "--reps", str(reps), "--json"]
+    if bi:
+        cmd.append("--bidirectional")
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--reps", type=int, default=10)
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--quick", action="store_true", help="shapes a and e only")
+    args = ap.parse_args()
+    recur = os.path.join(args.build, "recur")
+    build = subprocess.run([recur, "--version"], capture_output=True, text=True).stdout.strip()
+    print(f"{build}; torch {torch.__version__}; median of {args.reps} (per step for streaming)")
+    print(f"{'shape':<6}{'cell':<9}{'T,B,I=H,L':<18}{'mode':<8}{'thr':>4}{'recur ms':>11}{'GFLOP/s':>9}"
+          f"{'torch ms':>11}{'torch/recur':>12}")
+    for name, cell, T, B, I, H, L, bi, modes in SHAPES:
+        if args.quick and name not in ("a", "e"):
+            continue
+        for mode in modes:
+            for threads in args.threads:
+                torch.set_num_threads(threads)
+                r = recur_ms(recur, cell, T, B, I, H, L, bi, mode, args.reps, threads)
+                t = torch_ms(cell, T, B, I, H, L, bi, mode, args.reps)
+                shape = f"{T},{B},{H},{L}{'bi' if bi else ''}"
+                print(f"{name:<6}{cell:<9}{shape:<18}{mode:<8}{threads:>4}{r['median_ms']:>11.3f}{r['gflops']:>9.1f}"
+                      f"{t:>11.3f}{t / r['median_ms']:>11.2f}x", flush=True)
+
+
+if __name__ == "__main__":
+    main()
