@@ -67,7 +67,7 @@ EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)
 CONFIG := $(CC) $(CFLAGS_ALL) | $(LDFLAGS_ALL) $(LDLIBS_ALL)
 $(shell mkdir -p $(BUILD) && (echo '$(CONFIG)' | cmp -s - $(BUILD)/config.txt || echo '$(CONFIG)' > $(BUILD)/config.txt))
 
-.PHONY: all deps deps-check test demo examples clean
+.PHONY: all deps deps-check test demo examples clean fuzz
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -108,6 +108,25 @@ test: all $(BUILD)/tests/unit $(EXAMPLES)
 
 demo: all
 	@sh scripts/demo.sh $(BUILD)
+
+# Fuzzing the file readers (clang's libFuzzer, with ASan and UBSan); not part
+# of `make test`.  FUZZ_SECONDS per reader.
+FUZZ_SECONDS ?= 30
+FUZZ_CC ?= clang
+$(BUILD)/fuzz/readers: $(LIB_SRC) tests/fuzz/fuzz_readers.c | deps-check
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c11 -O1 -g -D_POSIX_C_SOURCE=200809L -Iinclude -DRC_HAVE_OPENBLAS=0 -DRC_HAVE_OPENMP=0 \
+	    -fsanitize=fuzzer,address,undefined $(LIB_SRC) tests/fuzz/fuzz_readers.c -o $@ -lcjson -lz -lm
+
+fuzz: $(BUILD)/fuzz/readers
+	@for r in 0 1 2 3 4 5 6 7 8 9 10; do \
+	    mkdir -p $(BUILD)/fuzz/corpus$$r; \
+	    echo "fuzzing reader $$r for $(FUZZ_SECONDS) s"; \
+	    $(BUILD)/fuzz/readers -only=$$r -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	        $(BUILD)/fuzz/corpus$$r tests/fuzz/seeds > $(BUILD)/fuzz/log$$r.txt 2>&1 || \
+	        { tail -n 30 $(BUILD)/fuzz/log$$r.txt; exit 1; }; \
+	    grep -h "^#.*DONE" $(BUILD)/fuzz/log$$r.txt | tail -n 1; \
+	done
 
 clean:
 	rm -rf $(BUILD)

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 typedef struct {
@@ -71,7 +72,8 @@ static int read_exact(gzFile f, const char *path, void *buf, size_t n, const cha
     return RC_OK;
 }
 
-static rc_tensor *load(gzFile f, const char *path)
+/* load: `room` bounds the bytes the file can hold after its header. */
+static rc_tensor *load(gzFile f, const char *path, uint64_t room)
 {
     unsigned char head[4];
     if (read_exact(f, path, head, 4, "header"))
@@ -93,8 +95,13 @@ static rc_tensor *load(gzFile f, const char *path)
     if (read_exact(f, path, dims_raw, 4 * (size_t)ndim, "dimensions"))
         return NULL;
     size_t shape[RC_MAX_DIMS];
-    for (int d = 0; d < ndim; d++)
+    uint64_t declared = type->bytes; /* < 2^8 * (2^32)^4: checked as it grows */
+    for (int d = 0; d < ndim; d++) {
         shape[d] = (size_t)big_endian(dims_raw + 4 * d, 4);
+        declared = shape[d] && declared > room / shape[d] ? room + 1 : declared * shape[d];
+    }
+    if (declared > room) /* a lying header must not drive the allocation */
+        return rc__fail_null(RC_EFORMAT, "%s: the header declares more data than the file can hold", path);
     rc_tensor *t = rc_tensor_new(ndim, shape);
     if (!t) {
         char detail[256];
@@ -127,12 +134,25 @@ rc_tensor *rc_idx_load(const char *path)
 {
     if (!path)
         return rc__fail_null(RC_EINVAL, "rc_idx_load: path is NULL");
+    /* What the file can hold: its size, or for gzip at most 1032 times it
+     * (deflate's largest expansion). */
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return rc__fail_null(RC_EIO, "%s: cannot open: %s", path, strerror(errno));
+    unsigned char magic[2] = {0, 0};
+    FILE *raw = fopen(path, "rb");
+    if (raw) {
+        if (fread(magic, 1, 2, raw) != 2)
+            magic[0] = 0;
+        fclose(raw);
+    }
+    uint64_t room = (uint64_t)st.st_size * (magic[0] == 0x1f && magic[1] == 0x8b ? 1032u : 1u);
     errno = 0;
     gzFile f = gzopen(path, "rb");
     if (!f)
         return rc__fail_null(RC_EIO, "%s: cannot open: %s", path,
                              errno ? strerror(errno) : "out of memory");
-    rc_tensor *t = load(f, path);
+    rc_tensor *t = load(f, path, room);
     gzclose(f);
     return t;
 }
