@@ -441,8 +441,10 @@ int cmd_train(int argc, char **argv)
     } else if (reload_log(&p, a.resume ? upto : 0)) {
         status = cli_fail("train", "cannot write %s", p.log_path);
     } else {
-        size_t per_epoch_guess = rc_dataset_size(d.train) / (a.task == RC_TASK_LM ? a.batch * a.bptt : a.batch) + 1;
-        p.every = (per_epoch_guess * (a.epochs ? a.epochs : 1)) / 20 + 1;
+        /* plain output: about 20 lines over the run */
+        size_t per_epoch = rc_dataset_size(d.train) / (a.task == RC_TASK_LM ? a.batch * a.bptt : a.batch) + 1;
+        size_t total = per_epoch * (a.epochs ? a.epochs : 1);
+        p.every = (a.steps && a.steps < total ? a.steps : total) / 20 + 1;
         printf("%s: %s model, %s, %zu hidden x %zu layer%s, %zu parameters; %zu training %s%s\n", a.out,
                tasks[a.task], cells[a.cell], a.hidden, a.layers, a.layers > 1 ? "s" : "",
                rc_params_numel(rc_model_params(m)), rc_dataset_size(d.train),
