@@ -93,6 +93,22 @@ static int check_reduction(const char *who, int reduction)
     return RC_OK;
 }
 
+/* The [1] output of a loss: total * s, recorded with its backward (which
+ * reads s from farg[0]); *node is NULL when nothing was recorded. */
+static rc_tensor *loss_output(rc_tape *tp, const char *who, int op, rc__backward_fn backward, double total,
+                              float s, size_t n_in, rc_tensor *const *in, rc__node **node)
+{
+    rc_tensor *y = rc__tape_output(tp, who, 1, (size_t[]){1});
+    if (!y)
+        return NULL;
+    y->data[0] = (float)(total * s);
+    if (rc__record(tp, op, backward, y, n_in, in, node))
+        return NULL;
+    if (*node)
+        (*node)->farg[0] = s;
+    return y;
+}
+
 /* log sum_j e^(row_j), stably. */
 static double log_sum_exp(const float *row, size_t n)
 {
@@ -153,14 +169,10 @@ rc_tensor *rc_cross_entropy(rc_tape *tp, rc_tensor *logits, const int32_t *targe
         count++;
     }
     float s = reduction == RC_REDUCE_SUM ? 1.0f : count ? 1.0f / (float)count : 0.0f;
-    rc_tensor *y = rc__tape_output(tp, "rc_cross_entropy", 1, (size_t[]){1});
-    if (!y)
-        return NULL;
-    y->data[0] = (float)(total * s);
     rc__node *node;
-    if (rc__record(tp, RC__OP_cross_entropy, cross_entropy_backward, y, 1, &logits, &node))
-        return NULL;
-    if (node) {
+    rc_tensor *y = loss_output(tp, "rc_cross_entropy", RC__OP_cross_entropy, cross_entropy_backward, total, s, 1,
+                               &logits, &node);
+    if (y && node) {
         int32_t *saved = rc__tape_alloc(tp, rows, sizeof *saved);
         if (!saved)
             return NULL;
@@ -168,7 +180,6 @@ rc_tensor *rc_cross_entropy(rc_tape *tp, rc_tensor *logits, const int32_t *targe
         node->saved = saved;
         node->iarg[0] = C;
         node->iarg[1] = (size_t)ignore_index;
-        node->farg[0] = s;
     }
     return y;
 }
@@ -221,15 +232,9 @@ rc_tensor *rc_bce_with_logits(rc_tape *tp, rc_tensor *logits, rc_tensor *targets
         total += wr * row;
     }
     float s = reduction == RC_REDUCE_SUM ? 1.0f : weight > 0.0 ? (float)(1.0 / weight) : 0.0f;
-    rc_tensor *y = rc__tape_output(tp, "rc_bce_with_logits", 1, (size_t[]){1});
-    if (!y)
-        return NULL;
-    y->data[0] = (float)(total * s);
     rc__node *node; /* targets are kept for the backward, which gives them no gradient */
-    if (rc__record(tp, RC__OP_bce_with_logits, bce_backward, y, 2, in, &node))
-        return NULL;
-    if (node) {
-        node->farg[0] = s;
+    rc_tensor *y = loss_output(tp, "rc_bce_with_logits", RC__OP_bce_with_logits, bce_backward, total, s, 2, in, &node);
+    if (y && node) {
         if (row_weights) {
             float *w = rc__tape_alloc(tp, rows, sizeof *w);
             if (!w)
@@ -278,16 +283,8 @@ rc_tensor *rc_mse(rc_tape *tp, rc_tensor *pred, rc_tensor *target, int reduction
         total += d * d;
     }
     float s = reduction == RC_REDUCE_SUM ? 1.0f : 1.0f / (float)pred->size;
-    rc_tensor *y = rc__tape_output(tp, "rc_mse", 1, (size_t[]){1});
-    if (!y)
-        return NULL;
-    y->data[0] = (float)(total * s);
     rc__node *node;
-    if (rc__record(tp, RC__OP_mse, mse_backward, y, 2, in, &node))
-        return NULL;
-    if (node)
-        node->farg[0] = s;
-    return y;
+    return loss_output(tp, "rc_mse", RC__OP_mse, mse_backward, total, s, 2, in, &node);
 }
 
 /* ------------------------------------------------------------ mixture density
@@ -363,14 +360,9 @@ rc_tensor *rc_mixture_nll(rc_tape *tp, rc_tensor *params, rc_tensor *targets, in
     for (size_t r = 0; r < rows; r++)
         total += mixture_row(params->data + r * 3 * K, K, targets->data[r], a, a + K);
     float s = reduction == RC_REDUCE_SUM ? 1.0f : 1.0f / (float)rows;
-    rc_tensor *y = rc__tape_output(tp, "rc_mixture_nll", 1, (size_t[]){1});
-    if (!y)
-        return NULL;
-    y->data[0] = (float)(total * s);
     rc__node *node; /* targets are kept for the backward, which gives them no gradient */
-    if (rc__record(tp, RC__OP_mixture_nll, mixture_backward, y, 2, in, &node))
-        return NULL;
-    if (node)
-        node->iarg[0] = K, node->farg[0] = s;
+    rc_tensor *y = loss_output(tp, "rc_mixture_nll", RC__OP_mixture_nll, mixture_backward, total, s, 2, in, &node);
+    if (y && node)
+        node->iarg[0] = K;
     return y;
 }
