@@ -149,8 +149,10 @@ check "kill -9 stopped the training before its end (log had $killed_at of 41 lin
 "$recur" train --out "$tmp/m2" --resume >/dev/null 2>&1; rc=$?
 train_music "$tmp/m3" --epochs 40 >/dev/null 2>&1
 check "resume after kill -9 exits 0" [ $rc -eq 0 ]
-check "the resumed run's log equals an uninterrupted run's (all but the clock)" \
-    [ "$(cut -d, -f1-6 "$tmp/m2/log.csv")" = "$(cut -d, -f1-6 "$tmp/m3/log.csv")" ]
+same=1
+[ "$(cut -d, -f1-6 "$tmp/m2/log.csv")" = "$(cut -d, -f1-6 "$tmp/m3/log.csv")" ] || same=0
+[ $same -eq 1 ] || { echo "  resumed (<) and uninterrupted (>) logs differ:"; cut -d, -f1-6 "$tmp/m2/log.csv" > "$tmp/a"; cut -d, -f1-6 "$tmp/m3/log.csv" > "$tmp/b"; diff "$tmp/a" "$tmp/b" | head -8; }
+check "the resumed run's log equals an uninterrupted run's (all but the clock)" [ $same -eq 1 ]
 
 bad_train() { # name, expected text, args...
     name=$1; want=$2; shift 2
