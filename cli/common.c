@@ -15,6 +15,23 @@ int cli_fail(const char *cmd, const char *fmt, ...)
     return EXIT_BAD_INPUT;
 }
 
+FILE *cli_open_whole(const char *path, char *tmp, size_t cap)
+{
+    snprintf(tmp, cap, "%s.tmp", path);
+    return fopen(tmp, "w");
+}
+
+int cli_close_whole(FILE *f, const char *tmp, const char *path, int ok)
+{
+    ok &= !ferror(f);
+    ok &= fclose(f) == 0;
+    if (!ok || rename(tmp, path) != 0) {
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
 int cli_cell(const char *cmd, const char *name)
 {
     int cell = rc_cell_from_name(name);

@@ -54,8 +54,7 @@ int cli_chart(const cli_series *series, size_t n_series, const char *title, cons
     double pad = (y1 - y0) * 0.05 + 1e-9;
     y0 -= pad, y1 += pad;
     char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    FILE *f = cli_open_whole(path, tmp, sizeof tmp);
     if (!f)
         return -1;
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" "
@@ -90,13 +89,7 @@ int cli_chart(const cli_series *series, size_t n_series, const char *title, cons
                 W - RIGHT - 200, ly - 6, color, W - RIGHT - 180, ly, series[k].name);
     }
     fprintf(f, "</svg>\n");
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    return cli_close_whole(f, tmp, path, 1);
 }
 
 int cli_plot(const cli_curve *rows, size_t n, const char *title, const char *ylabel, const char *path)
