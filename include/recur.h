@@ -653,7 +653,8 @@ RC_API void rc_params_clip_grad_value(rc_params *p, float max);
  * to every weight before the forward pass and stores it in noise
  * [rc_params_numel]; rc_params_remove_noise takes it away again before the
  * update, so the gradient is taken at noisy weights and applied to clean
- * ones. */
+ * ones.  Each call takes 64 bits from rng and draws the whole block from
+ * them with a vectorized counter-based generator (SplitMix64 + Box-Muller). */
 RC_API void rc_params_add_noise(rc_params *p, rc_rng *rng, float std, float *noise);
 RC_API void rc_params_remove_noise(rc_params *p, const float *noise);
 

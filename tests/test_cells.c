@@ -27,6 +27,7 @@ typedef struct {
     size_t batch, proj;
     int peephole;
     float dropout;
+    int sparse_x; /* x all zeros but two entries: the kernels' sparse input path */
 } cell_case;
 
 /* Everything one forward needs; the builder reads it. */
@@ -66,6 +67,9 @@ static void net_init(net *n, const cell_case *c)
     size_t B = c->batch, D = c->bidirectional ? 2 : 1, rows = c->layers * D;
     n->x = c->batch_first ? rc_tensor_new(3, (size_t[]){B, T, I}) : rc_tensor_new(3, (size_t[]){T, B, I});
     rc_tensor_fill_normal(n->x, &rng, 0.0f, 1.0f);
+    for (size_t i = 0; c->sparse_x && i < n->x->size; i++)
+        if (i != 4 && i != n->x->size - 2)
+            n->x->data[i] = 0.0f;
     rc_tensor_require_grad(n->x);
     if (c->with_states) {
         n->h0 = rc_tensor_new(3, (size_t[]){rows, B, rc_rnn_state_size(n->rnn)});
@@ -133,12 +137,12 @@ static size_t wrt_of(net *n, rc_tensor **wrt, const char **names)
 
 static void describe(char *buf, size_t cap, const cell_case *c)
 {
-    snprintf(buf, cap, "%s L=%zu %s B=%zu%s%s%s%s%s%s%s%s", rc_cell_name(c->cell), c->layers,
+    snprintf(buf, cap, "%s L=%zu %s B=%zu%s%s%s%s%s%s%s%s%s", rc_cell_name(c->cell), c->layers,
              c->bidirectional ? "bi" : "uni", c->batch, c->with_lengths ? " lengths" : "",
              c->with_states ? " h0/c0" : "", c->batch_first ? " batch-first" : "",
              c->bias_off ? " no-bias" : "", c->residual ? " residual" : "",
              c->proj ? " proj" : "", c->peephole ? " peephole" : "",
-             c->dropout > 0.0f ? " dropout" : "");
+             c->dropout > 0.0f ? " dropout" : "", c->sparse_x ? " sparse-x" : "");
 }
 
 /* Runs the forward and the backward of sum(out * R) on one path; returns
@@ -280,26 +284,32 @@ static void check_lengths(net *n)
 
 #define LSTM_ RC_CELL_LSTM
 static const cell_case cases[] = {
-    /* cell, layers, bi, lengths, states, batch_first, no-bias, residual, batch, proj, peephole, dropout */
-    {RC_CELL_RNN_TANH, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0},
-    {RC_CELL_RNN_TANH, 2, 1, 1, 1, 0, 0, 0, 3, 0, 0, 0},
-    {RC_CELL_RNN_RELU, 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0},
-    {RC_CELL_RNN_RELU, 3, 0, 1, 0, 0, 0, 1, 4, 0, 0, 0},
-    {LSTM_, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0},
-    {LSTM_, 2, 1, 1, 1, 0, 0, 0, 3, 0, 0, 0},
-    {LSTM_, 1, 0, 1, 1, 0, 0, 0, 3, 2, 0, 0},
-    {LSTM_, 2, 1, 0, 1, 1, 0, 0, 2, 3, 1, 0},
-    {LSTM_, 1, 1, 1, 1, 0, 0, 0, 3, 0, 1, 0},
-    {LSTM_, 3, 0, 0, 0, 0, 1, 1, 1, 0, 1, 0},
-    {LSTM_, 2, 0, 1, 0, 0, 0, 0, 4, 2, 1, 0.3f},
-    {RC_CELL_GRU, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0},
-    {RC_CELL_GRU, 2, 1, 1, 1, 0, 0, 0, 3, 0, 0, 0},
-    {RC_CELL_GRU, 1, 0, 0, 1, 1, 1, 0, 1, 0, 0, 0},
-    {RC_CELL_GRU, 3, 1, 1, 0, 0, 0, 1, 2, 0, 0, 0.25f},
-    {RC_CELL_GRU_RESET_BEFORE, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0},
-    {RC_CELL_GRU_RESET_BEFORE, 2, 1, 1, 1, 0, 0, 0, 3, 0, 0, 0},
-    {RC_CELL_GRU_RESET_BEFORE, 1, 1, 0, 1, 1, 1, 0, 1, 0, 0, 0},
-    {RC_CELL_GRU_RESET_BEFORE, 3, 0, 1, 0, 0, 0, 1, 4, 0, 0, 0},
+    /* cell, layers, bi, lengths, states, batch_first, no-bias, residual, batch, proj, peephole, dropout,
+     * sparse x */
+    {RC_CELL_RNN_TANH, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0},
+    {RC_CELL_RNN_TANH, 2, 1, 1, 1, 0, 0, 0, 3, 0, 0, 0, 0},
+    {RC_CELL_RNN_RELU, 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0},
+    {RC_CELL_RNN_RELU, 3, 0, 1, 0, 0, 0, 1, 4, 0, 0, 0, 0},
+    {LSTM_, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0},
+    {LSTM_, 2, 1, 1, 1, 0, 0, 0, 3, 0, 0, 0, 0},
+    {LSTM_, 1, 0, 1, 1, 0, 0, 0, 3, 2, 0, 0, 0},
+    {LSTM_, 2, 1, 0, 1, 1, 0, 0, 2, 3, 1, 0, 0},
+    {LSTM_, 1, 1, 1, 1, 0, 0, 0, 3, 0, 1, 0, 0},
+    {LSTM_, 3, 0, 0, 0, 0, 1, 1, 1, 0, 1, 0, 0},
+    {LSTM_, 2, 0, 1, 0, 0, 0, 0, 4, 2, 1, 0.3f, 0},
+    {RC_CELL_GRU, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0},
+    {RC_CELL_GRU, 2, 1, 1, 1, 0, 0, 0, 3, 0, 0, 0, 0},
+    {RC_CELL_GRU, 1, 0, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0},
+    {RC_CELL_GRU, 3, 1, 1, 0, 0, 0, 1, 2, 0, 0, 0.25f, 0},
+    {RC_CELL_GRU_RESET_BEFORE, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0},
+    {RC_CELL_GRU_RESET_BEFORE, 2, 1, 1, 1, 0, 0, 0, 3, 0, 0, 0, 0},
+    {RC_CELL_GRU_RESET_BEFORE, 1, 1, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0},
+    {RC_CELL_GRU_RESET_BEFORE, 3, 0, 1, 0, 0, 0, 1, 4, 0, 0, 0, 0},
+    /* sparse inputs (T B = 20, I = 3, two nonzeros) */
+    {RC_CELL_RNN_TANH, 1, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 1},
+    {LSTM_, 2, 0, 0, 1, 0, 0, 0, 4, 0, 1, 0, 1},
+    {RC_CELL_GRU, 1, 0, 1, 0, 0, 0, 0, 4, 0, 0, 0, 1},
+    {RC_CELL_GRU_RESET_BEFORE, 1, 1, 0, 1, 0, 0, 0, 4, 0, 0, 0, 1},
 };
 
 static void test_errors(void)

@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static float *random_matrix(rc_rng *rng, size_t n)
 {
@@ -14,42 +15,209 @@ static float *random_matrix(rc_rng *rng, size_t n)
     return m;
 }
 
+/* ------------------------------------------------------------ SIMD kernels */
+
+/* The inputs the SIMD tests use: a sweep over [-lim, lim], the tails and the
+ * special values (odd count, so the vector loops' remainders run too). */
+enum { N_SWEEP = 40001, N_SPECIAL = 14 };
+static size_t simd_inputs(float *x, float lim)
+{
+    static const float special[N_SPECIAL] = {0.0f, -0.0f, 1e-30f, -1e-30f, 1e-45f, 88.0f, -88.0f, 89.5f, -104.5f,
+                                             -200.0f, 1e30f, -1e30f, INFINITY, -INFINITY};
+    for (size_t i = 0; i < N_SWEEP; i++)
+        x[i] = -lim + 2.0f * lim * (float)i / (N_SWEEP - 1);
+    for (size_t i = 0; i < N_SPECIAL; i++)
+        x[N_SWEEP + i] = special[i];
+    x[N_SWEEP + N_SPECIAL] = NAN;
+    return N_SWEEP + N_SPECIAL + 1;
+}
+
+/* |a - b| in units of float's spacing at b (b a double reference). */
+static double ulps(float a, double b)
+{
+    if (isnan(b) || isinf(b))
+        return (isnan(b) && isnan(a)) || (double)a == b ? 0.0 : INFINITY;
+    double spacing = b == 0.0 ? 1.401298464324817e-45 : ldexp(1.0, ilogb(b) - 23);
+    return fabs((double)a - b) / fmax(spacing, 1.401298464324817e-45);
+}
+
+static int same_bits(const float *a, const float *b, size_t n, size_t *where)
+{
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(&a[i], &b[i], sizeof(float))) {
+            *where = i;
+            return 0;
+        }
+    return 1;
+}
+
+/* Runs every SIMD kernel at `level` into out (sigmoid | tanh | bce | normal). */
+enum { N_NORMAL = 100001 };
+static void simd_run(int level, const float *x, size_t n, const float *t, float *out)
+{
+    rc__simd_use(level);
+    rc__sigmoid(n, x, out);
+    rc__tanh(n, x, out + n);
+    rc__bce_terms(n, x, t, out + 2 * n);
+    rc__normal(N_NORMAL, 0x0123456789abcdefull, 1.0f, out + 3 * n);
+    rc__simd_use(-1);
+}
+
+static void simd_suite(void)
+{
+    size_t cap = N_SWEEP + N_SPECIAL + 1;
+    float *x = malloc(cap * sizeof *x), *t = malloc(cap * sizeof *t);
+    float *ref = malloc((3 * cap + N_NORMAL) * sizeof *ref), *got = malloc((3 * cap + N_NORMAL) * sizeof *got);
+    size_t n = simd_inputs(x, 30.0f), where = 0;
+    for (size_t i = 0; i < n; i++)
+        t[i] = (float)(i % 3) * 0.5f; /* targets 0, 1/2, 1 */
+
+    /* Portable against double-precision references. */
+    simd_run(RC_SIMD_PORTABLE, x, n, t, ref);
+    rc__simd_use(RC_SIMD_PORTABLE);
+    double ref_squares = rc__sum_squares(N_SWEEP, x);
+    rc__simd_use(-1);
+    long double exact = 0.0L;
+    for (size_t i = 0; i < N_SWEEP; i++)
+        exact += (long double)x[i] * x[i];
+    t_case("kernels: sum of squares within 1e-12 of a long double sum");
+    T_CHECK(fabs(ref_squares - (double)exact) <= 1e-12 * (double)exact, "%.17g vs %.17Lg", ref_squares, exact);
+    double worst_s = 0.0, worst_t = 0.0, worst_b = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double v = x[i], e = exp(-fabs(v));
+        double s = v >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+        worst_s = fmax(worst_s, isnan(v) ? (isnan(ref[i]) ? 0.0 : INFINITY) : ulps(ref[i], s));
+        worst_t = fmax(worst_t, ulps(ref[n + i], tanh(v)));
+        if (isfinite(v)) { /* relative to the size of the loss terms */
+            double l = fmax(v, 0.0) - v * t[i] + log1p(e);
+            worst_b = fmax(worst_b, fabs(ref[2 * n + i] - l) / fmax(fabs(v), 1.0));
+        }
+    }
+    if (t_verbose())
+        printf("  worst: sigmoid %.2f ulp, tanh %.2f ulp, Bernoulli terms %.3g\n", worst_s, worst_t, worst_b);
+    t_case("kernels: sigmoid within 4 ulp of the exact value (also 0, tails, inf, NaN)");
+    T_CHECK(worst_s <= 4.0, "worst %.2f ulp", worst_s);
+    t_case("kernels: tanh within 4 ulp of the exact value (also 0, tails, inf, NaN)");
+    T_CHECK(worst_t <= 4.0, "worst %.2f ulp", worst_t);
+    t_case("kernels: Bernoulli NLL terms within 4e-7 (relative to max(|x|, 1))");
+    T_CHECK(worst_b <= 4e-7, "worst %.3g", worst_b);
+
+    t_case("kernels: normal draws are standard normal (moments, Kolmogorov-Smirnov, n odd)");
+    float *z = ref + 3 * n;
+    double m1 = 0, m2 = 0, m3 = 0, m4 = 0;
+    for (size_t i = 0; i < N_NORMAL; i++) {
+        double v = z[i];
+        m1 += v, m2 += v * v, m3 += v * v * v, m4 += v * v * v * v;
+    }
+    m1 /= N_NORMAL, m2 /= N_NORMAL, m3 /= N_NORMAL, m4 /= N_NORMAL;
+    /* the empirical CDF at 41 points against Phi: the KS bound at the 0.1 % level */
+    double ks = 0.0;
+    for (int k = -20; k <= 20; k++) {
+        double q = 0.2 * k;
+        size_t below = 0;
+        for (size_t i = 0; i < N_NORMAL; i++)
+            below += z[i] <= q;
+        ks = fmax(ks, fabs((double)below / N_NORMAL - 0.5 * erfc(-q / sqrt(2.0))));
+    }
+    if (t_verbose())
+        printf("  normal: mean %.4f, variance %.4f, m3 %.4f, m4 %.4f, KS %.5f (bound %.5f)\n", m1, m2, m3, m4, ks,
+               1.95 / sqrt((double)N_NORMAL));
+    T_CHECK(fabs(m1) < 0.01 && fabs(m2 - 1) < 0.01 && fabs(m3) < 0.03 && fabs(m4 - 3) < 0.06 &&
+                ks < 1.95 / sqrt((double)N_NORMAL),
+            "mean %.4f, variance %.4f, third moment %.4f, fourth %.4f, KS %.5f", m1, m2, m3, m4, ks);
+    int finite = 1;
+    for (size_t i = 0; i < N_NORMAL; i++)
+        finite &= isfinite(z[i]);
+    float again[5], other[5];
+    rc__normal(5, 0x0123456789abcdefull, 1.0f, again);
+    rc__normal(5, 0x0123456789abcdeeull, 1.0f, other);
+    t_case("kernels: normal draws are finite, a function of the key, and differ between keys");
+    T_CHECK(finite && memcmp(again, other, sizeof again) != 0, "finite %d", finite);
+
+    for (int level = RC_SIMD_AVX2; level <= RC_SIMD_AVX512; level++) {
+        static const char *names[] = {"portable", "AVX2", "AVX-512"};
+        if (rc__simd_use(level)) {
+            printf("  skipped: %s kernels (this CPU lacks them)\n", names[level]);
+            continue;
+        }
+        simd_run(level, x, n, t, got);
+        rc__simd_use(level);
+        double squares = rc__sum_squares(N_SWEEP, x);
+        rc__simd_use(-1);
+        t_case("kernels: %s sum of squares == portable, bit for bit", names[level]);
+        T_CHECK(memcmp(&squares, &ref_squares, sizeof squares) == 0, "%.17g vs %.17g", squares, ref_squares);
+        static const char *what[] = {"sigmoid", "tanh", "Bernoulli NLL terms", "normal draws"};
+        for (int k = 0; k < 4; k++) {
+            size_t len = k < 3 ? n : N_NORMAL;
+            t_case("kernels: %s %s == portable, bit for bit", names[level], what[k]);
+            T_CHECK(same_bits(got + k * n, ref + k * n, len, &where), "first difference at %zu: %.9g vs %.9g",
+                    where, (double)got[k * n + where], (double)ref[k * n + where]);
+        }
+    }
+    t_case("kernels: rc__simd_use refuses a level beyond the CPU and -1 restores the best");
+    T_CHECK(rc__simd_use(RC_SIMD_AVX512 + 1) == -1 && rc__simd_use(-1) == 0, "levels");
+    free(x), free(t), free(ref), free(got);
+}
+
 void suite_kernels(void)
 {
-    static const size_t sizes[][3] = {{1, 1, 1}, {3, 5, 7}, {17, 33, 9}, {64, 48, 130}, {1, 256, 64}};
+    static const size_t sizes[][3] = {{1, 1, 1}, {3, 5, 7}, {17, 33, 9}, {64, 48, 130}, {1, 256, 64}, {2, 70, 33}};
     rc_rng rng;
     rc_rng_seed(&rng, 17, 0);
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
         for (int ta = 0; ta < 2; ta++)
             for (int tb = 0; tb < 2; tb++) {
                 size_t M = sizes[s][0], N = sizes[s][1], K = sizes[s][2];
-                t_case("kernels: sgemm == portable, %zux%zux%zu%s%s", M, N, K, ta ? " A^T" : "",
-                       tb ? " B^T" : "");
                 /* Padded leading dimensions: the kernels must honour strides. */
                 size_t lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 2, ldc = N + 1;
                 float *A = random_matrix(&rng, (ta ? K : M) * lda);
                 float *B = random_matrix(&rng, (tb ? N : K) * ldb);
-                float *C1 = random_matrix(&rng, M * ldc);
-                float *C2 = malloc(M * ldc * sizeof *C2);
-                for (size_t i = 0; i < M * ldc; i++)
-                    C2[i] = C1[i];
-                rc__sgemm(ta, tb, M, N, K, 0.7f, A, lda, B, ldb, 0.3f, C1, ldc);
-                rc__sgemm_portable(ta, tb, M, N, K, 0.7f, A, lda, B, ldb, 0.3f, C2, ldc);
-                double worst = 0.0;
+                float *C0 = random_matrix(&rng, M * ldc);
+                float *C[1 + 3]; /* rc__sgemm, then the loops at each SIMD level */
+                double *ref = malloc(M * N * sizeof *ref);
                 for (size_t i = 0; i < M; i++)
-                    for (size_t j = 0; j < N; j++)
-                        worst = fmax(worst, fabs(C1[i * ldc + j] - C2[i * ldc + j]) / sqrt((double)K));
-                T_CHECK(worst < 1e-5, "max difference %g (per sqrt(K))", worst);
-                int pad_intact = 1;
-                for (size_t i = 0; i < M; i++)
-                    pad_intact &= C1[i * ldc + N] == C2[i * ldc + N];
-                T_CHECK(pad_intact, "a kernel wrote past N columns");
-                free(A), free(B), free(C1), free(C2);
+                    for (size_t j = 0; j < N; j++) {
+                        double sum = 0.0;
+                        for (size_t k = 0; k < K; k++)
+                            sum += (double)(ta ? A[k * lda + i] : A[i * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
+                        ref[i * N + j] = 0.7 * sum + 0.3 * C0[i * ldc + j];
+                    }
+                for (int v = 0; v < 4; v++) {
+                    C[v] = malloc(M * ldc * sizeof *C[v]);
+                    memcpy(C[v], C0, M * ldc * sizeof *C0);
+                    if (v == 0)
+                        rc__sgemm(ta, tb, M, N, K, 0.7f, A, lda, B, ldb, 0.3f, C[v], ldc);
+                    else if (rc__simd_use(v - 1) == 0)
+                        rc__sgemm_loops(ta, tb, M, N, K, 0.7f, A, lda, B, ldb, 0.3f, C[v], ldc);
+                    else
+                        memcpy(C[v], C[1], M * ldc * sizeof *C0); /* a level this CPU lacks */
+                    rc__simd_use(-1);
+                }
+                for (int v = 0; v < 2; v++) {
+                    t_case("kernels: %s, %zux%zux%zu%s%s, against double sums", v ? "sgemm loops" : "sgemm", M, N,
+                           K, ta ? " A^T" : "", tb ? " B^T" : "");
+                    double worst = 0.0;
+                    int pad_intact = 1;
+                    for (size_t i = 0; i < M; i++) {
+                        for (size_t j = 0; j < N; j++)
+                            worst = fmax(worst, fabs(C[v][i * ldc + j] - ref[i * N + j]) / sqrt((double)K));
+                        pad_intact &= C[v][i * ldc + N] == C0[i * ldc + N];
+                    }
+                    T_CHECK(worst < 1e-5, "max difference %g (per sqrt(K))", worst);
+                    T_CHECK(pad_intact, "a kernel wrote past N columns");
+                }
+                t_case("kernels: sgemm loops %zux%zux%zu%s%s, AVX2 and AVX-512 == portable, bit for bit", M, N, K,
+                       ta ? " A^T" : "", tb ? " B^T" : "");
+                T_CHECK(!memcmp(C[2], C[1], M * ldc * sizeof *C0) && !memcmp(C[3], C[1], M * ldc * sizeof *C0),
+                        "the SIMD copies differ");
+                free(A), free(B), free(C0), free(ref);
+                for (int v = 0; v < 4; v++)
+                    free(C[v]);
             }
 
     t_case("kernels: beta = 0 overwrites C even when it holds NaN");
     float A[4] = {1, 2, 3, 4}, B[4] = {1, 0, 0, 1}, C[4] = {NAN, NAN, NAN, NAN};
-    rc__sgemm_portable(0, 0, 2, 2, 2, 1.0f, A, 2, B, 2, 0.0f, C, 2);
+    rc__sgemm_loops(0, 0, 2, 2, 2, 1.0f, A, 2, B, 2, 0.0f, C, 2);
     T_CHECK(C[0] == 1 && C[1] == 2 && C[2] == 3 && C[3] == 4, "got %g %g %g %g", (double)C[0],
             (double)C[1], (double)C[2], (double)C[3]);
 
@@ -59,4 +227,6 @@ void suite_kernels(void)
     T_CHECK(y[0] >= 0.0f && y[0] < 1e-40f && fabsf(y[1] - 2.0611537e-9f) < 1e-15f && y[2] == 1.0f &&
                 y[3] == 1.0f,
             "sigmoid tails %g %g %g %g", (double)y[0], (double)y[1], (double)y[2], (double)y[3]);
+
+    simd_suite();
 }

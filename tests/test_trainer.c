@@ -34,7 +34,7 @@ static void make_setup(int task, setup *s, rc_rng *rng)
         s->model.dropout = 0.2f;
         s->cfg.batch = 4, s->cfg.bptt = 10;
         s->cfg.weight_noise = 0.01f;
-        s->cfg.schedule = rc_schedule_init(RC_SCHEDULE_COSINE, 5e-3f);
+        s->cfg.schedule = rc_schedule_init(RC_SCHEDULE_COSINE, 2e-2f);
         s->cfg.schedule.length = 3;
     } else if (task == RC_TASK_MUSIC) { /* chords that move by a fixed step */
         FILE *f = fopen(t_path("music.txt"), "w");

@@ -1,6 +1,7 @@
 /* params.c — named parameters in one flat value block and one flat gradient
  * block with the same layout (llm.c's "parameters carved by a size table"). */
 #include "core.h"
+#include "../kernels/kernels.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -142,10 +143,7 @@ void rc_params_zero_grad(rc_params *p)
 
 double rc_params_grad_norm(const rc_params *p)
 {
-    double sum = 0.0;
-    for (size_t i = 0; i < p->numel; i++)
-        sum += (double)p->grads[i] * p->grads[i];
-    return sqrt(sum);
+    return sqrt(rc__sum_squares(p->numel, p->grads));
 }
 
 double rc_params_clip_grad_norm(rc_params *p, double max_norm)
@@ -167,10 +165,12 @@ void rc_params_clip_grad_value(rc_params *p, float max)
 
 void rc_params_add_noise(rc_params *p, rc_rng *rng, float std, float *noise)
 {
-    for (size_t i = 0; i < p->numel; i++) {
-        noise[i] = std * rc_rng_normal(rng);
+    /* one 64-bit key from rng per call; the draws are a function of it */
+    uint64_t key = (uint64_t)rc_rng_u32(rng) << 32;
+    key |= rc_rng_u32(rng);
+    rc__normal(p->numel, key, std, noise);
+    for (size_t i = 0; i < p->numel; i++)
         p->values[i] += noise[i];
-    }
 }
 
 void rc_params_remove_noise(rc_params *p, const float *noise)

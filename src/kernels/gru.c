@@ -35,7 +35,7 @@ void rc__gru_forward(const rc__seq_dims *d, const rc__seq_weights *w, const floa
     float *hprev_all = cache, *gates_all = cache ? cache + TB * H : NULL;
     float *hn_all = cache && !before ? gates_all + TB * G : NULL;
 
-    rc__seq_input_projection(d, w, x, G, before, gx);
+    rc__seq_input_projection(d, w, x, G, before, gx, rc__seq_input_scratch(d, work, 0));
     memcpy(h, h0, B * H * sizeof(float));
     memset(y, 0, TB * H * sizeof(float));
     for (size_t s = 0; s < T; s++) {
@@ -55,7 +55,8 @@ void rc__gru_forward(const rc__seq_dims *d, const rc__seq_weights *w, const floa
             float *ab = ah + b * G;
             const float *xb = gxt + b * G;
             for (size_t j = 0; j < 2 * H; j++)
-                ab[j] = rc__sigmoidf(xb[j] + ab[j]); /* r, z in place */
+                ab[j] += xb[j];
+            rc__sigmoid(2 * H, ab, ab); /* r, z in place */
             if (before)
                 for (size_t j = 0; j < H; j++)
                     rh[b * H + j] = ab[j] * h[b * H + j];
@@ -67,11 +68,13 @@ void rc__gru_forward(const rc__seq_dims *d, const rc__seq_weights *w, const floa
         for (size_t b = 0; b < B; b++) {
             float *ab = ah + b * G;
             const float *xb = gxt + b * G, *hb = h + b * H;
+            float *nb = ab + 2 * H;
+            for (size_t j = 0; j < H; j++)
+                nb[j] = xb[2 * H + j] + (before ? nb[j] : ab[j] * nb[j]);
+            rc__tanh(H, nb, nb);
             for (size_t j = 0; j < H; j++) {
-                float r = ab[j], z = ab[H + j];
-                float n = tanhf(xb[2 * H + j] + (before ? ab[2 * H + j] : r * ab[2 * H + j]));
-                hnew[b * H + j] = (1.0f - z) * n + z * hb[j];
-                ab[2 * H + j] = n;
+                float z = ab[H + j];
+                hnew[b * H + j] = (1.0f - z) * nb[j] + z * hb[j];
             }
             if (gates_all)
                 memcpy(gates_all + (at + b) * G, ab, G * sizeof(float));
@@ -158,12 +161,12 @@ void rc__gru_backward(const rc__seq_dims *d, const rc__seq_weights *w, const flo
             rc__sgemm(1, 0, 2 * H, H, TB, 1.0f, DG, G, hprev_all, H, 1.0f, g->w_hh, H);
             rc__sgemm(1, 0, H, H, TB, 1.0f, DG + 2 * H, G, RH, H, 1.0f, g->w_hh + 2 * H * H, H);
         }
-        rc__seq_input_grads(d, w, x, DG, G, 1, g);
+        rc__seq_input_grads(d, w, x, DG, G, 1, g, rc__seq_input_scratch(d, work, 1));
     } else {
         if (g->w_hh)
             rc__sgemm(1, 0, G, H, TB, 1.0f, DGh, G, hprev_all, H, 1.0f, g->w_hh, H);
         for (size_t r = 0; g->b_hh && r < TB; r++)
             rc__accumulate(G, DGh + r * G, g->b_hh);
-        rc__seq_input_grads(d, w, x, DG, G, 0, g);
+        rc__seq_input_grads(d, w, x, DG, G, 0, g, rc__seq_input_scratch(d, work, 1));
     }
 }

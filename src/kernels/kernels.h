@@ -5,32 +5,48 @@
 #define RC_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Row-major C = alpha * op(A) op(B) + beta * C, as cblas_sgemm.
  *   op(A) [M, K], op(B) [K, N], C [M, N]; lda/ldb/ldc are row strides of the
  *   stored matrices.  beta == 0 overwrites C (NaNs in C do not propagate).
- * rc__sgemm uses the configured BLAS; rc__sgemm_portable is plain C. */
+ * rc__sgemm uses the BLAS, or rc__sgemm_loops (the SIMD loops of simd.c)
+ * when built without one. */
 void rc__sgemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
                const float *A, size_t lda, const float *B, size_t ldb, float beta,
                float *C, size_t ldc);
-void rc__sgemm_portable(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
-                        const float *A, size_t lda, const float *B, size_t ldb, float beta,
-                        float *C, size_t ldc);
+void rc__sgemm_loops(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
+                     const float *A, size_t lda, const float *B, size_t ldb, float beta,
+                     float *C, size_t ldc);
 
-/* y[i] = f(x[i]) over n elements; x and y may alias. */
+/* y[i] = f(x[i]) over n elements; x and y may alias.  sigmoid and tanh are
+ * the SIMD kernels of simd.c (a few ulp from the exact value); relu, exp and
+ * log are plain loops (exp and log from libm). */
 void rc__sigmoid(size_t n, const float *x, float *y);
 void rc__tanh(size_t n, const float *x, float *y);
 void rc__relu(size_t n, const float *x, float *y);
 void rc__exp(size_t n, const float *x, float *y);
 void rc__log(size_t n, const float *x, float *y);
 
-/* One sigmoid, stable for any v (the same arithmetic as rc__sigmoid). */
-static inline float rc__sigmoidf(float v)
-{
-    float s;
-    rc__sigmoid(1, &v, &s);
-    return s;
-}
+/* Bernoulli NLL of logits x[n] against targets t[n], per element, into l[n]:
+ *   l = max(x, 0) - x t + log(1 + e^-|x|). */
+void rc__bce_terms(size_t n, const float *x, const float *t, float *l);
+
+/* out[n] = std * N(0, 1), a pure function of (key, n): the same key gives
+ * the same draws on every CPU and with every SIMD level. */
+void rc__normal(size_t n, uint64_t key, float std, float *out);
+
+/* sum of x[i]^2 over n floats, in double (a fixed order of additions). */
+double rc__sum_squares(size_t n, const float *x);
+
+/* SIMD levels, in the order of simd.c's tables.  rc__simd_best is the widest
+ * this CPU runs; rc__simd_use(level) makes every kernel use that level (-1:
+ * back to the best), returning -1 if the CPU lacks it.  For tests and
+ * benchmarks: the levels give bitwise the same results. */
+enum { RC_SIMD_PORTABLE, RC_SIMD_AVX2, RC_SIMD_AVX512 };
+int rc__simd_best(void);
+int rc__simd_use(int level);
+const char *rc__simd_name(void);
 
 /* dst = src, or zeros when src is NULL (n floats). */
 void rc__copy_or_zero(size_t n, const float *src, float *dst);

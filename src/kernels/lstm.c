@@ -50,7 +50,7 @@ void rc__lstm_forward(const rc__seq_dims *d, const rc__seq_weights *w, const flo
     const float *p_i = w->w_ph, *p_f = w->w_ph ? w->w_ph + H : NULL, *p_o = w->w_ph ? w->w_ph + 2 * H : NULL;
     lstm_cache k = cache ? carve(d, cache) : (lstm_cache){0};
 
-    rc__seq_input_projection(d, w, x, G, 1, gx);
+    rc__seq_input_projection(d, w, x, G, 1, gx, rc__seq_input_scratch(d, work, 0));
     memcpy(h, h0, B * Ho * sizeof(float));
     memcpy(c, c0, B * H * sizeof(float));
     memset(y, 0, T * B * Ho * sizeof(float));
@@ -67,19 +67,25 @@ void rc__lstm_forward(const rc__seq_dims *d, const rc__seq_weights *w, const flo
                 continue;
             float *ab = a + b * G, *cb = c + b * H, *mb = m + b * H;
             float *gates = cache ? k.gates + (at + b) * G : NULL;
-            for (size_t j = 0; j < H; j++) {
-                float cp = cb[j];
-                float i = rc__sigmoidf(ab[j] + (p_i ? p_i[j] * cp : 0.0f));
-                float f = rc__sigmoidf(ab[H + j] + (p_f ? p_f[j] * cp : 0.0f));
-                float g = tanhf(ab[2 * H + j]);
-                float cn = f * cp + i * g;
-                float o = rc__sigmoidf(ab[3 * H + j] + (p_o ? p_o[j] * cn : 0.0f));
-                cb[j] = cn;
-                mb[j] = o * tanhf(cn);
-                if (gates) {
-                    gates[j] = i, gates[H + j] = f, gates[2 * H + j] = g, gates[3 * H + j] = o;
-                    k.c[(at + b) * H + j] = cn;
+            if (p_i)
+                for (size_t j = 0; j < H; j++) {
+                    ab[j] += p_i[j] * cb[j];
+                    ab[H + j] += p_f[j] * cb[j];
                 }
+            rc__sigmoid(2 * H, ab, ab);             /* i, f */
+            rc__tanh(H, ab + 2 * H, ab + 2 * H);    /* g */
+            for (size_t j = 0; j < H; j++)
+                cb[j] = ab[H + j] * cb[j] + ab[j] * ab[2 * H + j];
+            if (p_o)
+                for (size_t j = 0; j < H; j++)
+                    ab[3 * H + j] += p_o[j] * cb[j];
+            rc__sigmoid(H, ab + 3 * H, ab + 3 * H); /* o */
+            rc__tanh(H, cb, mb);
+            for (size_t j = 0; j < H; j++)
+                mb[j] *= ab[3 * H + j];
+            if (gates) {
+                memcpy(gates, ab, G * sizeof(float));
+                memcpy(k.c + (at + b) * H, cb, H * sizeof(float));
             }
         }
         const float *hnew = m;
@@ -137,12 +143,13 @@ void rc__lstm_backward(const rc__seq_dims *d, const rc__seq_weights *w, const fl
             }
             const float *gt = k.gates + (at + b) * G;
             const float *cp = k.cprev + (at + b) * H, *cn = k.c + (at + b) * H;
-            float *dcb = dc + b * H;
+            float *dcb = dc + b * H, *mb = M + (at + b) * H;
+            rc__tanh(H, cn, mb);
             for (size_t j = 0; j < H; j++) {
                 float i = gt[j], f = gt[H + j], gg = gt[2 * H + j], o = gt[3 * H + j];
-                float tc = tanhf(cn[j]);
+                float tc = mb[j];
                 float dmj = dm[b * H + j];
-                M[(at + b) * H + j] = o * tc;
+                mb[j] = o * tc;
                 float dao = dmj * tc * o * (1.0f - o);
                 float dcj = dcb[j] + dmj * o * (1.0f - tc * tc) + (p_o ? dao * p_o[j] : 0.0f);
                 float dai = dcj * gg * i * (1.0f - i);
@@ -168,5 +175,5 @@ void rc__lstm_backward(const rc__seq_dims *d, const rc__seq_weights *w, const fl
         rc__sgemm(1, 0, G, Ho, TB, 1.0f, DG, G, k.hprev, Ho, 1.0f, g->w_hh, Ho);
     if (d->P && g->w_hr)
         rc__sgemm(1, 0, Ho, H, TB, 1.0f, DH, Ho, M, H, 1.0f, g->w_hr, H);
-    rc__seq_input_grads(d, w, x, DG, G, 1, g);
+    rc__seq_input_grads(d, w, x, DG, G, 1, g, rc__seq_input_scratch(d, work, 1));
 }

@@ -1,29 +1,9 @@
-/* pointwise.c — elementwise activation loops (portable C; SIMD versions
- * will sit beside these and be tested against them). */
+/* pointwise.c — elementwise loops that need no SIMD copies (sigmoid and
+ * tanh are in simd.c). */
 #include "kernels.h"
 
 #include <math.h>
 #include <string.h>
-
-void rc__sigmoid(size_t n, const float *x, float *y)
-{
-    /* Split by sign so exp never overflows: 1/(1+e^-x) or e^x/(1+e^x). */
-    for (size_t i = 0; i < n; i++) {
-        float v = x[i];
-        if (v >= 0.0f)
-            y[i] = 1.0f / (1.0f + expf(-v));
-        else {
-            float e = expf(v);
-            y[i] = e / (1.0f + e);
-        }
-    }
-}
-
-void rc__tanh(size_t n, const float *x, float *y)
-{
-    for (size_t i = 0; i < n; i++)
-        y[i] = tanhf(x[i]);
-}
 
 void rc__relu(size_t n, const float *x, float *y)
 {

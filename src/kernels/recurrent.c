@@ -19,7 +19,8 @@ size_t rc__seq_cache_size(const rc__seq_dims *d)
     return TB * (rc__seq_hout(d) + gates_of(d) + extra);
 }
 
-size_t rc__seq_work_size(const rc__seq_dims *d, int backward)
+/* The cell kernels' own scratch; the sparse input path's [I, GH] follows. */
+static size_t cell_work_size(const rc__seq_dims *d, int backward)
 {
     size_t TB = d->T * d->B, GH = gates_of(d), H = d->H, Ho = rc__seq_hout(d), B = d->B;
     if (!backward) /* gx for all steps; per step: gates, h, c, and three [B, H] temporaries */
@@ -27,6 +28,16 @@ size_t rc__seq_work_size(const rc__seq_dims *d, int backward)
     /* two gate-gradient blocks, one [T, B, H] and one [T, B, Ho] block, and
      * per-step dh, dc and temporaries */
     return 2 * TB * GH + TB * (H + Ho) + B * (2 * Ho + 3 * H + GH);
+}
+
+size_t rc__seq_work_size(const rc__seq_dims *d, int backward)
+{
+    return cell_work_size(d, backward) + d->I * gates_of(d);
+}
+
+float *rc__seq_input_scratch(const rc__seq_dims *d, float *work, int backward)
+{
+    return work + cell_work_size(d, backward);
 }
 
 void rc__seq_forward(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
@@ -53,26 +64,69 @@ void rc__seq_backward(const rc__seq_dims *d, const rc__seq_weights *w, const flo
     }
 }
 
-void rc__seq_input_projection(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
-                              size_t GH, int fold_hh_bias, float *gx)
+/* Inputs that are mostly zeros (piano rolls, one-hot codes) are cheaper as
+ * sums over their nonzeros: W_ih transposed once (I GH) and nnz GH
+ * multiply-adds, against T B I GH for the GEMM.  Taken when that is ten
+ * times fewer operations (the BLAS runs dense products about that much
+ * faster than these loops); the choice depends on the data only. */
+static int sparse_wins(size_t TB, size_t I, const float *x)
 {
-    size_t TB = d->T * d->B;
+    size_t nnz = 0;
+    for (size_t i = 0; i < TB * I; i++)
+        nnz += x[i] != 0.0f;
+    return 10 * (I + nnz) < TB * I;
+}
+
+void rc__seq_input_projection(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
+                              size_t GH, int fold_hh_bias, float *gx, float *scratch)
+{
+    size_t TB = d->T * d->B, I = d->I;
     for (size_t r = 0; r < TB; r++) {
         float *row = gx + r * GH;
         for (size_t j = 0; j < GH; j++)
             row[j] = (w->b_ih ? w->b_ih[j] : 0.0f) + (fold_hh_bias && w->b_hh ? w->b_hh[j] : 0.0f);
     }
-    rc__sgemm(0, 1, TB, GH, d->I, 1.0f, x, d->I, w->w_ih, d->I, 1.0f, gx, GH);
+    if (!sparse_wins(TB, I, x)) {
+        rc__sgemm(0, 1, TB, GH, I, 1.0f, x, I, w->w_ih, I, 1.0f, gx, GH);
+        return;
+    }
+    float *wt = scratch; /* [I, GH] = W_ih^T */
+    for (size_t j = 0; j < GH; j++)
+        for (size_t k = 0; k < I; k++)
+            wt[k * GH + j] = w->w_ih[j * I + k];
+    for (size_t r = 0; r < TB; r++)
+        for (size_t k = 0; k < I; k++) {
+            float v = x[r * I + k], *restrict row = gx + r * GH;
+            const float *restrict wk = wt + k * GH;
+            if (v != 0.0f)
+                for (size_t j = 0; j < GH; j++)
+                    row[j] += v * wk[j];
+        }
 }
 
 void rc__seq_input_grads(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
-                         const float *DG, size_t GH, int with_hh_bias, const rc__seq_grads *g)
+                         const float *DG, size_t GH, int with_hh_bias, const rc__seq_grads *g, float *scratch)
 {
-    size_t TB = d->T * d->B;
-    if (g->w_ih)
-        rc__sgemm(1, 0, GH, d->I, TB, 1.0f, DG, GH, x, d->I, 1.0f, g->w_ih, d->I);
+    size_t TB = d->T * d->B, I = d->I;
+    if (g->w_ih && !sparse_wins(TB, I, x)) {
+        rc__sgemm(1, 0, GH, I, TB, 1.0f, DG, GH, x, I, 1.0f, g->w_ih, I);
+    } else if (g->w_ih) {
+        float *dwt = scratch; /* [I, GH]: dW_ih^T = sum over rows of x[r, k] DG[r, :] */
+        memset(dwt, 0, I * GH * sizeof(float));
+        for (size_t r = 0; r < TB; r++)
+            for (size_t k = 0; k < I; k++) {
+                float v = x[r * I + k], *restrict dk = dwt + k * GH;
+                const float *restrict dg = DG + r * GH;
+                if (v != 0.0f)
+                    for (size_t j = 0; j < GH; j++)
+                        dk[j] += v * dg[j];
+            }
+        for (size_t j = 0; j < GH; j++)
+            for (size_t k = 0; k < I; k++)
+                g->w_ih[j * I + k] += dwt[k * GH + j];
+    }
     if (g->x)
-        rc__sgemm(0, 0, TB, d->I, GH, 1.0f, DG, GH, w->w_ih, d->I, 1.0f, g->x, d->I);
+        rc__sgemm(0, 0, TB, I, GH, 1.0f, DG, GH, w->w_ih, I, 1.0f, g->x, I);
     for (size_t r = 0; r < TB; r++) {
         if (g->b_ih)
             rc__accumulate(GH, DG + r * GH, g->b_ih);

@@ -21,7 +21,7 @@ void rc__rnn_forward(const rc__seq_dims *d, const rc__seq_weights *w, const floa
     float *hprev_all = cache, *h_all = cache ? cache + T * B * H : NULL;
     int relu = d->cell == RC_CELL_RNN_RELU;
 
-    rc__seq_input_projection(d, w, x, H, 1, gx);
+    rc__seq_input_projection(d, w, x, H, 1, gx, rc__seq_input_scratch(d, work, 0));
     memcpy(h, h0, B * H * sizeof(float));
     memset(y, 0, T * B * H * sizeof(float));
     for (size_t s = 0; s < T; s++) {
@@ -76,5 +76,5 @@ void rc__rnn_backward(const rc__seq_dims *d, const rc__seq_weights *w, const flo
         rc__accumulate(B * H, dh, g->h0);
     if (g->w_hh)
         rc__sgemm(1, 0, H, H, T * B, 1.0f, DG, H, hprev_all, H, 1.0f, g->w_hh, H);
-    rc__seq_input_grads(d, w, x, DG, H, 1, g);
+    rc__seq_input_grads(d, w, x, DG, H, 1, g, rc__seq_input_scratch(d, work, 1));
 }

@@ -187,7 +187,9 @@ rc_tensor *rc_cross_entropy(rc_tape *tp, rc_tensor *logits, const int32_t *targe
 /* ------------------------------------------------------------ binary cross-entropy
  * Per element, from logit x and target t (log-sum-exp form, stable for any x):
  *   l = max(x, 0) - x t + log(1 + e^-|x|),   dl/dx = sigmoid(x) - t.
- * L = s sum_r w_r sum_f l, s = 1/sum_r w_r (mean) or 1. */
+ * L = s sum_r w_r sum_f l, s = 1/sum_r w_r (mean) or 1.  Each l in float
+ * (rc__bce_terms), the sums in double; rows go through in chunks. */
+#define BCE_CHUNK 256
 
 static int bce_backward(rc_tape *tp, rc__node *node)
 {
@@ -197,11 +199,16 @@ static int bce_backward(rc_tape *tp, rc__node *node)
     if (!gx)
         return status;
     const float *w = node->saved;
-    size_t F = x->shape[x->ndim - 1];
-    float s = node->farg[0] * node->out->grad[0];
-    for (size_t i = 0; i < x->size; i++) {
-        float wr = w ? w[i / F] : 1.0f;
-        gx[i] += s * wr * (rc__sigmoidf(x->data[i]) - t->data[i]);
+    size_t F = x->shape[x->ndim - 1], rows = x->size / F;
+    float s = node->farg[0] * node->out->grad[0], p[BCE_CHUNK];
+    for (size_t r = 0; r < rows; r++) {
+        float swr = s * (w ? w[r] : 1.0f);
+        for (size_t f0 = 0; f0 < F; f0 += BCE_CHUNK) {
+            size_t n = F - f0 < BCE_CHUNK ? F - f0 : BCE_CHUNK, at = r * F + f0;
+            rc__sigmoid(n, x->data + at, p);
+            for (size_t f = 0; f < n; f++)
+                gx[at + f] += swr * (p[f] - t->data[at + f]);
+        }
     }
     return RC_OK;
 }
@@ -220,14 +227,17 @@ rc_tensor *rc_bce_with_logits(rc_tape *tp, rc_tensor *logits, rc_tensor *targets
                              rc_shape_str(targets, st, sizeof st));
     size_t F = logits->shape[logits->ndim - 1], rows = logits->size / F;
     double total = 0.0, weight = 0.0;
+    float l[BCE_CHUNK];
     for (size_t r = 0; r < rows; r++) {
         double wr = row_weights ? row_weights[r] : 1.0, row = 0.0;
         weight += wr;
         if (wr == 0.0)
             continue;
-        for (size_t f = 0; f < F; f++) {
-            double x = logits->data[r * F + f];
-            row += fmax(x, 0.0) - x * targets->data[r * F + f] + log1p(exp(-fabs(x)));
+        for (size_t f0 = 0; f0 < F; f0 += BCE_CHUNK) {
+            size_t n = F - f0 < BCE_CHUNK ? F - f0 : BCE_CHUNK;
+            rc__bce_terms(n, logits->data + r * F + f0, targets->data + r * F + f0, l);
+            for (size_t f = 0; f < n; f++)
+                row += l[f];
         }
         total += wr * row;
     }

@@ -15,6 +15,7 @@
  * then w -= lr d, with the update lr d scaled to a global norm of at most
  * clip_update when that is set. */
 #include "../core/core.h"
+#include "../kernels/kernels.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -137,8 +138,10 @@ static float *state_named(rc_optim *o, const char *name)
     return NULL;
 }
 
-/* d[i], the direction of step t (before the learning rate), into d. */
-static void direction(rc_optim *o, const float *w, const float *grad, float *d)
+/* d[i], the direction of step t (before the learning rate), into d.  The
+ * state blocks, w, grad and d are distinct allocations (restrict lets the
+ * loops vectorize without run-time overlap checks). */
+static void direction(rc_optim *o, const float *restrict w, const float *restrict grad, float *restrict d)
 {
     const rc_optim_config *c = &o->cfg;
     size_t n = o->n;
@@ -147,7 +150,7 @@ static void direction(rc_optim *o, const float *w, const float *grad, float *d)
     switch (c->kind) {
     case RC_OPTIM_SGD:
     case RC_OPTIM_ASGD: {
-        float *b = state_named(o, "momentum");
+        float *restrict b = state_named(o, "momentum");
         for (size_t i = 0; i < n; i++) {
             float g = grad[i] + wd * w[i];
             if (b) {
@@ -160,7 +163,7 @@ static void direction(rc_optim *o, const float *w, const float *grad, float *d)
     }
     case RC_OPTIM_ADAM:
     case RC_OPTIM_ADAMW: {
-        float *m = state_named(o, "exp_avg"), *v = state_named(o, "exp_avg_sq");
+        float *restrict m = state_named(o, "exp_avg"), *restrict v = state_named(o, "exp_avg_sq");
         float c1 = (float)(1.0 - pow(c->beta1, t)), c2 = (float)(1.0 - pow(c->beta2, t));
         float sc2 = sqrtf(c2);
         for (size_t i = 0; i < n; i++) {
@@ -171,25 +174,30 @@ static void direction(rc_optim *o, const float *w, const float *grad, float *d)
         }
         break;
     }
-    default: { /* RMSProp */
-        float *v = state_named(o, "square_avg"), *a = state_named(o, "grad_avg");
-        float *b = state_named(o, "momentum");
+    default: { /* RMSProp; passes without branches inside, so each vectorizes */
+        float *restrict v = state_named(o, "square_avg"), *restrict a = state_named(o, "grad_avg");
+        float *restrict b = state_named(o, "momentum");
+        float alpha = c->alpha, rms_floor = c->rms_floor, eps = c->eps;
         for (size_t i = 0; i < n; i++) {
             float g = grad[i] + wd * w[i];
-            v[i] = c->alpha * v[i] + (1.0f - c->alpha) * g * g;
-            float var = v[i];
-            if (a) {
-                a[i] = c->alpha * a[i] + (1.0f - c->alpha) * g;
-                var = fmaxf(var - a[i] * a[i], 0.0f);
-            }
-            float r = fmaxf(sqrtf(var), c->rms_floor) + c->eps;
-            if (b) {
-                b[i] = c->momentum * b[i] + g / r;
-                d[i] = b[i];
-            } else {
-                d[i] = g / r;
-            }
+            v[i] = alpha * v[i] + (1.0f - alpha) * g * g;
+            d[i] = g;
         }
+        if (a) /* centred: the variance about the running mean gradient */
+            for (size_t i = 0; i < n; i++) {
+                a[i] = alpha * a[i] + (1.0f - alpha) * d[i];
+                float var = v[i] - a[i] * a[i];
+                float rms = sqrtf(var > 0.0f ? var : 0.0f); /* fmaxf's result, also for NaN */
+                d[i] = d[i] / ((rms > rms_floor ? rms : rms_floor) + eps);
+            }
+        else
+            for (size_t i = 0; i < n; i++) {
+                float rms = sqrtf(v[i]);
+                d[i] = d[i] / ((rms > rms_floor ? rms : rms_floor) + eps);
+            }
+        if (b)
+            for (size_t i = 0; i < n; i++)
+                d[i] = b[i] = c->momentum * b[i] + d[i];
         break;
     }
     }
@@ -213,10 +221,7 @@ int rc_optim_step(rc_optim *o, float lr)
     direction(o, w, g, d);
     float s = 1.0f;
     if (o->cfg.clip_update > 0.0f) {
-        double sq = 0.0;
-        for (size_t i = 0; i < o->n; i++)
-            sq += (double)d[i] * d[i];
-        double norm = lr * sqrt(sq);
+        double norm = lr * sqrt(rc__sum_squares(o->n, d));
         if (norm > o->cfg.clip_update)
             s = (float)(o->cfg.clip_update / norm);
     }

@@ -1,0 +1,101 @@
+/* simd.c — simd.inc compiled for baseline x86-64 (or any CPU), AVX2 and
+ * AVX-512, and the choice among them at run time: the widest the CPU has,
+ * unless a test asks for another (rc__simd_use).  The copies round alike, so
+ * the choice changes speed, never results. */
+#include "kernels.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+#define SIMD(name) name##_portable
+#include "simd.inc"
+#undef SIMD
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define RC_SIMD_X86 1
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#define SIMD(name) name##_avx2
+#include "simd.inc"
+#undef SIMD
+#pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512vl,fma")
+#define SIMD(name) name##_avx512
+#include "simd.inc"
+#undef SIMD
+#pragma GCC pop_options
+#else
+#define RC_SIMD_X86 0
+#endif
+
+typedef struct {
+    const char *name;
+    void (*sigmoid)(size_t n, const float *x, float *y);
+    void (*tanh)(size_t n, const float *x, float *y);
+    void (*bce_terms)(size_t n, const float *x, const float *t, float *l);
+    void (*normal)(size_t n, uint64_t key, float std, float *out);
+    double (*sum_squares)(size_t n, const float *x);
+    void (*gemm)(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+                 const float *B, size_t ldb, float beta, float *C, size_t ldc);
+} simd_table;
+
+#define TABLE(suffix) \
+    {#suffix, sigmoid_##suffix, tanh_##suffix, bce_terms_##suffix, normal_##suffix, sum_squares_##suffix, \
+     gemm_##suffix}
+static const simd_table tables[] = {
+    TABLE(portable),
+#if RC_SIMD_X86
+    TABLE(avx2),
+    TABLE(avx512),
+#endif
+};
+#undef TABLE
+
+static atomic_int forced = -1;
+
+int rc__simd_best(void)
+{
+#if RC_SIMD_X86
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma"))
+        return RC_SIMD_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return RC_SIMD_AVX2;
+#endif
+    return RC_SIMD_PORTABLE;
+}
+
+int rc__simd_use(int level)
+{
+    if (level > rc__simd_best())
+        return -1;
+    atomic_store(&forced, level < 0 ? -1 : level);
+    return 0;
+}
+
+static const simd_table *table(void)
+{
+    int level = atomic_load_explicit(&forced, memory_order_relaxed);
+    return &tables[level >= 0 ? level : rc__simd_best()];
+}
+
+const char *rc__simd_name(void) { return table()->name; }
+
+void rc__sigmoid(size_t n, const float *x, float *y) { table()->sigmoid(n, x, y); }
+
+void rc__tanh(size_t n, const float *x, float *y) { table()->tanh(n, x, y); }
+
+void rc__bce_terms(size_t n, const float *x, const float *t, float *l) { table()->bce_terms(n, x, t, l); }
+
+void rc__normal(size_t n, uint64_t key, float std, float *out) { table()->normal(n, key, std, out); }
+
+double rc__sum_squares(size_t n, const float *x) { return table()->sum_squares(n, x); }
+
+void rc__sgemm_loops(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+                     const float *B, size_t ldb, float beta, float *C, size_t ldc)
+{
+    table()->gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
