@@ -649,14 +649,16 @@ RC_API void rc_optim_swap_average(rc_optim *opt);
 /* Gradient clipping by value: each gradient into [-max, max]. */
 RC_API void rc_params_clip_grad_value(rc_params *p, float max);
 
-/* Gaussian weight noise (Graves 2011): adds noise of standard deviation std
- * to every weight before the forward pass and stores it in noise
- * [rc_params_numel]; rc_params_remove_noise takes it away again before the
- * update, so the gradient is taken at noisy weights and applied to clean
- * ones.  Each call takes 64 bits from rng and draws the whole block from
- * them with a vectorized counter-based generator (SplitMix64 + Box-Muller). */
-RC_API void rc_params_add_noise(rc_params *p, rc_rng *rng, float std, float *noise);
-RC_API void rc_params_remove_noise(rc_params *p, const float *noise);
+/* Gaussian weight noise (Graves 2011): rc_params_add_noise keeps the clean
+ * weights in saved [rc_params_numel] and adds noise of standard deviation
+ * std to every weight before the forward pass; rc_params_remove_noise puts
+ * the saved weights back before the update (exactly: subtracting the noise
+ * would not always give them back in floating point), so the gradient is
+ * taken at noisy weights and applied to clean ones.  Each call takes 64
+ * bits from rng and draws the whole block from them with a vectorized
+ * counter-based generator (SplitMix64 + Box-Muller). */
+RC_API void rc_params_add_noise(rc_params *p, rc_rng *rng, float std, float *saved);
+RC_API void rc_params_remove_noise(rc_params *p, const float *saved);
 
 /* ---------------------------------------------------------------- learning-rate schedules
  * X(enum, name):

@@ -163,20 +163,22 @@ void rc_params_clip_grad_value(rc_params *p, float max)
         p->grads[i] = fminf(fmaxf(p->grads[i], -max), max);
 }
 
-void rc_params_add_noise(rc_params *p, rc_rng *rng, float std, float *noise)
+void rc_params_add_noise(rc_params *p, rc_rng *rng, float std, float *saved)
 {
     /* one 64-bit key from rng per call; the draws are a function of it */
     uint64_t key = (uint64_t)rc_rng_u32(rng) << 32;
     key |= rc_rng_u32(rng);
-    rc__normal(p->numel, key, std, noise);
-    for (size_t i = 0; i < p->numel; i++)
-        p->values[i] += noise[i];
+    rc__normal(p->numel, key, std, saved);
+    for (size_t i = 0; i < p->numel; i++) { /* saved: noise in, clean weight out */
+        float w = p->values[i];
+        p->values[i] = w + saved[i];
+        saved[i] = w;
+    }
 }
 
-void rc_params_remove_noise(rc_params *p, const float *noise)
+void rc_params_remove_noise(rc_params *p, const float *saved)
 {
-    for (size_t i = 0; i < p->numel; i++)
-        p->values[i] -= noise[i];
+    memcpy(p->values, saved, p->numel * sizeof(float));
 }
 
 void rc_sgd_step(rc_params *p, float lr)

@@ -46,7 +46,7 @@ typedef struct {
     rc__batcher batches;
     rc__train_state s;
     rc_tensor *carry_h, *carry_c;  /* lm: [L*D, B, H_out], [L*D, B, H] */
-    float *noise;                  /* [numel] when weight noise is on */
+    float *noise;                  /* [numel] the clean weights while noise is on */
     rc_tape *tp;
     rc_train_status status;
     double started;
