@@ -154,6 +154,28 @@ static void simd_suite(void)
                     where, (double)got[k * n + where], (double)ref[k * n + where]);
         }
     }
+    /* RMSProp, centred with momentum and plain, three steps at each level */
+    enum { NR = 1001 };
+    float *st = malloc(3 * 4 * NR * sizeof *st); /* v, a, b, d for each level (slot 0: portable) */
+    for (int level = RC_SIMD_PORTABLE; level <= RC_SIMD_AVX512; level++) {
+        float *v = st + level * 4 * NR, *a = v + NR, *b = a + NR, *d = b + NR;
+        memset(v, 0, 3 * NR * sizeof *v);
+        if (rc__simd_use(level)) {
+            memcpy(v, st, 4 * NR * sizeof *v);
+            continue;
+        }
+        for (int step = 0; step < 3; step++) {
+            rc__rmsprop(NR, x + step * NR, x + 5 * NR, 0.01f, 0.95f, 0.9f, 1e-2f, 1e-8f, v, a, b, d);
+            rc__rmsprop(NR / 2, x + step * NR, x + 5 * NR, 0.0f, 0.9f, 0.0f, 0.0f, 1e-8f, v + NR / 2, NULL, NULL,
+                        d + NR / 2);
+        }
+        rc__simd_use(-1);
+    }
+    t_case("kernels: RMSProp direction, AVX2 and AVX-512 == portable, bit for bit");
+    T_CHECK(!memcmp(st, st + 4 * NR, 4 * NR * sizeof *st) && !memcmp(st, st + 8 * NR, 4 * NR * sizeof *st),
+            "the SIMD copies differ");
+    free(st);
+
     t_case("kernels: rc__simd_use refuses a level beyond the CPU and -1 restores the best");
     T_CHECK(rc__simd_use(RC_SIMD_AVX512 + 1) == -1 && rc__simd_use(-1) == 0, "levels");
     free(x), free(t), free(ref), free(got);

@@ -39,6 +39,12 @@ void rc__normal(size_t n, uint64_t key, float std, float *out);
 /* sum of x[i]^2 over n floats, in double (a fixed order of additions). */
 double rc__sum_squares(size_t n, const float *x);
 
+/* RMSProp's update direction into d[n] (see optim.c): v [n] the running
+ * mean square; a [n] the running mean gradient (centred form) and b [n]
+ * momentum, each NULL when not used; grad, w, v, a, b and d distinct. */
+void rc__rmsprop(size_t n, const float *grad, const float *w, float wd, float alpha, float momentum, float rms_floor,
+                 float eps, float *v, float *a, float *b, float *d);
+
 /* SIMD levels, in the order of simd.c's tables.  rc__simd_best is the widest
  * this CPU runs; rc__simd_use(level) makes every kernel use that level (-1:
  * back to the best), returning -1 if the CPU lacks it.  For tests and

@@ -19,7 +19,7 @@ size_t rc__seq_cache_size(const rc__seq_dims *d)
     return TB * (rc__seq_hout(d) + gates_of(d) + extra);
 }
 
-/* The cell kernels' own scratch; the sparse input path's [I, GH] follows. */
+/* The cell kernels' own scratch; the sparse input path's [I, GH + 1] follows. */
 static size_t cell_work_size(const rc__seq_dims *d, int backward)
 {
     size_t TB = d->T * d->B, GH = gates_of(d), H = d->H, Ho = rc__seq_hout(d), B = d->B;
@@ -32,7 +32,7 @@ static size_t cell_work_size(const rc__seq_dims *d, int backward)
 
 size_t rc__seq_work_size(const rc__seq_dims *d, int backward)
 {
-    return cell_work_size(d, backward) + d->I * gates_of(d);
+    return cell_work_size(d, backward) + d->I * (gates_of(d) + 1);
 }
 
 float *rc__seq_input_scratch(const rc__seq_dims *d, float *work, int backward)
@@ -65,34 +65,41 @@ void rc__seq_backward(const rc__seq_dims *d, const rc__seq_weights *w, const flo
 }
 
 /* Inputs that are mostly zeros (piano rolls, one-hot codes) are cheaper as
- * sums over their nonzeros: W_ih transposed once (I GH) and nnz GH
- * multiply-adds, against T B I GH for the GEMM.  Taken when that is ten
- * times fewer operations (the BLAS runs dense products about that much
- * faster than these loops); the choice depends on the data only. */
-static int sparse_wins(size_t TB, size_t I, const float *x)
+ * sums over their nonzeros: the rows of W_ih^T for the inputs in use
+ * (at most I GH copies) and nnz GH multiply-adds, against T B I GH for the
+ * GEMM.  Taken when that is ten times fewer operations (the BLAS runs dense
+ * products about that much faster than these loops); the choice depends on
+ * the data only.  used [I] marks the inputs that are nonzero somewhere. */
+static int sparse_wins(size_t TB, size_t I, const float *x, float *used)
 {
-    size_t nnz = 0;
-    for (size_t i = 0; i < TB * I; i++)
-        nnz += x[i] != 0.0f;
-    return 10 * (I + nnz) < TB * I;
+    size_t nnz = 0, n_used = 0;
+    for (size_t k = 0; k < I; k++)
+        used[k] = 0.0f;
+    for (size_t r = 0; r < TB; r++)
+        for (size_t k = 0; k < I; k++)
+            if (x[r * I + k] != 0.0f)
+                nnz++, used[k] = 1.0f;
+    for (size_t k = 0; k < I; k++)
+        n_used += used[k] != 0.0f;
+    return 10 * (n_used + nnz) < TB * I;
 }
 
 void rc__seq_input_projection(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
                               size_t GH, int fold_hh_bias, float *gx, float *scratch)
 {
     size_t TB = d->T * d->B, I = d->I;
+    float *used = scratch, *wt = scratch + I; /* [I], [I, GH] rows of W_ih^T in use */
     for (size_t r = 0; r < TB; r++) {
         float *row = gx + r * GH;
         for (size_t j = 0; j < GH; j++)
             row[j] = (w->b_ih ? w->b_ih[j] : 0.0f) + (fold_hh_bias && w->b_hh ? w->b_hh[j] : 0.0f);
     }
-    if (!sparse_wins(TB, I, x)) {
+    if (!sparse_wins(TB, I, x, used)) {
         rc__sgemm(0, 1, TB, GH, I, 1.0f, x, I, w->w_ih, I, 1.0f, gx, GH);
         return;
     }
-    float *wt = scratch; /* [I, GH] = W_ih^T */
-    for (size_t j = 0; j < GH; j++)
-        for (size_t k = 0; k < I; k++)
+    for (size_t k = 0; k < I; k++)
+        for (size_t j = 0; used[k] != 0.0f && j < GH; j++)
             wt[k * GH + j] = w->w_ih[j * I + k];
     for (size_t r = 0; r < TB; r++)
         for (size_t k = 0; k < I; k++) {
@@ -108,11 +115,13 @@ void rc__seq_input_grads(const rc__seq_dims *d, const rc__seq_weights *w, const 
                          const float *DG, size_t GH, int with_hh_bias, const rc__seq_grads *g, float *scratch)
 {
     size_t TB = d->T * d->B, I = d->I;
-    if (g->w_ih && !sparse_wins(TB, I, x)) {
+    float *used = scratch, *dwt = scratch + I; /* [I], [I, GH] rows of dW_ih^T in use */
+    if (g->w_ih && !sparse_wins(TB, I, x, used)) {
         rc__sgemm(1, 0, GH, I, TB, 1.0f, DG, GH, x, I, 1.0f, g->w_ih, I);
-    } else if (g->w_ih) {
-        float *dwt = scratch; /* [I, GH]: dW_ih^T = sum over rows of x[r, k] DG[r, :] */
-        memset(dwt, 0, I * GH * sizeof(float));
+    } else if (g->w_ih) { /* dW_ih^T[k, :] = sum over rows of x[r, k] DG[r, :] */
+        for (size_t k = 0; k < I; k++)
+            if (used[k] != 0.0f)
+                memset(dwt + k * GH, 0, GH * sizeof(float));
         for (size_t r = 0; r < TB; r++)
             for (size_t k = 0; k < I; k++) {
                 float v = x[r * I + k], *restrict dk = dwt + k * GH;
@@ -121,8 +130,8 @@ void rc__seq_input_grads(const rc__seq_dims *d, const rc__seq_weights *w, const 
                     for (size_t j = 0; j < GH; j++)
                         dk[j] += v * dg[j];
             }
-        for (size_t j = 0; j < GH; j++)
-            for (size_t k = 0; k < I; k++)
+        for (size_t k = 0; k < I; k++)
+            for (size_t j = 0; used[k] != 0.0f && j < GH; j++)
                 g->w_ih[j * I + k] += dwt[k * GH + j];
     }
     if (g->x)

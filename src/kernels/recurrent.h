@@ -73,19 +73,19 @@ static inline size_t rc__seq_time(const rc__seq_dims *d, size_t s)
 
 /* gx [T*B, GH] = x W_ih^T + b_ih (+ b_hh when fold_hh_bias).  When x is
  * mostly zeros (piano rolls, one-hot codes) the product is taken over its
- * nonzeros, with W_ih^T in scratch [I, GH]; otherwise by GEMM. */
+ * nonzeros, with rows of W_ih^T in scratch [I (GH + 1)]; otherwise by GEMM. */
 void rc__seq_input_projection(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
                               size_t GH, int fold_hh_bias, float *gx, float *scratch);
 
 /* After the time loop: from the gate gradients DG [T*B, GH] accumulates
  * dW_ih += DG^T x (over the nonzeros of a sparse x, through scratch
- * [I, GH]), db_ih (and db_hh when with_hh_bias) += column sums,
+ * [I (GH + 1)]), db_ih (and db_hh when with_hh_bias) += column sums,
  * dx += DG W_ih. */
 void rc__seq_input_grads(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
                          const float *DG, size_t GH, int with_hh_bias, const rc__seq_grads *g, float *scratch);
 
-/* The [I, GH] floats at the end of a forward (backward = 0) or backward
- * work block, for the input pieces above. */
+/* The I (GH + 1) floats at the end of a forward (backward = 0) or
+ * backward work block, for the input pieces above. */
 float *rc__seq_input_scratch(const rc__seq_dims *d, float *work, int backward);
 
 /* out[b, :] = src[b, :] for active rows of step t (n floats per row). */

@@ -38,13 +38,15 @@ typedef struct {
     void (*bce_terms)(size_t n, const float *x, const float *t, float *l);
     void (*normal)(size_t n, uint64_t key, float std, float *out);
     double (*sum_squares)(size_t n, const float *x);
+    void (*rmsprop)(size_t n, const float *grad, const float *w, float wd, float alpha, float momentum,
+                    float rms_floor, float eps, float *v, float *a, float *b, float *d);
     void (*gemm)(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
                  const float *B, size_t ldb, float beta, float *C, size_t ldc);
 } simd_table;
 
 #define TABLE(suffix) \
     {#suffix, sigmoid_##suffix, tanh_##suffix, bce_terms_##suffix, normal_##suffix, sum_squares_##suffix, \
-     gemm_##suffix}
+     rmsprop_##suffix, gemm_##suffix}
 static const simd_table tables[] = {
     TABLE(portable),
 #if RC_SIMD_X86
@@ -98,4 +100,10 @@ void rc__sgemm_loops(int trans_a, int trans_b, size_t M, size_t N, size_t K, flo
                      const float *B, size_t ldb, float beta, float *C, size_t ldc)
 {
     table()->gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void rc__rmsprop(size_t n, const float *grad, const float *w, float wd, float alpha, float momentum, float rms_floor,
+                 float eps, float *v, float *a, float *b, float *d)
+{
+    table()->rmsprop(n, grad, w, wd, alpha, momentum, rms_floor, eps, v, a, b, d);
 }

@@ -174,32 +174,10 @@ static void direction(rc_optim *o, const float *restrict w, const float *restric
         }
         break;
     }
-    default: { /* RMSProp; passes without branches inside, so each vectorizes */
-        float *restrict v = state_named(o, "square_avg"), *restrict a = state_named(o, "grad_avg");
-        float *restrict b = state_named(o, "momentum");
-        float alpha = c->alpha, rms_floor = c->rms_floor, eps = c->eps;
-        for (size_t i = 0; i < n; i++) {
-            float g = grad[i] + wd * w[i];
-            v[i] = alpha * v[i] + (1.0f - alpha) * g * g;
-            d[i] = g;
-        }
-        if (a) /* centred: the variance about the running mean gradient */
-            for (size_t i = 0; i < n; i++) {
-                a[i] = alpha * a[i] + (1.0f - alpha) * d[i];
-                float var = v[i] - a[i] * a[i];
-                float rms = sqrtf(var > 0.0f ? var : 0.0f); /* fmaxf's result, also for NaN */
-                d[i] = d[i] / ((rms > rms_floor ? rms : rms_floor) + eps);
-            }
-        else
-            for (size_t i = 0; i < n; i++) {
-                float rms = sqrtf(v[i]);
-                d[i] = d[i] / ((rms > rms_floor ? rms : rms_floor) + eps);
-            }
-        if (b)
-            for (size_t i = 0; i < n; i++)
-                d[i] = b[i] = c->momentum * b[i] + d[i];
+    default: /* RMSProp, in the SIMD kernels */
+        rc__rmsprop(n, grad, w, wd, c->alpha, c->momentum, c->rms_floor, c->eps, state_named(o, "square_avg"),
+                    state_named(o, "grad_avg"), state_named(o, "momentum"), d);
         break;
-    }
     }
 }
 
