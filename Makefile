@@ -29,8 +29,9 @@ endif
 
 # No -ffast-math anywhere: training must see IEEE arithmetic.  -std=c11 also
 # keeps a*b+c from being fused into an FMA, so vectorized loops round as the
-# scalar ones do; -fno-math-errno lets sqrtf vectorize (errno is never read).
-CFLAGS_ALL := -std=c11 -O2 -g -fPIC -fno-math-errno -fvisibility=hidden -D_POSIX_C_SOURCE=200809L \
+# scalar ones do (and -O3's vectorizer never reorders a float sum);
+# -fno-math-errno lets sqrtf vectorize (errno is never read).
+CFLAGS_ALL := -std=c11 -O3 -g -fPIC -fno-math-errno -fvisibility=hidden -D_POSIX_C_SOURCE=200809L \
               -Iinclude $(WARN) $(CFLAGS)
 LDLIBS_ALL := -lcjson -lz -lm
 DEFS :=
@@ -80,9 +81,6 @@ deps:
 
 deps-check:
 	@sh scripts/deps.sh --blas $(BLAS)
-
-# The kernels and the optimizer loops are vectorized (-O3's cost model).
-$(BUILD)/obj/src/kernels/%.o $(BUILD)/obj/src/train/optim.o: CFLAGS_ALL += -O3
 
 $(BUILD)/obj/%.o: %.c $(BUILD)/config.txt | deps-check
 	@mkdir -p $(dir $@)

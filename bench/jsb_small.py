@@ -27,7 +27,10 @@ import sys
 import tempfile
 import time
 
-import torch
+# Both sides compute on one thread; without this OpenBLAS starts a pool of
+# worker threads that poll for work beside the run (in recur and in torch).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import torch  # noqa: E402  (after the thread setting)
 
 KEYS = 88
 

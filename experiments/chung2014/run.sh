@@ -48,6 +48,9 @@ while [ $# -gt 0 ]; do
     shift
 done
 [ -x "$recur" ] || { echo "run.sh: build first: make" >&2; exit 2; }
+# Each run computes on one thread; without this OpenBLAS would still start a
+# pool of worker threads that poll for work beside the run.
+export OPENBLAS_NUM_THREADS=1
 [ -d "$data/jsb_chorales" ] || { echo "run.sh: no music data in $data (set RECUR_DATA)" >&2; exit 2; }
 
 units="rnn_tanh:100: gru_reset_before:46: lstm:36:--peephole"
