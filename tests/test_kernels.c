@@ -185,7 +185,8 @@ static void simd_suite(void)
 
 void suite_kernels(void)
 {
-    static const size_t sizes[][3] = {{1, 1, 1}, {3, 5, 7}, {17, 33, 9}, {64, 48, 130}, {1, 256, 64}, {2, 70, 33}};
+    static const size_t sizes[][3] = {{1, 1, 1}, {3, 5, 7}, {17, 33, 9}, {64, 48, 130}, {1, 256, 64}, {2, 70, 33},
+                                      {1, 600, 450}}; /* the last one: the sgemv path */
     rc_rng rng;
     rc_rng_seed(&rng, 17, 0);
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
