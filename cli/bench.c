@@ -120,6 +120,7 @@ int cmd_bench(int argc, char **argv)
 {
     int cell = 2, mode = 0, bidirectional = 0, json = 0, help = 0;
     size_t T = 100, B = 64, I = 256, H = 256, L = 1, threads = 1, reps = 10;
+    const char *simd = "auto";
     cli_option opts[] = {
         {"--cell", NULL, OPT_CHOICE, &cell, "the cell", cells},
         {"--mode", NULL, OPT_CHOICE, &mode, "what to time", modes},
@@ -131,6 +132,7 @@ int cmd_bench(int argc, char **argv)
         {"--bidirectional", NULL, OPT_FLAG, &bidirectional, "both directions", NULL},
         {"--threads", NULL, OPT_SIZE, &threads, "threads", NULL},
         {"--reps", NULL, OPT_SIZE, &reps, "timed repetitions (after one warm-up)", NULL},
+        {"--simd", NULL, OPT_STRING, &simd, "SIMD kernels: auto, portable, avx2, avx512", NULL},
         {"--json", NULL, OPT_FLAG, &json, "print one JSON object", NULL},
         {"--help", "-h", OPT_FLAG, &help, "this help", NULL},
         {0},
@@ -146,6 +148,8 @@ int cmd_bench(int argc, char **argv)
         return cli_fail("bench", "every size, --threads and --reps must be at least 1");
     if (mode == 2 && bidirectional)
         return cli_fail("bench", "--mode stream needs a unidirectional network");
+    if (rc_set_simd(simd))
+        return cli_fail("bench", "--simd: %s", rc_last_error());
     rc_set_num_threads((int)threads);
     rc_rng rng;
     rc_rng_seed(&rng, 7, 7);
@@ -206,13 +210,13 @@ int cmd_bench(int argc, char **argv)
             printf("{\"cell\": \"%s\", \"mode\": \"%s\", \"T\": %zu, \"B\": %zu, \"I\": %zu, \"H\": %zu, "
                    "\"layers\": %zu, \"bidirectional\": %d, \"threads\": %zu, \"reps\": %zu, "
                    "\"median_ms\": %.4f, \"min_ms\": %.4f, \"gflops\": %.2f, \"peak_mb\": %.1f, "
-                   "\"check_error\": %.3g, \"build\": \"%s\"}\n",
+                   "\"check_error\": %.3g, \"simd\": \"%s\", \"build\": \"%s\"}\n",
                    cells[cell], modes[mode], T, B, I, H, L, bidirectional, threads, reps, median, times[1],
-                   flops / (median * 1e6), peak, err, rc_build_info());
+                   flops / (median * 1e6), peak, err, rc_simd(), rc_build_info());
         else
-            printf("%s %s T=%zu B=%zu I=%zu H=%zu L=%zu%s threads=%zu: median %.3f %s, min %.3f %s, "
+            printf("%s %s T=%zu B=%zu I=%zu H=%zu L=%zu%s threads=%zu simd=%s: median %.3f %s, min %.3f %s, "
                    "%.1f GFLOP/s, peak %.0f MB (checked against the composed path: %.1e)\n",
-                   cells[cell], modes[mode], T, B, I, H, L, bidirectional ? " bi" : "", threads, median, unit,
+                   cells[cell], modes[mode], T, B, I, H, L, bidirectional ? " bi" : "", threads, rc_simd(), median, unit,
                    times[1], unit, flops / (median * 1e6), peak, err);
     }
     free(times);

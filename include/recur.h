@@ -75,6 +75,16 @@ RC_API const char *rc_build_info(void);
 /* Threads used by BLAS and by OpenMP loops (n >= 1).  Process-wide. */
 RC_API int rc_set_num_threads(int n);
 
+/* The copy of the SIMD kernels in use (sigmoid, tanh, the Bernoulli loss,
+ * weight-noise draws, RMSProp, the GEMM loops of a build without BLAS):
+ * "avx512", "avx2" or "portable", the widest this CPU runs unless
+ * rc_set_simd chose another.  The copies compute bitwise the same results;
+ * only their speed differs.  Process-wide. */
+RC_API const char *rc_simd(void);
+/* Chooses the copy by name (NULL or "auto": the widest); RC_EINVAL for an
+ * unknown name or one this CPU cannot run. */
+RC_API int rc_set_simd(const char *name);
+
 /* ---------------------------------------------------------------- random */
 
 /* PCG32 (O'Neill 2014, "PCG: A Family of Simple Fast Space-Efficient

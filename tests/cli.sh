@@ -196,6 +196,10 @@ for mode in infer train stream; do
 done
 bad_train "bench with a stream of both directions" "needs a unidirectional network" bench --mode stream --bidirectional
 bad_train "bench with size 0" "must be at least 1" bench --hidden 0
+bad_train "bench with an unknown SIMD copy" "'sse9' is not one of auto portable avx2 avx512" bench --simd sse9
+out=$("$recur" bench --cell lstm --mode train --seq 4 --batch 2 --input 3 --hidden 5 --reps 1 --simd portable 2>&1); rc=$?
+case "$out" in *"simd=portable: median"*) ok=1 ;; *) ok=0 ;; esac
+check "bench --simd portable runs the portable kernels ($out)" [ $rc -eq 0 -a $ok -eq 1 ]
 
 demo="$build/examples/fashion_mnist"
 out=$("$demo" --train-limit 320 --epochs 1 --hidden 16 2>&1); rc=$?

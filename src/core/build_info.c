@@ -1,5 +1,8 @@
-/* build_info.c — version, build switches and the thread count. */
+/* build_info.c — version, build switches, the thread count and the SIMD copy. */
 #include "core.h"
+#include "../kernels/kernels.h"
+
+#include <string.h>
 
 #if RC_HAVE_OPENMP
 #include <omp.h>
@@ -42,5 +45,21 @@ int rc_set_num_threads(int n)
 #if RC_HAVE_OPENBLAS
     openblas_set_num_threads(n);
 #endif
+    return RC_OK;
+}
+
+const char *rc_simd(void) { return rc__simd_name(); }
+
+int rc_set_simd(const char *name)
+{
+    static const char *const names[] = {"portable", "avx2", "avx512"};
+    int level = -1;
+    for (int i = 0; name && strcmp(name, "auto") && i < 3; i++)
+        if (!strcmp(name, names[i]))
+            level = i;
+    if (name && strcmp(name, "auto") && level < 0)
+        return rc__fail(RC_EINVAL, "rc_set_simd: '%s' is not one of auto portable avx2 avx512", name);
+    if (rc__simd_use(level))
+        return rc__fail(RC_EINVAL, "rc_set_simd: this CPU cannot run the %s kernels", name);
     return RC_OK;
 }
