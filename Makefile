@@ -70,7 +70,7 @@ EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)
 CONFIG := $(CC) $(CFLAGS_ALL) | $(LDFLAGS_ALL) $(LDLIBS_ALL)
 $(shell mkdir -p $(BUILD) && (echo '$(CONFIG)' | cmp -s - $(BUILD)/config.txt || echo '$(CONFIG)' > $(BUILD)/config.txt))
 
-.PHONY: all deps deps-check test demo examples clean fuzz
+.PHONY: all deps deps-check test demo examples clean fuzz bench-onednn
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -111,6 +111,15 @@ test: all $(BUILD)/tests/unit $(EXAMPLES)
 
 demo: all
 	@sh scripts/demo.sh $(BUILD)
+
+# oneDNN's RNN primitives for bench/rnn_vs_torch.py (needs libdnnl-dev; not
+# part of recur or of `make test`).
+$(BUILD)/bench/onednn_rnn: bench/onednn_rnn.c
+	@mkdir -p $(dir $@)
+	@test -f /usr/include/oneapi/dnnl/dnnl.h || { echo "bench-onednn: install libdnnl-dev first (apt-get install libdnnl-dev)"; exit 1; }
+	$(CC) -std=c11 -O2 -D_POSIX_C_SOURCE=200809L $(WARN) -o $@ $< -ldnnl
+
+bench-onednn: $(BUILD)/bench/onednn_rnn
 
 # Fuzzing the file readers (clang's libFuzzer, with ASan and UBSan); not part
 # of `make test`.  FUZZ_SECONDS per reader.

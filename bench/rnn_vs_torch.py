@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
-"""recur against PyTorch on the shapes of the speed issue, in one run.
+"""recur against PyTorch and oneDNN on the shapes of the speed issue, in one run.
 
+    make bench-onednn        # once, needs libdnnl-dev; without it the oneDNN columns say "-"
     python3 bench/rnn_vs_torch.py [--build build] [--reps 10] [--threads 1 2] [--quick]
 
 For each shape and mode, `recur bench --json` (which checks its fused kernels against the
-composed path before timing) and the same network in PyTorch (torch.nn.LSTM/GRU/RNN,
-float32, torch.set_num_threads(n)) are timed; the table gives the median milliseconds of
-each (per step for streaming) and PyTorch's time divided by recur's (> 1: recur is
+composed path before timing), the same network in PyTorch (torch.nn.LSTM/GRU/RNN,
+float32, torch.set_num_threads(n)) and oneDNN's RNN primitive (bench/onednn_rnn.c,
+OMP_NUM_THREADS=n; its GRU is lbr_gru) are timed; the table gives the median milliseconds
+of each (per step for streaming) and the others' times divided by recur's (> 1: recur is
 faster).  `infer` is a forward pass; `train` a forward and backward of sum(output) with
 gradients for the input and every weight.  PyTorch's GRU is its reset-after form, so recur
-runs `gru` (the same equations).  oneDNN is not measured here yet.
+runs `gru` (the same equations).
 """
 import argparse
 import json
@@ -65,6 +67,18 @@ def recur_ms(recur, cell, T, B, I, H, L, bi, mode, reps, threads):
     return json.loads(out)
 
 
+def onednn_ms(tool, cell, T, B, I, H, L, bi, mode, reps, threads):
+    if not os.path.exists(tool):
+        return None
+    cmd = [tool, "--cell", cell, "--mode", mode, "--seq", str(T), "--batch", str(B), "--input", str(I),
+           "--hidden", str(H), "--layers", str(L), "--reps", str(reps)]
+    if bi:
+        cmd.append("--bidirectional")
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+    return json.loads(out)["median_ms"]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", default="build")
@@ -73,10 +87,13 @@ def main():
     ap.add_argument("--quick", action="store_true", help="shapes a and e only")
     args = ap.parse_args()
     recur = os.path.join(args.build, "recur")
+    onednn = os.path.join(args.build, "bench", "onednn_rnn")
     build = subprocess.run([recur, "--version"], capture_output=True, text=True).stdout.strip()
-    print(f"{build}; torch {torch.__version__}; median of {args.reps} (per step for streaming)")
+    print(f"{build}; torch {torch.__version__}; "
+          f"{'oneDNN ' + onednn if os.path.exists(onednn) else 'no oneDNN (make bench-onednn)'}; "
+          f"median of {args.reps} (per step for streaming)")
     print(f"{'shape':<6}{'cell':<9}{'T,B,I=H,L':<18}{'mode':<8}{'thr':>4}{'recur ms':>11}{'GFLOP/s':>9}"
-          f"{'torch ms':>11}{'torch/recur':>12}")
+          f"{'torch ms':>11}{'torch/recur':>12}{'oneDNN ms':>11}{'oneDNN/recur':>13}")
     for name, cell, T, B, I, H, L, bi, modes in SHAPES:
         if args.quick and name not in ("a", "e"):
             continue
@@ -85,9 +102,11 @@ def main():
                 torch.set_num_threads(threads)
                 r = recur_ms(recur, cell, T, B, I, H, L, bi, mode, args.reps, threads)
                 t = torch_ms(cell, T, B, I, H, L, bi, mode, args.reps)
+                d = onednn_ms(onednn, cell, T, B, I, H, L, bi, mode, args.reps, threads)
                 shape = f"{T},{B},{H},{L}{'bi' if bi else ''}"
+                dnn = f"{d:>11.3f}{d / r['median_ms']:>12.2f}x" if d is not None else f"{'-':>11}{'-':>13}"
                 print(f"{name:<6}{cell:<9}{shape:<18}{mode:<8}{threads:>4}{r['median_ms']:>11.3f}{r['gflops']:>9.1f}"
-                      f"{t:>11.3f}{t / r['median_ms']:>11.2f}x", flush=True)
+                      f"{t:>11.3f}{t / r['median_ms']:>11.2f}x{dnn}", flush=True)
 
 
 if __name__ == "__main__":
