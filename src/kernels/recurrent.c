@@ -84,6 +84,20 @@ static int sparse_wins(size_t TB, size_t I, const float *x, float *used)
     return 10 * (n_used + nnz) < TB * I;
 }
 
+/* For every nonzero x[r, k] of x [TB, I], with rows of GH floats:
+ * out[r] += x[r, k] in[k], or with by_input out[k] += x[r, k] in[r]. */
+static void sparse_outer(size_t TB, size_t I, const float *x, size_t GH, const float *in, int by_input, float *out)
+{
+    for (size_t r = 0; r < TB; r++)
+        for (size_t k = 0; k < I; k++) {
+            float v = x[r * I + k], *restrict o = out + (by_input ? k : r) * GH;
+            const float *restrict s = in + (by_input ? r : k) * GH;
+            if (v != 0.0f)
+                for (size_t j = 0; j < GH; j++)
+                    o[j] += v * s[j];
+        }
+}
+
 void rc__seq_input_projection(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
                               size_t GH, int fold_hh_bias, float *gx, float *scratch)
 {
@@ -101,14 +115,7 @@ void rc__seq_input_projection(const rc__seq_dims *d, const rc__seq_weights *w, c
     for (size_t k = 0; k < I; k++)
         for (size_t j = 0; used[k] != 0.0f && j < GH; j++)
             wt[k * GH + j] = w->w_ih[j * I + k];
-    for (size_t r = 0; r < TB; r++)
-        for (size_t k = 0; k < I; k++) {
-            float v = x[r * I + k], *restrict row = gx + r * GH;
-            const float *restrict wk = wt + k * GH;
-            if (v != 0.0f)
-                for (size_t j = 0; j < GH; j++)
-                    row[j] += v * wk[j];
-        }
+    sparse_outer(TB, I, x, GH, wt, 0, gx);
 }
 
 void rc__seq_input_grads(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
@@ -122,14 +129,7 @@ void rc__seq_input_grads(const rc__seq_dims *d, const rc__seq_weights *w, const 
         for (size_t k = 0; k < I; k++)
             if (used[k] != 0.0f)
                 memset(dwt + k * GH, 0, GH * sizeof(float));
-        for (size_t r = 0; r < TB; r++)
-            for (size_t k = 0; k < I; k++) {
-                float v = x[r * I + k], *restrict dk = dwt + k * GH;
-                const float *restrict dg = DG + r * GH;
-                if (v != 0.0f)
-                    for (size_t j = 0; j < GH; j++)
-                        dk[j] += v * dg[j];
-            }
+        sparse_outer(TB, I, x, GH, DG, 1, dwt);
         for (size_t k = 0; k < I; k++)
             for (size_t j = 0; used[k] != 0.0f && j < GH; j++)
                 g->w_ih[j * I + k] += dwt[k * GH + j];
