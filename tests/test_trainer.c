@@ -175,6 +175,44 @@ void suite_trainer(void)
     rc_model_free(dm);
     rc_dataset_free(sd.train), rc_dataset_free(sd.valid);
 
+    t_case("trainer: a gradient that overflows while the loss is finite stops the run, weights intact");
+    {
+        /* A tanh RNN with W_hh = 3 I and zero inputs and biases: h stays 0,
+         * so the loss is finite, while backprop through 100 steps multiplies
+         * by 3 each step (3^100 overflows a float). */
+        enum { N = 4, T = 100 };
+        float x[N * T] = {0};
+        int32_t y[N] = {0, 1, 0, 1};
+        rc_dataset *train = rc_dataset_sequences(x, y, N, T, 1, 2);
+        rc_model_config mc = {0};
+        mc.task = RC_TASK_CLASSIFY;
+        mc.rnn = rc_rnn_config_default(RC_CELL_RNN_TANH, 1, 4);
+        mc.n_out = 2;
+        rc_model *om = rc_model_new(&mc, &rng);
+        rc_params *op = rc_model_params(om);
+        for (size_t i = 0; i < rc_params_count(op); i++) {
+            rc_tensor *w = rc_params_tensor(op, i);
+            const char *name = rc_params_name(op, i);
+            if (strstr(name, "rnn.weight_hh"))
+                for (size_t k = 0; k < w->size; k++)
+                    w->data[k] = k % (w->shape[1] + 1) == 0 ? 3.0f : 0.0f;
+            else if (strstr(name, "rnn.bias"))
+                memset(w->data, 0, w->size * sizeof(float));
+        }
+        size_t n = rc_params_numel(op);
+        float *before = malloc(n * sizeof *before);
+        memcpy(before, rc_params_values(op), n * sizeof *before);
+        rc_train_config oc = rc_train_config_default();
+        oc.epochs = 1, oc.batch = N, oc.clip_norm = 0;
+        T_CHECK(rc_train(om, train, NULL, &oc, NULL, NULL) == RC_EINVAL, "trained on");
+        T_CHECK(strstr(rc_last_error(), "training diverged: the gradient overflowed at update 1"), "%s",
+                rc_last_error());
+        T_CHECK(!memcmp(before, rc_params_values(op), n * sizeof *before), "the weights changed");
+        free(before);
+        rc_model_free(om);
+        rc_dataset_free(train);
+    }
+
     t_case("trainer: mismatched data and model are refused");
     setup s;
     make_setup(RC_TASK_LM, &s, &rng);

@@ -163,6 +163,12 @@ static int update(trainer *t, rc_batch *b)
         return rc__fail(RC_EINVAL, "training diverged: the loss is %g at update %llu (epoch %.2f); lower the "
                                    "learning rate or clip the gradients",
                         (double)loss->data[0], (unsigned long long)t->s.step + 1, epoch);
+    /* A gradient that overflowed would make the update NaN (and RMSProp's
+     * mean square infinite for good): stop here, as for the loss. */
+    if (!isfinite(rc_params_grad_norm(p)))
+        return rc__fail(RC_EINVAL, "training diverged: the gradient overflowed at update %llu (epoch %.2f); lower "
+                                   "the learning rate or clip the gradients",
+                        (unsigned long long)t->s.step + 1, epoch);
     if (cfg->clip_value > 0.0f)
         rc_params_clip_grad_value(p, cfg->clip_value);
     if (cfg->clip_norm > 0.0f)
