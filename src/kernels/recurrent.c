@@ -69,7 +69,10 @@ void rc__seq_backward(const rc__seq_dims *d, const rc__seq_weights *w, const flo
  * (at most I GH copies) and nnz GH multiply-adds, against T B I GH for the
  * GEMM.  Taken when that is ten times fewer operations (the BLAS runs dense
  * products about that much faster than these loops); the choice depends on
- * the data only.  used [I] marks the inputs that are nonzero somewhere. */
+ * the data only.  used [I] marks the inputs that are nonzero somewhere.
+ * Unlike a GEMM (0 * NaN = NaN), the sums skip zero inputs, so a NaN or
+ * infinite weight of an input that is zero throughout does not reach the
+ * output; the trainer stops before any update could make one. */
 static int sparse_wins(size_t TB, size_t I, const float *x, float *used)
 {
     size_t nnz = 0, n_used = 0;
