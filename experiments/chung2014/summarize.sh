@@ -1,15 +1,20 @@
 #!/bin/sh
-# summarize.sh RUNS DATASET... — for each data set and cell whose four runs
-# have finished, the run whose starting rate gave the lowest validation NLL;
-# its train and test NLL per
-# frame (recur eval), parameters, epochs and time; results.md beside the
-# paper's Table 2; figures/ with the learning curves.
+# summarize.sh SETUP RUNS N DATASET... — for each data set and cell whose N
+# runs have finished, the run whose setting (starting rate, and weight noise
+# where it is not 0.075) gave the lowest validation NLL; its train and test
+# NLL per frame (recur eval), parameters, epochs and time beside the paper's
+# Table 2 in results.md and results.csv (other setups than the paper's:
+# results_SETUP.md and .csv); figures/ with the learning curves.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 recur="$top/build/recur"
 data="${RECUR_DATA:-$top/../shared/data}/music"
-runs=$1; shift
+setup=$1; runs=$2; n_settings=$3; shift 3
+case "$setup" in
+    paper) out=results; fig= ;;
+    *) out=results_$setup; fig=${setup}_ ;;
+esac
 mkdir -p "$here/figures"
 
 # The paper's Table 2 (train / test NLL per frame).
@@ -22,20 +27,20 @@ paper() {
     esac
 }
 
-csv="$here/results.csv"
+csv="$here/$out.csv"
 echo "dataset,cell,lr,parameters,best_epoch,epochs,seconds,valid,train,test,paper_train,paper_test" > "$csv"
 for d in "$@"; do
     dirs=; labels=
     for cell in rnn_tanh gru_reset_before lstm; do
         best=; best_valid=; finished=0
-        for dir in "$runs/$d/$cell"/lr*; do
+        for dir in "$runs/$d/$cell"/lr*; do # lr0.0005 or lr0.001-noise0
             [ -f "$dir/DONE" ] || continue # only finished runs
             finished=$((finished + 1))
             v=$(awk -F, 'NR > 1 && $4 ~ /^[0-9]/ { if (m == "" || $4 + 0 < m + 0) m = $4 } END { print m }' "$dir/log.csv")
             [ -n "$v" ] || continue
             if [ -z "$best_valid" ] || awk "BEGIN { exit !($v < $best_valid) }"; then best=$dir; best_valid=$v; fi
         done
-        [ -n "$best" ] && [ "$finished" -eq 4 ] || continue # all four rates, or no row yet
+        [ -n "$best" ] && [ "$finished" -eq "$n_settings" ] || continue # all settings, or no row yet
         model="$best/model.safetensors"
         train=$("$recur" eval "$model" --data "$data/$d" --split train | sed -n 's/.*NLL \([0-9.]*\).*/\1/p')
         test=$("$recur" eval "$model" --data "$data/$d" --split test | sed -n 's/.*NLL \([0-9.]*\).*/\1/p')
@@ -44,7 +49,6 @@ for d in "$@"; do
         [ -f "$best/FAILED" ] && best_epoch="$best_epoch (then diverged)"
         epochs=$(tail -n 1 "$best/log.csv" | cut -d, -f2 | awk '{ print int($1 + 0.5) }')
         seconds=$(tail -n 1 "$best/log.csv" | cut -d, -f7)
-        set -- "$@"
         p=$(paper "$d" "$cell")
         echo "$d,$cell,${best##*/lr},$params,$best_epoch,$epochs,$seconds,$best_valid,$train,$test,${p% *},${p#* }" >> "$csv"
         dirs="$dirs $best"
@@ -53,19 +57,19 @@ for d in "$@"; do
     if [ -n "$dirs" ]; then
         # shellcheck disable=SC2086
         "$recur" plot $dirs --labels "$labels" --log-y --title "$d: validation NLL per frame" \
-            --ylabel "NLL per frame (nats)" -o "$here/figures/${d}_epochs.svg" > /dev/null
+            --ylabel "NLL per frame (nats)" -o "$here/figures/$fig${d}_epochs.svg" > /dev/null
         # shellcheck disable=SC2086
         "$recur" plot $dirs --labels "$labels" --log-y --x seconds --title "$d: validation NLL per frame" \
-            --ylabel "NLL per frame (nats)" -o "$here/figures/${d}_seconds.svg" > /dev/null
+            --ylabel "NLL per frame (nats)" -o "$here/figures/$fig${d}_seconds.svg" > /dev/null
     fi
 done
 
 {
-    echo "| data set | cell | rate | parameters | best epoch / run | seconds | train (ours / paper) | test (ours / paper) | test difference |"
+    echo "| data set | cell | setting | parameters | best epoch / run | seconds | train (ours / paper) | test (ours / paper) | test difference |"
     echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     tail -n +2 "$csv" | while IFS=, read -r d cell lr params be ep sec v tr te ptr pte; do
         diff=$(awk "BEGIN { printf \"%+.2f\", $te - $pte }")
         echo "| $d | $cell | $lr | $params | $be / $ep | $sec | $tr / $ptr | $te / $pte | $diff |"
     done
-} > "$here/results.md"
-cat "$here/results.md"
+} > "$here/$out.md"
+cat "$here/$out.md"
