@@ -3,8 +3,8 @@
 # runs have finished, the run whose setting (starting rate, and weight noise
 # where it is not 0.075) gave the lowest validation NLL; its train and test
 # NLL per frame (recur eval), parameters, epochs and time beside the paper's
-# Table 2 in results.md and results.csv (other setups than the paper's:
-# results_SETUP.md and .csv); figures/ with the learning curves.
+# Table 2 in results.md and results.csv (other setups than the paper's, and
+# quick runs: results_SETUP.md and .csv); figures/ with the learning curves.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
