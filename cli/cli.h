@@ -12,11 +12,17 @@ enum { EXIT_BAD_INPUT = 2 };
 /* Prints "recur CMD: message" on stderr; returns EXIT_BAD_INPUT. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* A file written whole or not at all: cli_open_whole gives a stream on
- * "path.tmp" (its name in tmp[cap]); cli_close_whole closes it and renames it
- * over path, or removes it when ok is 0 or a write failed.  0 on success. */
-FILE *cli_open_whole(const char *path, char *tmp, size_t cap);
-int cli_close_whole(FILE *f, const char *tmp, const char *path, int ok);
+/* A file written whole or not at all: cli_open_whole gives a stream into
+ * memory (open_memstream); cli_close_whole closes it and hands the text to
+ * rc_write_file (a temporary file, fsync, rename), unless ok is 0 or a write
+ * failed.  0 on success. */
+typedef struct {
+    FILE *f;
+    char *text;
+    size_t len;
+} cli_whole;
+FILE *cli_open_whole(cli_whole *w);
+int cli_close_whole(cli_whole *w, const char *path, int ok);
 
 /* Parses --cell NAME; -1 (with the message printed) when unknown. */
 int cli_cell(const char *cmd, const char *name);

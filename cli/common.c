@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 
 int cli_fail(const char *cmd, const char *fmt, ...)
@@ -15,21 +16,21 @@ int cli_fail(const char *cmd, const char *fmt, ...)
     return EXIT_BAD_INPUT;
 }
 
-FILE *cli_open_whole(const char *path, char *tmp, size_t cap)
+FILE *cli_open_whole(cli_whole *w)
 {
-    snprintf(tmp, cap, "%s.tmp", path);
-    return fopen(tmp, "w");
+    w->text = NULL;
+    w->len = 0;
+    w->f = open_memstream(&w->text, &w->len);
+    return w->f;
 }
 
-int cli_close_whole(FILE *f, const char *tmp, const char *path, int ok)
+int cli_close_whole(cli_whole *w, const char *path, int ok)
 {
-    ok &= !ferror(f);
-    ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, path) != 0) {
-        remove(tmp);
-        return -1;
-    }
-    return 0;
+    ok &= !ferror(w->f);
+    ok &= fclose(w->f) == 0;
+    ok = ok && rc_write_file(path, w->text, w->len) == RC_OK;
+    free(w->text);
+    return ok ? 0 : -1;
 }
 
 int cli_cell(const char *cmd, const char *name)

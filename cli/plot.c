@@ -53,8 +53,8 @@ int cli_chart(const cli_series *series, size_t n_series, const char *title, cons
         y0 = 0, y1 = 1;
     double pad = (y1 - y0) * 0.05 + 1e-9;
     y0 -= pad, y1 += pad;
-    char tmp[1100];
-    FILE *f = cli_open_whole(path, tmp, sizeof tmp);
+    cli_whole w;
+    FILE *f = cli_open_whole(&w);
     if (!f)
         return -1;
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" "
@@ -89,7 +89,7 @@ int cli_chart(const cli_series *series, size_t n_series, const char *title, cons
                 W - RIGHT - 200, ly - 6, color, W - RIGHT - 180, ly, series[k].name);
     }
     fprintf(f, "</svg>\n");
-    return cli_close_whole(f, tmp, path, 1);
+    return cli_close_whole(&w, path, 1);
 }
 
 int cli_plot(const cli_curve *rows, size_t n, const char *title, const char *ylabel, const char *path)

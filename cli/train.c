@@ -285,14 +285,14 @@ static char **saved_args(const char *path, int *argc)
 /* Written whole or not at all: a kill while writing leaves no half file. */
 static int save_args(const char *path, int argc, char **argv)
 {
-    char tmp[1100];
-    FILE *f = cli_open_whole(path, tmp, sizeof tmp);
+    cli_whole w;
+    FILE *f = cli_open_whole(&w);
     if (!f)
         return -1;
     for (int i = 0; i < argc; i++)
         if (strcmp(argv[i], "--resume"))
             fprintf(f, "%s\n", argv[i]);
-    return cli_close_whole(f, tmp, path, 1);
+    return cli_close_whole(&w, path, 1);
 }
 
 static int check_args(const train_args *a)
