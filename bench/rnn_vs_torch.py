@@ -3,6 +3,7 @@
 
     make bench-onednn        # once, needs libdnnl-dev; without it the oneDNN columns say "-"
     python3 bench/rnn_vs_torch.py [--build build] [--reps 10] [--threads 1 2] [--quick]
+    python3 bench/rnn_vs_torch.py --memory     # peak memory of training instead of times
 
 For each shape and mode, `recur bench --json` (which checks its fused kernels against the
 composed path before timing), the same network in PyTorch (torch.nn.LSTM/GRU/RNN,
@@ -18,6 +19,7 @@ import json
 import os
 import statistics
 import subprocess
+import sys
 import time
 
 import torch
@@ -79,14 +81,46 @@ def onednn_ms(tool, cell, T, B, I, H, L, bi, mode, reps, threads):
     return json.loads(out)["median_ms"]
 
 
+TORCH_PEAK = """
+import resource, sys, torch
+cell, T, B, I, H, L, bi = sys.argv[1], *map(int, sys.argv[2:8])
+torch.set_num_threads(1)
+net = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn_tanh": torch.nn.RNN}[cell](I, H, num_layers=L, bidirectional=bool(bi))
+x = torch.randn(T, B, I, requires_grad=True)
+y, _ = net(x)
+y.sum().backward()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def peak_memory(recur, shapes):
+    """Peak resident memory (MB) of one training pass, each side in its own process."""
+    print(f"{'shape':<6}{'cell':<9}{'T,B,I=H,L':<18}{'recur MB':>10}{'torch MB':>10}{'torch (import only) MB':>24}")
+    base = float(subprocess.run([sys.executable, "-c", "import resource, torch; "
+                                 "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"],
+                                check=True, capture_output=True, text=True).stdout)
+    for name, cell, T, B, I, H, L, bi, modes in shapes:
+        if "train" not in modes:
+            continue
+        r = recur_ms(recur, cell, T, B, I, H, L, bi, "train", 1, 1)["peak_mb"]
+        t = float(subprocess.run([sys.executable, "-c", TORCH_PEAK, cell, *map(str, (T, B, I, H, L, int(bi)))],
+                                 check=True, capture_output=True, text=True).stdout)
+        shape = f"{T},{B},{H},{L}{'bi' if bi else ''}"
+        print(f"{name:<6}{cell:<9}{shape:<18}{r:>10.0f}{t:>10.0f}{base:>24.0f}", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", default="build")
     ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--quick", action="store_true", help="shapes a and e only")
+    ap.add_argument("--memory", action="store_true", help="peak memory of one training pass instead of times")
     args = ap.parse_args()
     recur = os.path.join(args.build, "recur")
+    if args.memory:
+        peak_memory(recur, SHAPES)
+        return
     onednn = os.path.join(args.build, "bench", "onednn_rnn")
     build = subprocess.run([recur, "--version"], capture_output=True, text=True).stdout.strip()
     print(f"{build}; torch {torch.__version__}; "
