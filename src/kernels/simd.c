@@ -56,7 +56,7 @@ static const simd_table tables[] = {
 };
 #undef TABLE
 
-static atomic_int forced = -1;
+static atomic_int current = -1; /* the level in use; -1 until the first call picks the best */
 
 int rc__simd_best(void)
 {
@@ -74,14 +74,19 @@ int rc__simd_use(int level)
 {
     if (level > rc__simd_best())
         return -1;
-    atomic_store(&forced, level < 0 ? -1 : level);
+    atomic_store(&current, level < 0 ? rc__simd_best() : level);
     return 0;
 }
 
+/* The CPU is asked once; every kernel call after that is one load. */
 static const simd_table *table(void)
 {
-    int level = atomic_load_explicit(&forced, memory_order_relaxed);
-    return &tables[level >= 0 ? level : rc__simd_best()];
+    int level = atomic_load_explicit(&current, memory_order_relaxed);
+    if (level < 0) {
+        level = rc__simd_best();
+        atomic_store_explicit(&current, level, memory_order_relaxed);
+    }
+    return &tables[level];
 }
 
 const char *rc__simd_name(void) { return table()->name; }
