@@ -33,7 +33,7 @@ endif
 # -fno-math-errno lets sqrtf vectorize (errno is never read).
 CFLAGS_ALL := -std=c11 -O3 -g -fPIC -fno-math-errno -fvisibility=hidden -D_POSIX_C_SOURCE=200809L \
               -Iinclude $(WARN) $(CFLAGS)
-LDLIBS_ALL := -lcjson -lz -lm
+LDLIBS_ALL := -lcjson -larchive -lz -lm
 DEFS :=
 
 ifeq ($(BLAS),openblas)

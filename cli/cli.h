@@ -58,11 +58,13 @@ typedef struct {
     int want_train;             /* read the training split (eval needs only the others) */
     double midi_steps;          /* music from MIDI: steps per quarter note (0: use midi_fps) */
     double midi_fps;            /* music from MIDI: frames per second */
+    size_t window, hop;         /* audio: samples read and predicted per step */
 } cli_data_options;
 
 typedef struct {
     rc_dataset *train, *valid, *test;
     rc_vocab *vocab;            /* lm */
+    unsigned rate;              /* audio: the clips' sample rate */
 } cli_data;
 
 int cli_data_load(const char *cmd, const cli_data_options *o, cli_data *d);

@@ -9,7 +9,14 @@
  *   classify  a folder of IDX pairs {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]
  *             (MNIST, Fashion-MNIST), images read row by row (or pixel by
  *             pixel); validation is the last --valid-fraction of train,
- *             the test split is t10k */
+ *             the test split is t10k
+ *   audio     WAV files: a folder with train/ valid/ test/ subfolders; or a
+ *             folder or archive of clips named as in the Free Spoken Digit
+ *             Dataset, {digit}_{speaker}_{take}.wav, split the official way
+ *             (takes 0-4 test, the rest train) with takes 5-9 held out for
+ *             validation; or any folder or archive of clips, whose last
+ *             --valid-fraction is held out (validation and test).  Samples
+ *             are dequantized with a fixed seed, the same for every run. */
 #include "cli.h"
 
 #include <stdio.h>
@@ -276,6 +283,100 @@ done:
     return status;
 }
 
+/* FSDD's file names: {digit}_{speaker}_{take}.wav; *take gets the take. */
+static int fsdd_take(const char *name, unsigned long *take)
+{
+    char *end;
+    if (!(*name >= '0' && *name <= '9'))
+        return 0;
+    strtoul(name, &end, 10);
+    if (*end++ != '_' || !((*end | 0x20) >= 'a' && (*end | 0x20) <= 'z'))
+        return 0;
+    end = strchr(end, '_');
+    if (!end || !(end[1] >= '0' && end[1] <= '9'))
+        return 0;
+    *take = strtoul(end + 1, &end, 10);
+    return !strcmp(end, ".wav");
+}
+
+enum { DEQUANTIZE_SEED = 1 };
+
+/* The clips of each split as data sets; split[i] is 0 train, 1 valid,
+ * 2 test, 3 both valid and test, for clip i. */
+static int audio_sets(const char *cmd, const cli_data_options *o, const rc_clips *c, const int *split, cli_data *d)
+{
+    size_t n = rc_clips_count(c), counts[3] = {0};
+    size_t *pick[3] = {malloc(n * sizeof(size_t)), malloc(n * sizeof(size_t)), malloc(n * sizeof(size_t))};
+    int status = 0;
+    if (!pick[0] || !pick[1] || !pick[2])
+        status = cli_fail(cmd, "out of memory");
+    for (size_t i = 0; !status && i < n; i++)
+        for (int k = 0; k < 3; k++)
+            if (split[i] == k || (split[i] == 3 && k > 0))
+                pick[k][counts[k]++] = i;
+    rc_dataset **sets[3] = {&d->train, &d->valid, &d->test};
+    for (int k = 0; !status && k < 3; k++) {
+        if ((k == 0 && !o->want_train) || counts[k] == 0)
+            continue;
+        if (!(*sets[k] = rc_dataset_clips(c, pick[k], counts[k], o->window, o->hop)))
+            status = cli_fail(cmd, "%s: %s", o->path, rc_last_error());
+    }
+    if (!status && o->want_train && !d->train)
+        status = cli_fail(cmd, "%s: no training clips", o->path);
+    for (int k = 0; k < 3; k++)
+        free(pick[k]);
+    return status;
+}
+
+static int load_audio(const char *cmd, const cli_data_options *o, cli_data *d)
+{
+    char sub[1024];
+    snprintf(sub, sizeof sub, "%s/train", o->path);
+    if (is_dir(sub)) {
+        rc_dataset **sets[3] = {&d->train, &d->valid, &d->test};
+        const char *names[3] = {"train", "valid", "test"};
+        for (int i = 0; i < 3; i++) {
+            snprintf(sub, sizeof sub, "%s/%s", o->path, names[i]);
+            if ((i == 0 && !o->want_train) || !is_dir(sub))
+                continue;
+            rc_clips *c = rc_clips_load(sub);
+            rc_clips_dequantize(c, DEQUANTIZE_SEED);
+            d->rate = c ? rc_clips_rate(c) : 0;
+            *sets[i] = c ? rc_dataset_clips(c, NULL, rc_clips_count(c), o->window, o->hop) : NULL;
+            rc_clips_free(c);
+            if (!*sets[i])
+                return cli_fail(cmd, "%s", rc_last_error());
+        }
+        return 0;
+    }
+    rc_clips *c = rc_clips_load(o->path);
+    if (!c)
+        return cli_fail(cmd, "%s", rc_last_error());
+    rc_clips_dequantize(c, DEQUANTIZE_SEED);
+    d->rate = rc_clips_rate(c);
+    size_t n = rc_clips_count(c), fsdd = 0;
+    int *split = malloc(n * sizeof *split);
+    if (!split) {
+        rc_clips_free(c);
+        return cli_fail(cmd, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned long take;
+        if (fsdd_take(rc_clips_name(c, i), &take))
+            fsdd++, split[i] = take < 5 ? 2 : take < 10 ? 1 : 0;
+    }
+    if (fsdd < n) { /* not FSDD: the last files held out */
+        size_t held = (size_t)((double)n * o->valid_fraction);
+        held = held == 0 && n > 1 ? 1 : held;
+        for (size_t i = 0; i < n; i++)
+            split[i] = i < n - held ? 0 : 3;
+    }
+    int status = audio_sets(cmd, o, c, split, d);
+    free(split);
+    rc_clips_free(c);
+    return status;
+}
+
 int cli_data_load(const char *cmd, const cli_data_options *o, cli_data *d)
 {
     memset(d, 0, sizeof *d);
@@ -285,6 +386,7 @@ int cli_data_load(const char *cmd, const cli_data_options *o, cli_data *d)
         return cli_fail(cmd, "%s: no such file or folder", o->path);
     int status = o->task == RC_TASK_LM      ? load_lm(cmd, o, d)
                  : o->task == RC_TASK_MUSIC ? load_music(cmd, o, d)
+                 : o->task == RC_TASK_AUDIO ? load_audio(cmd, o, d)
                                             : load_classify(cmd, o, d);
     if (status)
         cli_data_free(d);

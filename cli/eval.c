@@ -99,7 +99,7 @@ int cmd_eval(int argc, char **argv)
         cli_usage(stdout, "recur eval MODEL.safetensors --data PATH [options]",
                   "Prints a trained model's metrics on a split of its task's data: NLL per frame\n"
                   "(music); NLL per token, perplexity and bits per character or word (lm);\n"
-                  "accuracy (classify).",
+                  "accuracy (classify); NLL per predicted sample (audio).",
                   opts);
         return 0;
     }
@@ -120,7 +120,8 @@ int cmd_eval(int argc, char **argv)
         midi_steps = 4, midi_fps = 0;
     cli_data_options o = {task, data, NULL, 0, rc_safetensors_metadata(st, "vocab"),
                           task == RC_TASK_CLASSIFY ? 1.0 / 12 : 0.1, 0,
-                          layout && !strcmp(layout, "pixels"), split == 2 || split == 1, midi_steps, midi_fps};
+                          layout && !strcmp(layout, "pixels"), split == 2 || split == 1, midi_steps, midi_fps,
+                          rc_model_config_of(m)->rnn.input_size, rc_model_config_of(m)->n_out};
     if (task == RC_TASK_LM && !o.vocab) {
         status = cli_fail("eval", "%s: no vocabulary in its metadata", model_path);
         goto done;
@@ -141,6 +142,10 @@ int cmd_eval(int argc, char **argv)
                level == RC_TEXT_WORD ? "word" : level == RC_TEXT_CHAR ? "character" : "byte");
     } else if (task == RC_TASK_MUSIC) {
         printf("%s %s: %.0f frames, NLL %.4f nats/frame\n", model_path, splits[split], r.units, r.loss);
+    } else if (task == RC_TASK_AUDIO) {
+        size_t hop = rc_model_config_of(m)->n_out;
+        printf("%s %s: %.0f samples, NLL %.4f nats/sample (%.4f per step of %zu samples)\n", model_path,
+               splits[split], r.units, r.loss, r.loss * (double)hop, hop);
     } else {
         printf("%s %s: %.0f sequences, accuracy %.2f%%, cross-entropy %.4f\n", model_path, splits[split],
                r.units, 100 * r.accuracy, r.loss);

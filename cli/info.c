@@ -46,7 +46,11 @@ int cmd_info(int argc, char **argv)
     printf("%s\n", path);
     if (model) {
         const rc_model_config *mc = rc_model_config_of(model);
-        printf("  task          %s (%zu outputs)\n", rc_task_name(mc->task), mc->n_out);
+        if (mc->task == RC_TASK_AUDIO)
+            printf("  task          audio (reads %zu samples, predicts %zu, each a mixture of %zu Gaussians)\n",
+                   mc->rnn.input_size, mc->n_out, mc->mixtures);
+        else
+            printf("  task          %s (%zu outputs)\n", rc_task_name(mc->task), mc->n_out);
     }
     printf("  cell          %s (%zu gate%s)\n", rc_cell_name(c->cell), rc_cell_gates(c->cell),
            rc_cell_gates(c->cell) > 1 ? "s" : "");

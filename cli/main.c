@@ -16,7 +16,7 @@ static const struct {
                            "(a PyTorch RNN/LSTM/GRU state_dict, or recur's)", cmd_info},
     {"run", "run MODEL INPUT -o OUT", "run a network over the tensors of a safetensors file, with\n"
                                       "PyTorch's semantics (lengths, states, batch-first)", cmd_run},
-    {"train", "train --task T --data PATH --out DIR", "train a model (lm, music, classify) with a progress bar,\n"
+    {"train", "train --task T --data PATH --out DIR", "train a model (lm, music, classify, audio) with a progress bar,\n"
                                                       "checkpoints (--resume), log.csv and curves.svg", cmd_train},
     {"eval", "eval MODEL --data PATH", "a trained model's metrics on a split of its data", cmd_eval},
     {"sample", "sample MODEL", "generate text (lm) or a MIDI file (music)", cmd_sample},

@@ -1,5 +1,6 @@
-/* sample.c — `recur sample MODEL`: generates text from a language model or
- * a MIDI file from a music model, one step at a time through a stream. */
+/* sample.c — `recur sample MODEL`: generates text from a language model, a
+ * MIDI file from a music model or a WAV file from an audio model, one step
+ * at a time through a stream. */
 #include "cli.h"
 
 #include <math.h>
@@ -63,6 +64,64 @@ static int32_t draw(const float *logits, size_t n, double temperature, size_t to
     return (int32_t)(n - 1);
 }
 
+/* Audio: steps of hop samples, each drawn from its mixture (a component
+ * from softmax(logits / temperature), then its Gaussian with the standard
+ * deviation times temperature), read back in windows; the first window is
+ * the end of the prime clip, or silence.  Writes the prime and what follows
+ * to out. */
+static int sample_audio(stepper *s, const rc_model_config *c, const char *prime, size_t steps, double temperature,
+                        rc_rng *rng, double *probs, unsigned rate, const char *out)
+{
+    size_t W = c->rnn.input_size, H = c->n_out, K = c->mixtures, n0 = 0;
+    rc_tensor *p = NULL;
+    if (prime) {
+        unsigned prime_rate = 0;
+        if (!(p = rc_wav_load(prime, &prime_rate)))
+            return cli_fail("sample", "--prime: %s", rc_last_error());
+        if (prime_rate != rate) {
+            rc_tensor_free(p);
+            return cli_fail("sample", "--prime: %s is %u Hz, the model was trained on %u Hz", prime, prime_rate, rate);
+        }
+        n0 = p->size;
+    }
+    size_t lead = n0 < W ? W - n0 : 0, n = lead + n0 + steps * H; /* silence before a short prime */
+    float *x = calloc(n, sizeof *x);
+    float *logits = malloc(K * sizeof *logits);
+    int status = 0;
+    if (!x || !logits) {
+        status = cli_fail("sample", "out of memory");
+        goto done;
+    }
+    if (p)
+        memcpy(x + lead, p->data, n0 * sizeof *x);
+    for (size_t t = W; t < lead + n0; t++) { /* the prime's windows, ends a whole number of hops before its end */
+        if ((lead + n0 - t) % H)
+            continue;
+        memcpy(s->x, x + t - W, W * sizeof *x);
+        rc_rnn_stream_run(s->s, s->x, 1, s->y);
+    }
+    for (size_t i = 0, at = lead + n0; i < steps; i++, at += H) {
+        memcpy(s->x, x + at - W, W * sizeof *x);
+        step(s);
+        for (size_t j = 0; j < H; j++) {
+            const float *m = s->logits + j * 3 * K;
+            for (size_t k = 0; k < K; k++)
+                logits[k] = m[k];
+            size_t k = (size_t)draw(logits, K, temperature, 0, rng, probs);
+            x[at + j] = m[K + k] + (float)temperature * expf(m[2 * K + k]) * rc_rng_normal(rng);
+        }
+    }
+    if (rc_wav_save(out, x + lead, n - lead, rate))
+        status = cli_fail("sample", "%s", rc_last_error());
+    else
+        printf("wrote %s: %zu samples (%.2f s at %u Hz)%s\n", out, n - lead, (double)(n - lead) / rate, rate,
+               p ? ", the prime's included" : "");
+done:
+    free(x), free(logits);
+    rc_tensor_free(p);
+    return status;
+}
+
 static void print_token(const rc_vocab *v, int32_t id, int *line_start)
 {
     const char *t = rc_vocab_token(v, id);
@@ -84,18 +143,20 @@ static void print_token(const rc_vocab *v, int32_t id, int *line_start)
 
 int cmd_sample(int argc, char **argv)
 {
-    const char *model_path = NULL, *prime = NULL, *out = "sample.mid";
+    const char *model_path = NULL, *prime = NULL, *out = NULL;
     size_t length = 0, top_k = 0;
     uint64_t seed = 1;
     double temperature = 1.0;
     int help = 0;
     cli_option opts[] = {
-        {"--length", NULL, OPT_SIZE, &length, "tokens or frames to generate (0: 500 tokens, 128 frames)", NULL},
+        {"--length", NULL, OPT_SIZE, &length, "tokens, frames or audio steps to generate (0: 500 tokens, 128 "
+                                              "frames, 1 second)", NULL},
         {"--temperature", NULL, OPT_FLOAT, &temperature, "below 1 sharper, above 1 flatter", NULL},
         {"--top-k", NULL, OPT_SIZE, &top_k, "lm: draw from the k likeliest tokens only (0: all)", NULL},
-        {"--prime", NULL, OPT_STRING, &prime, "lm: text to start from", NULL},
+        {"--prime", NULL, OPT_STRING, &prime, "lm: text to start from; audio: a WAV file to continue", NULL},
         {"--seed", NULL, OPT_U64, &seed, "random seed", NULL},
-        {"--out", "-o", OPT_STRING, &out, "music: the MIDI file to write", NULL},
+        {"--out", "-o", OPT_STRING, &out, "music: the MIDI file to write (sample.mid); audio: the WAV file (sample.wav)",
+         NULL},
         {"--help", "-h", OPT_FLAG, &help, "this help", NULL},
         {0},
     };
@@ -103,7 +164,9 @@ int cmd_sample(int argc, char **argv)
         return EXIT_BAD_INPUT;
     if (help) {
         cli_usage(stdout, "recur sample MODEL.safetensors [options]",
-                  "Generates text from a language model (printed), or a MIDI file from a music model.", opts);
+                  "Generates text from a language model (printed), a MIDI file from a music model,\n"
+                  "or a WAV file from an audio model.",
+                  opts);
         return 0;
     }
     if (!model_path)
@@ -122,7 +185,7 @@ int cmd_sample(int argc, char **argv)
     double *probs = NULL;
     float *roll = NULL;
     if (c->task == RC_TASK_CLASSIFY) {
-        status = cli_fail("sample", "%s classifies sequences; only lm and music models generate", model_path);
+        status = cli_fail("sample", "%s classifies sequences; only lm, music and audio models generate", model_path);
         goto done;
     }
     if (c->task == RC_TASK_LM && !(vocab = rc_vocab_from_json(rc_safetensors_metadata(st, "vocab")))) {
@@ -136,12 +199,21 @@ int cmd_sample(int argc, char **argv)
     }
     s.embed = rc_params_find(p, "embed.weight");
     s.head_w = rc_params_find(p, "head.weight"), s.head_b = rc_params_find(p, "head.bias");
-    s.in = c->rnn.input_size, s.width = rc_rnn_output_size(rc_model_rnn(m)), s.n_out = c->n_out;
+    s.in = c->rnn.input_size, s.width = rc_rnn_output_size(rc_model_rnn(m)), s.n_out = s.head_b->size;
     s.x = calloc(s.in, sizeof *s.x), s.y = calloc(s.width, sizeof *s.y), s.logits = calloc(s.n_out, sizeof *s.logits);
     probs = calloc(s.n_out, sizeof *probs);
     rc_rng rng;
     rc_rng_seed(&rng, seed, 0);
-    if (c->task == RC_TASK_LM) {
+    if (c->task == RC_TASK_AUDIO) {
+        const char *r = rc_safetensors_metadata(st, "sample_rate");
+        unsigned rate = r ? (unsigned)strtoul(r, NULL, 10) : 0;
+        if (rate == 0) {
+            status = cli_fail("sample", "%s: no sample rate in its metadata", model_path);
+            goto done;
+        }
+        status = sample_audio(&s, c, prime, length ? length : (rate + c->n_out - 1) / c->n_out, temperature, &rng,
+                              probs, rate, out ? out : "sample.wav");
+    } else if (c->task == RC_TASK_LM) {
         length = length ? length : 500;
         int line_start = 1;
         int32_t *ids = NULL, last = 0;
@@ -191,6 +263,7 @@ int cmd_sample(int argc, char **argv)
             memcpy(s.x, frame, RC_PIANO_KEYS * sizeof(float));
             step(&s);
         }
+        out = out ? out : "sample.mid";
         if (rc_midi_save(out, roll, length, 480, 120))
             status = cli_fail("sample", "%s", rc_last_error());
         else

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const tasks[] = {"lm", "music", "classify", NULL};
+static const char *const tasks[] = {"lm", "music", "classify", "audio", NULL};
 static const char *const cells[] = {"rnn_tanh", "rnn_relu", "lstm", "gru", "gru_reset_before", NULL};
 static const char *const optimizers[] = {"sgd", "adam", "adamw", "rmsprop", "asgd", NULL};
 static const char *const schedules[] = {"constant", "step", "linear", "cosine", "plateau", NULL};
@@ -27,7 +27,7 @@ typedef struct {
     int task, cell, optimizer, schedule, level;
     const char *data, *valid, *out, *class_names;
     size_t hidden, layers, proj, embed, epochs, steps, batch, bptt, nonmono, patience, eval_every,
-        checkpoint_every, threads, train_limit, plateau_patience;
+        checkpoint_every, threads, train_limit, plateau_patience, window, hop, mixtures, bucket;
     double midi_steps, midi_fps;
     uint64_t seed;
     double lr, lr_end, gamma, step_size, schedule_length, momentum, weight_decay, beta1, beta2, eps, alpha,
@@ -43,6 +43,7 @@ static void defaults(train_args *a)
     a->threads = 1, a->seed = 1, a->plateau_patience = 2;
     a->lr = 1e-3, a->gamma = 0.1, a->step_size = 1, a->beta1 = 0.9, a->beta2 = 0.999, a->eps = 1e-8;
     a->alpha = 0.99, a->clip = 5, a->valid_fraction = -1, a->midi_steps = 4;
+    a->window = 20, a->hop = 10, a->mixtures = 20;
 }
 
 static int options(train_args *a, cli_option *o)
@@ -51,7 +52,8 @@ static int options(train_args *a, cli_option *o)
         {"--task", NULL, OPT_CHOICE, &a->task, "what to learn", tasks},
         {"--data", NULL, OPT_STRING, &a->data, "training data: lm a text file or a folder with train.txt, "
                                                "valid.txt; music a folder of train/valid/test.txt piano rolls; "
-                                               "classify a folder of IDX files", NULL},
+                                               "classify a folder of IDX files; audio WAV files (a folder with "
+                                               "train/ valid/ test/, or a folder or archive of clips)", NULL},
         {"--valid", NULL, OPT_STRING, &a->valid, "lm: a separate validation text", NULL},
         {"--valid-fraction", NULL, OPT_FLOAT, &a->valid_fraction,
          "share of training data held out when there is no validation split (-1: lm 0.1, classify 1/12)", NULL},
@@ -61,6 +63,9 @@ static int options(train_args *a, cli_option *o)
         {"--class-names", NULL, OPT_STRING, &a->class_names, "classify: comma-separated names, kept in the model", NULL},
         {"--midi-steps", NULL, OPT_FLOAT, &a->midi_steps, "music from MIDI: steps per quarter note", NULL},
         {"--midi-fps", NULL, OPT_FLOAT, &a->midi_fps, "music from MIDI: frames per second instead (with --midi-steps 0)", NULL},
+        {"--window", NULL, OPT_SIZE, &a->window, "audio: samples read per step", NULL},
+        {"--hop", NULL, OPT_SIZE, &a->hop, "audio: samples predicted per step (the window moves by as many)", NULL},
+        {"--mixtures", NULL, OPT_SIZE, &a->mixtures, "audio: Gaussians per predicted sample", NULL},
         {"--cell", NULL, OPT_CHOICE, &a->cell, "recurrent cell", cells},
         {"--hidden", NULL, OPT_SIZE, &a->hidden, "hidden units per layer", NULL},
         {"--layers", NULL, OPT_SIZE, &a->layers, "stacked layers", NULL},
@@ -92,6 +97,8 @@ static int options(train_args *a, cli_option *o)
         {"--steps", NULL, OPT_SIZE, &a->steps, "stop after N updates (0: no limit)", NULL},
         {"--batch", NULL, OPT_SIZE, &a->batch, "sequences per update (lm: parallel streams)", NULL},
         {"--bptt", NULL, OPT_SIZE, &a->bptt, "lm: steps per truncated-BPTT window", NULL},
+        {"--bucket", NULL, OPT_SIZE, &a->bucket, "music, audio: batch sequences of similar length, sorting runs "
+                                                 "of N batches (0: off)", NULL},
         {"--clip", NULL, OPT_FLOAT, &a->clip, "gradient global-norm limit (0: none)", NULL},
         {"--clip-value", NULL, OPT_FLOAT, &a->clip_value, "per-gradient limit (0: none)", NULL},
         {"--clip-update", NULL, OPT_FLOAT, &a->clip_update, "update global-norm limit (0: none)", NULL},
@@ -166,7 +173,10 @@ static void clock_text(double s, char *buf, size_t cap)
 
 static const char *metric_name(int task)
 {
-    return task == RC_TASK_LM ? "NLL/token" : task == RC_TASK_MUSIC ? "NLL/frame" : "cross-entropy";
+    return task == RC_TASK_LM      ? "NLL/token"
+           : task == RC_TASK_MUSIC ? "NLL/frame"
+           : task == RC_TASK_AUDIO ? "NLL/sample"
+                                   : "cross-entropy";
 }
 
 static void draw_bar(const rc_train_status *s)
@@ -308,6 +318,8 @@ static int check_args(const train_args *a)
     if (a->bidirectional && a->task != RC_TASK_CLASSIFY)
         return cli_fail("train", "--bidirectional needs --task classify: a %s model predicts from the past only",
                         tasks[a->task]);
+    if (a->task == RC_TASK_AUDIO && (a->window == 0 || a->hop == 0 || a->mixtures == 0))
+        return cli_fail("train", "--window, --hop and --mixtures must be positive");
     if (a->valid_fraction >= 1)
         return cli_fail("train", "--valid-fraction %g must be below 1", a->valid_fraction);
     return 0;
@@ -327,6 +339,7 @@ static rc_model *build_model(const train_args *a, const cli_data *d, rc_rng *rng
     mc.rnn.dropout = (float)a->layer_dropout;
     mc.dropout = (float)a->dropout;
     mc.n_out = rc_dataset_outputs(d->train);
+    mc.mixtures = a->task == RC_TASK_AUDIO ? a->mixtures : 0;
     return rc_model_new(&mc, rng);
 }
 
@@ -343,7 +356,7 @@ static rc_train_config train_config(const train_args *a, const char *ckpt, const
     c.schedule.lr_end = (float)a->lr_end, c.schedule.gamma = (float)a->gamma, c.schedule.step_size = a->step_size;
     c.schedule.length = a->schedule_length > 0 ? a->schedule_length : (double)(a->epochs ? a->epochs : 1);
     c.schedule.patience = (int)a->plateau_patience;
-    c.epochs = a->epochs, c.max_steps = a->steps, c.batch = a->batch, c.bptt = a->bptt;
+    c.epochs = a->epochs, c.max_steps = a->steps, c.batch = a->batch, c.bptt = a->bptt, c.bucket = a->bucket;
     c.clip_norm = (float)a->clip, c.clip_value = (float)a->clip_value, c.weight_noise = (float)a->weight_noise;
     c.nt_asgd = a->nt_asgd, c.nonmono = a->nonmono, c.patience = a->patience;
     c.eval_every = a->eval_every, c.checkpoint_every = a->checkpoint_every, c.seed = a->seed;
@@ -372,7 +385,7 @@ int cmd_train(int argc, char **argv)
     if (!status)
         status = cli_parse("train", opts, argc - 1, argv + 1, NULL, 0, NULL);
     if (a.help) {
-        cli_usage(stdout, "recur train --task lm|music|classify --data PATH --out DIR [options]",
+        cli_usage(stdout, "recur train --task lm|music|classify|audio --data PATH --out DIR [options]",
                   "Trains a recurrent model and writes DIR/model.safetensors (best on validation),\n"
                   "DIR/checkpoint.safetensors, DIR/log.csv and DIR/curves.svg.  Interrupt it at any\n"
                   "time; `recur train --out DIR --resume` continues bit for bit.",
@@ -402,7 +415,7 @@ int cmd_train(int argc, char **argv)
 
     cli_data_options dopt = {a.task, a.data, a.valid, a.level, NULL,
                              a.valid_fraction >= 0 ? a.valid_fraction : a.task == RC_TASK_CLASSIFY ? 1.0 / 12 : 0.1,
-                             a.train_limit, a.pixels, 1, a.midi_steps, a.midi_fps};
+                             a.train_limit, a.pixels, 1, a.midi_steps, a.midi_fps, a.window, a.hop};
     cli_data d;
     if ((status = cli_data_load("train", &dopt, &d)))
         goto done_args;
@@ -415,15 +428,19 @@ int cmd_train(int argc, char **argv)
     rc_rng_seed(&rng, a.seed, 0);
     rc_model *m = build_model(&a, &d, &rng);
     char *vocab_json = d.vocab ? rc_vocab_to_json(d.vocab) : NULL;
-    char midi[64];
+    char midi[64], rate[32];
     snprintf(midi, sizeof midi, "%.9g %.9g", a.midi_steps, a.midi_fps);
-    const char *meta_keys[4] = {"vocab", "layout", "class_names", "midi_resolution"};
-    const char *meta_values[4] = {vocab_json, a.pixels ? "pixels" : "rows", a.class_names ? a.class_names : "", midi};
+    snprintf(rate, sizeof rate, "%u", d.rate);
+    const char *meta_keys[5] = {"vocab", "layout", "class_names", "midi_resolution", "sample_rate"};
+    const char *meta_values[5] = {vocab_json, a.pixels ? "pixels" : "rows", a.class_names ? a.class_names : "", midi,
+                                  rate};
     rc_train_config cfg = train_config(&a, ckpt, best);
     if (a.task == RC_TASK_LM)
         cfg.n_meta = 1, cfg.meta_keys = meta_keys, cfg.meta_values = meta_values;
     else if (a.task == RC_TASK_CLASSIFY)
         cfg.n_meta = 2, cfg.meta_keys = meta_keys + 1, cfg.meta_values = meta_values + 1;
+    else if (a.task == RC_TASK_AUDIO)
+        cfg.n_meta = 1, cfg.meta_keys = meta_keys + 4, cfg.meta_values = meta_values + 4;
     else
         cfg.n_meta = 1, cfg.meta_keys = meta_keys + 3, cfg.meta_values = meta_values + 3;
     progress p = {0};
@@ -450,7 +467,8 @@ int cmd_train(int argc, char **argv)
         printf("%s: %s model, %s, %zu hidden x %zu layer%s, %zu parameters; %zu training %s%s\n", a.out,
                tasks[a.task], cells[a.cell], a.hidden, a.layers, a.layers > 1 ? "s" : "",
                rc_params_numel(rc_model_params(m)), rc_dataset_size(d.train),
-               a.task == RC_TASK_LM ? "tokens" : "sequences", a.resume ? " (resuming)" : "");
+               a.task == RC_TASK_LM ? "tokens" : a.task == RC_TASK_AUDIO ? "clips" : "sequences",
+               a.resume ? " (resuming)" : "");
         fflush(stdout);
         if (rc_train(m, d.train, d.valid, &cfg, on_event, &p))
             status = cli_fail("train", "%s", rc_last_error());

@@ -273,9 +273,12 @@ RC_API rc_tensor *rc_bce_with_logits(rc_tape *tp, rc_tensor *logits, rc_tensor *
 /* Mixture-density negative log-likelihood (Bishop 1994): each row of
  * params [..., 3K] holds, for one scalar output, K mixture logits, K means
  * and K log standard deviations; targets [rows] (no gradient).  Per row
- *   -log sum_k softmax(logits)_k N(target; mean_k, exp(log_std_k)^2).
- * MEAN averages over rows, SUM adds them.  → [1]. */
-RC_API rc_tensor *rc_mixture_nll(rc_tape *tp, rc_tensor *params, rc_tensor *targets, int reduction);
+ *   -log sum_k softmax(logits)_k N(target; mean_k, exp(log_std_k)^2),
+ * weighted by row_weights [rows] (NULL: all 1; 0 drops a padded row).
+ * MEAN divides the weighted sum by the sum of the weights, SUM does not.
+ * → [1]. */
+RC_API rc_tensor *rc_mixture_nll(rc_tape *tp, rc_tensor *params, rc_tensor *targets,
+                                 const float *row_weights, int reduction);
 /* Squared error between same-shaped tensors; MEAN over all elements. → [1]. */
 RC_API rc_tensor *rc_mse(rc_tape *tp, rc_tensor *pred, rc_tensor *target, int reduction);
 
@@ -521,11 +524,17 @@ RC_API int rc_safetensors_save(const char *path, size_t n, const char *const *na
  *             predicted from frames before it; the first from a silent one)
  *   classify  feature sequences -> network -> the last layer's final states
  *             (both directions) -> linear [classes]; loss: cross-entropy
+ *   audio     raw audio, framed as in Chung et al. 2014: step t reads the
+ *             window of samples [t*hop, t*hop + window) and predicts the
+ *             next hop samples, each by a mixture of K Gaussians (Bishop
+ *             1994) -> linear [hop * 3K]: per sample K logits, K means, K
+ *             log standard deviations; loss: the mixture NLL per sample
  * Names: X(enum, name). */
 #define RC_TASK_LIST(X)               \
     X(RC_TASK_LM, "lm")               \
     X(RC_TASK_MUSIC, "music")         \
-    X(RC_TASK_CLASSIFY, "classify")
+    X(RC_TASK_CLASSIFY, "classify")   \
+    X(RC_TASK_AUDIO, "audio")
 
 enum rc_task {
 #define RC__TASK_ENUM(id, name) id,
@@ -540,8 +549,10 @@ RC_API int rc_task_from_name(const char *name);
 typedef struct rc_model_config {
     int task;             /* enum rc_task */
     rc_rnn_config rnn;    /* rnn.input_size: lm the embedding size, music 88,
-                             classify the features per step */
-    size_t n_out;         /* lm: vocabulary size; classify: classes; music: 88 */
+                             classify the features per step, audio the window */
+    size_t n_out;         /* lm: vocabulary size; classify: classes; music: 88;
+                             audio: samples predicted per step (the hop) */
+    size_t mixtures;      /* audio: Gaussians per predicted sample (others: 0) */
     float dropout;        /* lm: on embeddings and outputs; all: on the
                              network's output, in training */
 } rc_model_config;
@@ -569,12 +580,14 @@ RC_API rc_model *rc_model_load(const char *path, rc_safetensors **st);
  *             behind a silent frame; targets are these frames), weights
  *             [T, B] (0 for padding)
  *   classify: features [T, B, F], classes [B]
+ *   audio:    features [T, B, window] (the windows read), samples [T, B, hop]
+ *             (the samples to predict), weights [T, B] (0 for padding)
  * lengths [B] (or NULL) and carried states h0/c0 (or NULL) go to the network. */
 typedef struct rc_batch {
     size_t T, B;
     const int32_t *tokens, *targets;
     const float *frames, *weights;
-    const float *features;
+    const float *features, *samples;
     const int32_t *classes;
     const int32_t *lengths;
     rc_tensor *h0, *c0;
@@ -787,6 +800,38 @@ RC_API rc_rolls *rc_rolls_load_midi(const char *path, double steps_per_quarter, 
  * channels are averaged into one.  *sample_rate (when not NULL) gets the
  * rate.  Compressed or float formats give RC_EUNSUPPORTED. */
 RC_API rc_tensor *rc_wav_load(const char *path, unsigned *sample_rate);
+/* Writes samples [n] (clipped to [-1, 1]) as a mono 16-bit PCM WAV file,
+ * through a temporary file that is flushed and renamed. */
+RC_API int rc_wav_save(const char *path, const float *samples, size_t n, unsigned sample_rate);
+
+/* Audio clips: named mono signals of one sample rate.  rc_clips_load reads
+ * WAV files (as rc_wav_load) from path: one .wav file, a folder of them, or
+ * an archive (tar, tar.gz, zip, ... read with libarchive) whose .wav
+ * members are read and the rest skipped; the clips come in name order (in
+ * an archive, by member path).  Clips of different rates give RC_EFORMAT
+ * naming the first that differs. */
+typedef struct rc_clips rc_clips;
+
+RC_API rc_clips *rc_clips_load(const char *path);
+/* An empty set, and adding a copy of samples [n] as clip `name`. */
+RC_API rc_clips *rc_clips_new(unsigned sample_rate);
+RC_API int rc_clips_add(rc_clips *c, const char *name, const float *samples, size_t n);
+RC_API void rc_clips_free(rc_clips *c);
+RC_API size_t rc_clips_count(const rc_clips *c);
+RC_API unsigned rc_clips_rate(const rc_clips *c);
+/* Clip i's file name (without folders), length and samples [length] in
+ * [-1, 1); NULL or 0 when i is out of range. */
+RC_API const char *rc_clips_name(const rc_clips *c, size_t i);
+RC_API size_t rc_clips_length(const rc_clips *c, size_t i);
+RC_API const float *rc_clips_samples(const rc_clips *c, size_t i);
+/* Dequantization (Theis et al. 2016): adds to every sample read from a WAV
+ * file centred uniform noise one quantization step wide (2^-15 for 16-bit
+ * samples, 2^-7 for 8-bit), drawn from a generator seeded with seed, once.
+ * A density fitted to the result cannot pile infinite density on the
+ * discrete levels, and its NLL per sample plus log(1/step) (10.40 nats for
+ * 16 bits) bounds the NLL of the discrete samples.  Clips added as floats
+ * are left as they are. */
+RC_API void rc_clips_dequantize(rc_clips *c, uint64_t seed);
 
 /* Reads a CSV file of numbers (comma-separated; a first line that is not
  * numeric is taken as a header and skipped) into a caller-owned tensor
@@ -818,21 +863,28 @@ RC_API rc_dataset *rc_dataset_rolls_range(const rc_rolls *rolls, size_t first, s
 /* n sequences x [n, T, F] with classes [n] in 0..classes-1 (copied). */
 RC_API rc_dataset *rc_dataset_sequences(const float *x, const int32_t *labels, size_t n, size_t T,
                                         size_t F, size_t classes);
+/* Audio clips for next-samples prediction (copied): the clips pick [n] of c
+ * (pick NULL: the first n), each read in windows of `window` samples that
+ * move by hop and predict the hop samples after them: a clip of N samples
+ * gives floor((N - window) / hop) steps.  A clip shorter than window + hop
+ * is an error naming it. */
+RC_API rc_dataset *rc_dataset_clips(const rc_clips *c, const size_t *pick, size_t n, size_t window,
+                                    size_t hop);
 RC_API void rc_dataset_free(rc_dataset *d);
 RC_API int rc_dataset_task(const rc_dataset *d);
-/* Tokens, sequences or piano rolls held. */
+/* Tokens, sequences, piano rolls or clips held. */
 RC_API size_t rc_dataset_size(const rc_dataset *d);
-/* The width of each step's input (lm: 1 token; music: 88; classify: F) and
- * the number of outputs the data needs (lm: vocabulary; music: 88;
- * classify: classes). */
+/* The width of each step's input (lm: 1 token; music: 88; classify: F;
+ * audio: the window) and the number of outputs the data needs (lm:
+ * vocabulary; music: 88; classify: classes; audio: the hop). */
 RC_API size_t rc_dataset_features(const rc_dataset *d);
 RC_API size_t rc_dataset_outputs(const rc_dataset *d);
 /* Sequence i of a classification set: its steps [T, F] (T written to *T)
  * and class; NULL for other tasks or i out of range. */
 RC_API const float *rc_dataset_sequence(const rc_dataset *d, size_t i, size_t *T, int32_t *label);
 
-/* Evaluation: the task's mean loss per unit (token, frame or sequence),
- * the number of units, and (classify) the accuracy. */
+/* Evaluation: the task's mean loss per unit (token, frame, sequence or
+ * predicted sample), the number of units, and (classify) the accuracy. */
 typedef struct rc_eval_result {
     double loss;
     double units;
@@ -849,6 +901,10 @@ typedef struct rc_train_config {
     size_t epochs;            /* passes over the training set */
     size_t max_steps;         /* stop after this many updates (0: no limit) */
     size_t batch;             /* sequences per update; lm: parallel streams */
+    size_t bucket;            /* music, audio: after each epoch's shuffle, the sequences
+                                 of every run of `bucket` batches are sorted by length,
+                                 so that a batch pads little, and the batches are then
+                                 taken in a random order (0 or 1: off) */
     size_t bptt;              /* lm: steps per truncated-BPTT window */
     float clip_norm;          /* global gradient norm limit (0: none) */
     float clip_value;         /* per-gradient limit (0: none) */

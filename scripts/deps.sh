@@ -17,7 +17,7 @@ for arg in "$@"; do
 done
 
 # Build and test needs; the demo's data set is a package too.
-packages="gcc make libc6-dev zlib1g-dev libcjson-dev dataset-fashion-mnist"
+packages="gcc make libc6-dev zlib1g-dev libcjson-dev libarchive-dev dataset-fashion-mnist"
 [ "$blas" = openblas ] && packages="$packages libopenblas-dev"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

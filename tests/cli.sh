@@ -160,7 +160,7 @@ bad_train() { # name, expected text, args...
     case "$err" in *"$want"*) ok=1 ;; *) ok=0; echo "  got: $err" ;; esac
     check "$name: exit 2 with a message" [ $rc -eq 2 -a $ok -eq 1 ]
 }
-bad_train "train with an unknown task" "--task: 'poetry' is not one of lm music classify" train --task poetry --data "$music" --out "$tmp/x"
+bad_train "train with an unknown task" "--task: 'poetry' is not one of lm music classify audio" train --task poetry --data "$music" --out "$tmp/x"
 bad_train "train without data" "no --data given" train --task music --out "$tmp/x"
 bad_train "train on a missing folder" "nowhere: no such file or folder" train --task music --data "$tmp/nowhere" --out "$tmp/x"
 bad_train "train with a bad number" "--hidden: 'many' is not a non-negative integer" train --task music --data "$music" --hidden many --out "$tmp/x"
@@ -170,6 +170,51 @@ bad_train "eval of a bare network" "not a recur model file" eval $ref/gru_l1.mod
 bad_train "sample of nothing" "cannot open" sample "$tmp/none.safetensors"
 printf '60;xx\n' > "$music/bad.txt"; mkdir -p "$tmp/badmusic"; cp "$music/bad.txt" "$tmp/badmusic/train.txt"
 bad_train "train on a malformed piano roll" "line 1, step 2: 'xx' is not a pitch" train --task music --data "$tmp/badmusic" --out "$tmp/x"
+
+# ---- recur train / eval / sample on audio: WAV files made here, named as
+# the Free Spoken Digit Dataset's ({digit}_{speaker}_{take}.wav: takes 0-4
+# test, 5-9 validation, the rest training)
+wav16() { # path samples frequency: a 16-bit mono 8 kHz WAV of a sine
+    esc=$(awk -v n="$2" -v f="$3" 'function b(v) { return sprintf("\\%03o", v % 256) }
+        function le(v, k,   s, i) { s = ""; for (i = 0; i < k; i++) { s = s b(int(v / 256 ^ i)) }; return s }
+        BEGIN { printf "RIFF%sWAVEfmt %s%s%s%s%s%s%sdata%s", le(36 + 2 * n, 4), le(16, 4), le(1, 2), le(1, 2),
+                       le(8000, 4), le(16000, 4), le(2, 2), le(16, 2), le(2 * n, 4)
+                for (i = 0; i < n; i++) { v = int(8000 * sin(f * i)); printf "%s", le(v < 0 ? v + 65536 : v, 2) } }')
+    printf "$esc" > "$1"
+}
+audio="$tmp/digits"
+mkdir -p "$audio"
+for digit in 0 1; do
+    for take in 0 1 2 3 4 5 6 7 8 9 10 11; do
+        wav16 "$audio/${digit}_ann_$take.wav" 300 "0.$((digit * 3 + take % 4 + 1))"
+    done
+done
+out=$("$recur" train --task audio --data "$audio" --cell lstm --hidden 8 --window 20 --hop 10 --mixtures 3 \
+    --batch 2 --bucket 2 --epochs 2 --out "$tmp/a1" 2>&1); rc=$?
+case "$out" in *"audio model"*"4 training clips"*) ok=1 ;; *) ok=0 ;; esac
+check "train audio on FSDD-named clips: exit 0, takes 10-11 train ($(echo "$out" | tail -n 1))" [ $rc -eq 0 -a $ok -eq 1 ]
+out=$("$recur" eval "$tmp/a1/model.safetensors" --data "$audio" 2>&1); rc=$?
+case "$out" in *"test: 2800 samples, NLL "*" nats/sample"*) ok=1 ;; *) ok=0 ;; esac
+check "eval prints NLL per sample on the 10 test clips ($out)" [ $rc -eq 0 -a $ok -eq 1 ]
+out=$("$recur" info "$tmp/a1/model.safetensors" 2>&1)
+case "$out" in *"reads 20 samples, predicts 10, each a mixture of 3 Gaussians"*) ok=1 ;; *) ok=0 ;; esac
+check "info describes the audio framing" [ $ok -eq 1 ]
+"$recur" sample "$tmp/a1/model.safetensors" --length 50 -o "$tmp/a.wav" >/dev/null 2>&1; rc=$?
+check "sample writes a WAV file of 50 steps of 10 samples" [ $rc -eq 0 -a "$(head -c 4 "$tmp/a.wav" 2>/dev/null)" = RIFF -a \
+    "$(wc -c < "$tmp/a.wav" 2>/dev/null)" -eq $((44 + 2 * 500)) ]
+"$recur" sample "$tmp/a1/model.safetensors" --length 5 --prime "$audio/0_ann_0.wav" -o "$tmp/b.wav" >/dev/null 2>&1; rc=$?
+check "sample continues a primed WAV file" [ $rc -eq 0 -a "$(wc -c < "$tmp/b.wav" 2>/dev/null)" -eq $((44 + 2 * 350)) ]
+if command -v tar >/dev/null 2>&1; then
+    (cd "$tmp" && tar -cf digits.tar digits)
+    out=$("$recur" train --task audio --data "$tmp/digits.tar" --hidden 8 --mixtures 2 --batch 4 --epochs 1 \
+        --out "$tmp/a2" 2>&1); rc=$?
+    check "train audio from a tar archive of the clips ($(echo "$out" | tail -n 1))" [ $rc -eq 0 -a -s "$tmp/a2/model.safetensors" ]
+fi
+bad_train "audio with no mixture" "--window, --hop and --mixtures must be positive" train --task audio --data "$audio" --mixtures 0 --out "$tmp/x"
+bad_train "audio clips shorter than a step" "0_ann_10.wav has 300 samples, fewer than a window of 400" \
+    train --task audio --data "$audio" --window 400 --out "$tmp/x"
+bad_train "audio from a folder without WAV files" "no .wav files in the folder" train --task audio --data "$tmp/midis" --out "$tmp/x"
+bad_train "sample with a missing prime" "cannot open" sample "$tmp/a1/model.safetensors" --prime "$tmp/none.wav"
 
 # ---- real data: a character LSTM on Tiny Shakespeare (a fixed number of updates)
 shakespeare=${RECUR_DATA:-../shared/data}/tinyshakespeare/input.txt

@@ -82,11 +82,16 @@ static rc_tensor *b_bce_weighted(rc_tape *tp, rc_tensor **x)
 }
 static rc_tensor *b_mixture(rc_tape *tp, rc_tensor **x)
 {
-    return rc_mixture_nll(tp, x[0], x[1], RC_REDUCE_MEAN);
+    return rc_mixture_nll(tp, x[0], x[1], NULL, RC_REDUCE_MEAN);
 }
 static rc_tensor *b_mixture_sum(rc_tape *tp, rc_tensor **x)
 {
-    return rc_mixture_nll(tp, x[0], x[1], RC_REDUCE_SUM);
+    return rc_mixture_nll(tp, x[0], x[1], NULL, RC_REDUCE_SUM);
+}
+static rc_tensor *b_mixture_weighted(rc_tape *tp, rc_tensor **x)
+{
+    static const float w[4] = {0.5f, 0.0f, 1.0f, 2.0f}; /* a padded row and uneven weights */
+    return rc_mixture_nll(tp, x[0], x[1], w, RC_REDUCE_MEAN);
 }
 static rc_tensor *b_mse(rc_tape *tp, rc_tensor **x) { return rc_mse(tp, x[0], x[1], RC_REDUCE_MEAN); }
 static rc_tensor *b_mse_sum(rc_tape *tp, rc_tensor **x) { return rc_mse(tp, x[0], x[1], RC_REDUCE_SUM); }
@@ -191,6 +196,7 @@ static const gc_case cases[] = {
     {"bce_with_logits sum", 2, {3, 3}, {S(2, 2, 5), S(2, 2, 5)}, {NORMAL, UNIT_CONST}, b_bce_sum},
     {"mixture_nll 3 components over [2, 3] outputs", 2, {3, 2}, {S(2, 3, 9), S(2, 3)}, {NORMAL, UNIT_CONST}, b_mixture},
     {"mixture_nll sum, 2 components", 2, {2, 1}, {S(4, 6), S(4)}, {NORMAL, UNIT_CONST}, b_mixture_sum},
+    {"mixture_nll row weights (padding)", 2, {2, 1}, {S(4, 6), S(4)}, {NORMAL, UNIT_CONST}, b_mixture_weighted},
     {"mse mean, gradient to both", 2, {2, 2}, {S(3, 4), S(3, 4)}, {NORMAL, NORMAL}, b_mse},
     {"mse sum", 2, {1, 1}, {S(7), S(7)}, {NORMAL, NORMAL}, b_mse_sum},
     {"concat middle axis of three", 3, {3, 3, 3}, {S(2, 1, 3), S(2, 2, 3), S(2, 3, 3)}, {NORMAL, NORMAL, NORMAL}, b_concat_mid},

@@ -81,12 +81,17 @@ static void test_values(rc_tape *tp)
     rc_tensor *gauss = tensor(tp, T2(1, 3), (float[]){0.3f, 1.0f, logf(2.0f)}); /* mean 1, std 2 */
     rc_tensor *target = tensor(tp, 1, (size_t[]){1}, (float[]){2.0f});
     float want = 0.5f * 0.25f + logf(2.0f) + 0.5f * logf(6.2831853f);
-    T_CHECK(close_to(rc_mixture_nll(tp, gauss, target, RC_REDUCE_MEAN), &want, 1e-6f), "one component");
+    T_CHECK(close_to(rc_mixture_nll(tp, gauss, target, NULL, RC_REDUCE_MEAN), &want, 1e-6f), "one component");
     rc_tensor *two = tensor(tp, T2(1, 6), (float[]){0, 0, -1, 1, 0, 0}); /* equal weights, means -1 and 1 */
     rc_tensor *zero = tensor(tp, 1, (size_t[]){1}, (float[]){0.0f});
     want = 0.5f + 0.5f * logf(6.2831853f); /* both components give the same density at 0 */
-    T_CHECK(close_to(rc_mixture_nll(tp, two, zero, RC_REDUCE_SUM), &want, 1e-6f), "two components");
-    T_CHECK(!rc_mixture_nll(tp, tensor(tp, T2(1, 4), (float[]){0, 0, 0, 0}), zero, RC_REDUCE_SUM),
+    T_CHECK(close_to(rc_mixture_nll(tp, two, zero, NULL, RC_REDUCE_SUM), &want, 1e-6f), "two components");
+    rc_tensor *both = tensor(tp, T2(2, 3), (float[]){0.3f, 1.0f, logf(2.0f), 0.0f, 0.0f, 0.0f});
+    rc_tensor *two_targets = tensor(tp, 1, (size_t[]){2}, (float[]){2.0f, 100.0f});
+    want = 0.5f * 0.25f + logf(2.0f) + 0.5f * logf(6.2831853f); /* the second row weighs 0: the mean is the first */
+    T_CHECK(close_to(rc_mixture_nll(tp, both, two_targets, (float[]){3.0f, 0.0f}, RC_REDUCE_MEAN), &want, 1e-6f),
+            "row weights");
+    T_CHECK(!rc_mixture_nll(tp, tensor(tp, T2(1, 4), (float[]){0, 0, 0, 0}), zero, NULL, RC_REDUCE_SUM),
             "a width that is not 3K accepted");
     T_CHECK_ERROR(rc_last_status(), RC_ESHAPE, "must end in 3K");
 

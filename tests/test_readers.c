@@ -1,7 +1,11 @@
-/* test_readers.c — piano rolls and text vocabularies, on small files the
- * tests write and on the shared data sets (checked against the counts their
- * README publishes; skipped when the data is absent). */
+/* test_readers.c — piano rolls, text vocabularies, WAV files and sets of
+ * audio clips (folders, archives), on small files the tests write and on
+ * the shared data sets (checked against the counts their README publishes;
+ * skipped when the data is absent). */
 #include "test.h"
+
+#include <archive.h>
+#include <archive_entry.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -298,11 +302,11 @@ void suite_midi(void)
 /* ------------------------------------------------------------ WAV and CSV */
 
 /* A WAV file: header fields, then raw sample bytes. */
-static void write_wav(const char *name, unsigned format, unsigned channels, unsigned bits, const void *samples,
-                      uint32_t bytes, uint32_t claimed)
+static void write_wav_at(const char *name, uint32_t rate, unsigned format, unsigned channels, unsigned bits,
+                         const void *samples, uint32_t bytes, uint32_t claimed)
 {
     unsigned char h[44];
-    uint32_t rate = 8000, block = channels * bits / 8;
+    uint32_t block = channels * bits / 8;
     memcpy(h, "RIFF", 4);
     uint32_t riff = 36 + bytes;
     memcpy(h + 8, "WAVEfmt ", 8);
@@ -324,27 +328,37 @@ static void write_wav(const char *name, unsigned format, unsigned channels, unsi
     fclose(fp);
 }
 
-/* Copies the first n files of a (plain, ustar) tar into the scratch folder;
- * their names go to names[n]. */
-static size_t untar(const char *tar, size_t n, char names[][64])
+static void write_wav(const char *name, unsigned format, unsigned channels, unsigned bits, const void *samples,
+                      uint32_t bytes, uint32_t claimed)
 {
-    size_t len, got = 0;
-    char *b = rc_read_file(tar, &len);
-    for (size_t at = 0; b && got < n && at + 512 <= len;) {
-        const char *h = b + at;
-        if (!h[0])
-            break;
-        size_t size = (size_t)strtoull(h + 124, NULL, 8);
-        const char *base = strrchr(h, '/') ? strrchr(h, '/') + 1 : h;
-        if (h[156] == '0' || h[156] == '\0') {
-            snprintf(names[got], 64, "%.60s", base);
-            write_bytes(names[got], (const unsigned char *)b + at + 512, size);
-            got++;
-        }
-        at += 512 + (size + 511) / 512 * 512;
+    write_wav_at(name, 8000, format, channels, bits, samples, bytes, claimed);
+}
+
+/* An archive (libarchive's writer: "ustar" or "zip", gzip-compressed when
+ * gz) of the scratch files names[n], stored under "clips/". */
+static void write_archive(const char *path, const char *format, int gz, const char *const *names, size_t n)
+{
+    struct archive *a = archive_write_new();
+    archive_write_set_format_by_name(a, format);
+    if (gz)
+        archive_write_add_filter_gzip(a);
+    archive_write_open_filename(a, t_path(path));
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        char *b = rc_read_file(t_path(names[i]), &len), member[128];
+        snprintf(member, sizeof member, "clips/%s", names[i]);
+        struct archive_entry *e = archive_entry_new();
+        archive_entry_set_pathname(e, member);
+        archive_entry_set_size(e, (la_int64_t)len);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_write_header(a, e);
+        archive_write_data(a, b, len);
+        archive_entry_free(e);
+        free(b);
     }
-    free(b);
-    return got;
+    archive_write_close(a);
+    archive_write_free(a);
 }
 
 void suite_wav_csv(void)
@@ -389,31 +403,102 @@ void suite_wav_csv(void)
     T_CHECK(!rc_wav_load(t_path("bad.wav"), NULL), "accepted");
     T_CHECK_ERROR(rc_last_status(), RC_EFORMAT, "not a WAV file");
 
-    t_case("wav: Free Spoken Digit recordings have the lengths recordings.csv lists");
+    t_case("clips: a folder of WAV files, in name order, other files skipped");
+    mkdir(t_path("clips"), 0777);
+    const int16_t c1[] = {100, -200, 300}, c2[] = {32767, -32768};
+    write_wav("clips/b.wav", 1, 1, 16, c1, sizeof c1, sizeof c1);
+    write_wav("clips/a.WAV", 1, 1, 8, u8, 4, 4);
+    write_text("clips/notes.txt", "not audio");
+    rc_clips *clips = rc_clips_load(t_path("clips"));
+    T_CHECK(clips && rc_clips_count(clips) == 2 && rc_clips_rate(clips) == 8000 &&
+                !strcmp(rc_clips_name(clips, 0), "a.WAV") && !strcmp(rc_clips_name(clips, 1), "b.wav") &&
+                rc_clips_length(clips, 0) == 4 && rc_clips_length(clips, 1) == 3 &&
+                rc_clips_samples(clips, 1)[1] == -200.0f / 32768 && !rc_clips_name(clips, 2),
+            "%s", clips ? "contents" : rc_last_error());
+
+    t_case("clips: dequantizing adds less than half a step, differently per sample, once");
+    float before[3];
+    memcpy(before, rc_clips_samples(clips, 1), sizeof before);
+    rc_clips_dequantize(clips, 7);
+    int moved = 0, within = 1;
+    for (int i = 0; i < 3; i++) {
+        float d = rc_clips_samples(clips, 1)[i] - before[i];
+        moved += d != 0.0f;
+        within &= fabsf(d) <= 0.5f / 32768;
+    }
+    float u8_step = fabsf(rc_clips_samples(clips, 0)[1] - 127.0f / 128);
+    T_CHECK(moved == 3 && within && u8_step <= 0.5f / 128 && u8_step > 0, "moved %d, within %d, 8-bit %g", moved,
+            within, (double)u8_step);
+    float after[3];
+    memcpy(after, rc_clips_samples(clips, 1), sizeof after);
+    rc_clips_dequantize(clips, 8); /* a second call leaves them */
+    T_CHECK(!memcmp(after, rc_clips_samples(clips, 1), sizeof after), "dequantized twice");
+    rc_clips_free(clips);
+    clips = rc_clips_new(8000);
+    const float floats[2] = {0.25f, -0.5f};
+    T_CHECK(clips && rc_clips_add(clips, "f", floats, 2) == RC_OK, "%s", rc_last_error());
+    rc_clips_dequantize(clips, 7);
+    T_CHECK(clips && !memcmp(rc_clips_samples(clips, 0), floats, sizeof floats), "float clips were changed");
+    rc_clips_free(clips);
+
+    static const struct {
+        const char *file, *format;
+        int gz;
+    } archives[] = {{"clips.tar", "ustar", 0}, {"clips.tar.gz", "ustar", 1}, {"clips.zip", "zip", 0}};
+    for (size_t i = 0; i < sizeof archives / sizeof archives[0]; i++) {
+        t_case("clips: the WAV members of a %s archive, in name order", archives[i].file);
+        write_wav("b.wav", 1, 1, 16, c1, sizeof c1, sizeof c1);
+        write_wav("a.wav", 1, 1, 16, c2, sizeof c2, sizeof c2);
+        write_text("readme.txt", "skipped");
+        write_archive(archives[i].file, archives[i].format, archives[i].gz,
+                      (const char *const[]){"b.wav", "readme.txt", "a.wav"}, 3);
+        clips = rc_clips_load(t_path(archives[i].file));
+        T_CHECK(clips && rc_clips_count(clips) == 2 && !strcmp(rc_clips_name(clips, 0), "a.wav") &&
+                    rc_clips_samples(clips, 0)[1] == -1.0f && rc_clips_length(clips, 1) == 3 &&
+                    rc_clips_samples(clips, 1)[2] == 300.0f / 32768,
+                "%s", clips ? "contents" : rc_last_error());
+        rc_clips_free(clips);
+    }
+
+    t_case("clips: bad sets are refused with the file named");
+    write_wav_at("clips/c.wav", 16000, 1, 1, 16, c1, sizeof c1, sizeof c1);
+    T_CHECK(!rc_clips_load(t_path("clips")), "clips of two rates accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EFORMAT, "c.wav: 16000 Hz, but the clips before it are 8000 Hz");
+    write_archive("none.tar", "ustar", 0, (const char *const[]){"readme.txt"}, 1);
+    T_CHECK(!rc_clips_load(t_path("none.tar")), "an archive without WAV files accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EFORMAT, "no .wav files in the archive");
+    T_CHECK(!rc_clips_load(t_path("readme.txt")), "a text file accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EFORMAT, "not a .wav file, a folder or an archive");
+    write_wav("bad.wav", 3, 1, 16, c1, sizeof c1, sizeof c1);
+    write_archive("bad.tar", "ustar", 0, (const char *const[]){"a.wav", "bad.wav"}, 2);
+    T_CHECK(!rc_clips_load(t_path("bad.tar")), "a float WAV member accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EUNSUPPORTED, "clips/bad.wav: sample format 3");
+
+    t_case("clips: Free Spoken Digit recordings, read from their archive, have the lengths recordings.csv lists");
     char tar[512] = "";
     if (t_data("fsdd/recordings.tar"))
         snprintf(tar, sizeof tar, "%s", t_data("fsdd/recordings.tar")); /* t_data reuses its buffer */
     const char *csv_path = t_data("fsdd/recordings.csv");
     if (tar[0] && csv_path) {
-        char names[5][64];
-        size_t got = untar(tar, 5, names);
-        size_t len;
+        clips = rc_clips_load(tar);
+        size_t len, checked = 0;
         char *csv = rc_read_file(csv_path, &len);
-        T_CHECK(got == 5 && csv, "could not read the archive or the list");
-        for (size_t i = 0; csv && i < got; i++) {
-            const char *row = strstr(csv, names[i]);
+        T_CHECK(clips && csv && rc_clips_count(clips) == 3000 && rc_clips_rate(clips) == 8000,
+                "%s", clips ? "3,000 clips of 8 kHz expected" : rc_last_error());
+        for (size_t i = 0; clips && csv && i < rc_clips_count(clips); i++) {
+            char key[80];
+            snprintf(key, sizeof key, "\n%s,", rc_clips_name(clips, i));
+            const char *row = strstr(csv, key);
             unsigned long frames = 0;
             for (int comma = 0; row && comma < 7; comma++) /* frames is the 8th column */
                 row = strchr(row, ',') ? strchr(row, ',') + 1 : NULL;
             if (row)
                 frames = strtoul(row, NULL, 10);
-            w = rc_wav_load(t_path(names[i]), &rate);
-            T_CHECK(w && w->size == frames && rate == 8000, "%s: %zu samples, the list says %lu", names[i],
-                    w ? w->size : 0, frames);
-            rc_tensor_free(w);
-            remove(t_path(names[i]));
+            checked += rc_clips_length(clips, i) == frames;
         }
+        T_CHECK(checked == 3000, "%zu of 3,000 clips have the listed length", checked);
         free(csv);
+        rc_clips_free(clips);
     }
 
     t_case("csv: a header, numbers in any notation, CRLF line ends");

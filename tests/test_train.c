@@ -239,7 +239,7 @@ void suite_models(void)
     enum { T_ = 4, B_ = 3, F_ = 5 };
     static int32_t tokens[T_ * B_], targets[T_ * B_], classes[B_] = {2, 0, 1};
     static const int32_t lengths[B_] = {4, 2, 3};
-    static float frames[T_ * B_ * RC_PIANO_KEYS], weights[T_ * B_], features[T_ * B_ * F_];
+    static float frames[T_ * B_ * RC_PIANO_KEYS], weights[T_ * B_], features[T_ * B_ * F_], samples[T_ * B_ * 2];
     rc_rng rng;
     rc_rng_seed(&rng, 8, 8);
     for (int i = 0; i < T_ * B_; i++) {
@@ -251,21 +251,27 @@ void suite_models(void)
         frames[i] = rc_rng_uniform(&rng) < 0.1f ? 1.0f : 0.0f;
     for (size_t i = 0; i < sizeof features / sizeof features[0]; i++)
         features[i] = rc_rng_normal(&rng);
+    for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++)
+        samples[i] = 0.5f * rc_rng_normal(&rng);
 
     for (int task = 0; task < RC_TASK_COUNT; task++) {
         rc_model_config cfg = {0};
         cfg.task = task;
-        int cell = task == RC_TASK_LM ? RC_CELL_LSTM : task == RC_TASK_MUSIC ? RC_CELL_GRU_RESET_BEFORE : RC_CELL_GRU;
+        int cell = task == RC_TASK_LM || task == RC_TASK_AUDIO ? RC_CELL_LSTM
+                   : task == RC_TASK_MUSIC                     ? RC_CELL_GRU_RESET_BEFORE
+                                                               : RC_CELL_GRU;
         size_t in = task == RC_TASK_LM ? 4 : task == RC_TASK_MUSIC ? RC_PIANO_KEYS : F_;
         cfg.rnn = rc_rnn_config_default(cell, in, 3);
         cfg.rnn.bidirectional = task == RC_TASK_CLASSIFY;
-        cfg.n_out = task == RC_TASK_LM ? 7 : task == RC_TASK_MUSIC ? RC_PIANO_KEYS : 3;
+        cfg.rnn.peephole = task == RC_TASK_AUDIO;
+        cfg.n_out = task == RC_TASK_LM ? 7 : task == RC_TASK_MUSIC ? RC_PIANO_KEYS : task == RC_TASK_AUDIO ? 2 : 3;
+        cfg.mixtures = task == RC_TASK_AUDIO ? 2 : 0; /* audio: windows of 5 samples predict the next 2 */
         rc_model *m = rc_model_new(&cfg, &rng);
         model_ctx k = {m, {0}};
         k.b.T = T_, k.b.B = B_;
         k.b.tokens = tokens, k.b.targets = targets;
         k.b.frames = frames, k.b.weights = weights;
-        k.b.features = features, k.b.classes = classes;
+        k.b.features = features, k.b.classes = classes, k.b.samples = samples;
         k.b.lengths = task == RC_TASK_LM ? NULL : lengths;
 
         t_case("gradcheck: model %s, task %s, every weight", task == RC_TASK_MUSIC ? "logits" : "loss",

@@ -1,9 +1,11 @@
 /* test_trainer.c — the training loop: it learns, it evaluates, and a run
  * interrupted and resumed from its checkpoint ends with bitwise the same
  * weights and optimizer state as one that never stopped — for each task,
- * with dropout, weight noise, carried LM states, NT-ASGD and a plateau
- * schedule in play. */
+ * with dropout, weight noise, carried LM states, NT-ASGD, a plateau
+ * schedule and length buckets in play. */
 #include "test.h"
+
+#include "../src/train/train.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -56,6 +58,28 @@ static void make_setup(int task, setup *s, rc_rng *rng)
         s->cfg.nt_asgd = 1, s->cfg.nonmono = 1;
         s->cfg.schedule = rc_schedule_init(RC_SCHEDULE_CONSTANT, 0.05f);
         s->cfg.eval_every = 10;
+    } else if (task == RC_TASK_AUDIO) { /* noisy sines of several pitches and lengths */
+        rc_clips *c = rc_clips_new(8000);
+        for (int k = 0; k < 20; k++) {
+            float x[200], f = 0.2f + 0.1f * (float)(k % 5), phase = rc_rng_uniform(rng) * 6.2831853f;
+            size_t n = 60 + 7 * (size_t)k; /* lengths differ, so batches pad and buckets sort */
+            for (size_t i = 0; i < n; i++)
+                x[i] = 0.5f * sinf(f * (float)i + phase) + 0.02f * rc_rng_normal(rng);
+            char name[32];
+            snprintf(name, sizeof name, "clip%02d.wav", k);
+            T_CHECK(rc_clips_add(c, name, x, n) == RC_OK, "%s", rc_last_error());
+        }
+        s->train = rc_dataset_clips(c, NULL, 16, 6, 3);
+        s->valid = rc_dataset_clips(c, (const size_t[]){16, 17, 18, 19}, 4, 6, 3);
+        rc_clips_free(c);
+        s->model.rnn = rc_rnn_config_default(RC_CELL_LSTM, 6, 10);
+        s->model.rnn.peephole = 1;
+        s->model.n_out = 3;
+        s->model.mixtures = 2;
+        s->cfg.batch = 3, s->cfg.bucket = 2;
+        s->cfg.epochs = 6;
+        s->cfg.clip_norm = 1.0f;
+        s->cfg.schedule = rc_schedule_init(RC_SCHEDULE_CONSTANT, 1e-2f);
     } else { /* the class is the sign of the sum of the first feature */
         enum { N = 60, T = 6, F = 3 };
         float x[N * T * F];
@@ -120,8 +144,93 @@ static rc_model *run(setup *s, const char *checkpoint, int resume, uint64_t stop
     return m;
 }
 
+/* Audio framing: clip k holds the samples 1000 k + i, so every value
+ * names its clip and position. */
+static void test_audio_batches(void)
+{
+    enum { W = 4, H = 2 };
+    static const size_t lens[4] = {17, 9, 6, 12}; /* steps (len - W) / H: 6, 2, 1, 4 */
+    rc_clips *c = rc_clips_new(8000);
+    for (size_t k = 0; k < 4; k++) {
+        float x[17];
+        for (size_t i = 0; i < lens[k]; i++)
+            x[i] = (float)(1000 * k + i);
+        rc_clips_add(c, k == 2 ? "short" : "clip", x, lens[k]);
+    }
+
+    t_case("data sets: audio steps read a window and predict the hop after it; padding weighs 0");
+    rc_dataset *d = rc_dataset_clips(c, (const size_t[]){0, 1, 3}, 3, W, H);
+    T_CHECK(d && rc_dataset_size(d) == 3 && rc_dataset_features(d) == W && rc_dataset_outputs(d) == H &&
+                rc_dataset_task(d) == RC_TASK_AUDIO,
+            "%s", d ? "sizes" : rc_last_error());
+    rc__batcher bt;
+    if (d && rc__batcher_init(&bt, d, 3, 0, 0) == RC_OK) {
+        rc_batch b;
+        rc__batcher_get(&bt, 0, &b); /* unshuffled: clips 0, 1, 3 */
+        const size_t clip[3] = {0, 1, 3}, steps[3] = {6, 2, 4};
+        int bad = b.T != 6 || b.B != 3;
+        for (size_t t = 0; !bad && t < b.T; t++)
+            for (size_t s = 0; s < 3; s++) {
+                int in = t < steps[s];
+                bad |= b.weights[t * 3 + s] != (in ? 1.0f : 0.0f) || b.lengths[s] != (int32_t)steps[s];
+                for (size_t j = 0; in && j < W; j++)
+                    bad |= b.features[(t * 3 + s) * W + j] != (float)(1000 * clip[s] + t * H + j);
+                for (size_t j = 0; in && j < H; j++)
+                    bad |= b.samples[(t * 3 + s) * H + j] != (float)(1000 * clip[s] + t * H + W + j);
+            }
+        T_CHECK(!bad, "a window, a target or a weight is wrong");
+        rc__batcher_free(&bt);
+    }
+
+    t_case("evaluation: audio counts predicted samples, padding left out");
+    rc_model_config mc = {0};
+    mc.task = RC_TASK_AUDIO;
+    mc.rnn = rc_rnn_config_default(RC_CELL_GRU, W, 5);
+    mc.n_out = H, mc.mixtures = 3;
+    rc_rng init;
+    rc_rng_seed(&init, 1, 1);
+    rc_model *m = rc_model_new(&mc, &init);
+    rc_eval_result one, batched;
+    T_CHECK(d && m && rc_evaluate(m, d, 1, 0, &one) == RC_OK && rc_evaluate(m, d, 3, 0, &batched) == RC_OK,
+            "%s", rc_last_error());
+    T_CHECK(one.units == 24 && batched.units == 24 && fabs(one.loss - batched.loss) < 1e-5 * fabs(one.loss),
+            "units %g and %g (24 expected), loss %.9g one by one, %.9g padded", one.units, batched.units,
+            one.loss, batched.loss);
+    rc_model_free(m);
+
+    t_case("data sets: length buckets put clips of similar length together, in a random batch order");
+    rc_dataset *all = rc_dataset_clips(c, (const size_t[]){0, 1, 3, 0, 1, 3}, 6, W, H);
+    if (all && rc__batcher_init(&bt, all, 2, 0, 3) == RC_OK) {
+        rc_rng rng;
+        rc_rng_seed(&rng, 3, 3);
+        int sorted = 1, first_batches[3] = {0};
+        for (int epoch = 0; epoch < 20; epoch++) {
+            rc__batcher_shuffle(&bt, &rng);
+            for (size_t i = 0; i < 3; i++) {
+                rc_batch b;
+                rc__batcher_get(&bt, i, &b);
+                sorted &= b.lengths[0] == b.lengths[1]; /* one run of 3 batches: the pairs are equal */
+                if (i == 0)
+                    first_batches[b.lengths[0] == 2 ? 0 : b.lengths[0] == 4 ? 1 : 2]++;
+            }
+        }
+        T_CHECK(sorted, "a batch mixes lengths");
+        T_CHECK(first_batches[0] && first_batches[1] && first_batches[2], "the batch order is fixed: %d %d %d",
+                first_batches[0], first_batches[1], first_batches[2]);
+        rc__batcher_free(&bt);
+    }
+
+    t_case("data sets: a clip too short for one step is refused by name");
+    T_CHECK(!rc_dataset_clips(c, (const size_t[]){2}, 1, 5, 2), "accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "clip short has 6 samples, fewer than a window of 5");
+    rc_dataset_free(d), rc_dataset_free(all);
+    rc_clips_free(c);
+}
+
 void suite_trainer(void)
 {
+    test_audio_batches();
+
     rc_rng rng;
     rc_rng_seed(&rng, 42, 42);
     for (int task = 0; task < RC_TASK_COUNT; task++) {

@@ -31,6 +31,16 @@ int rc__name_index(const char *const *table, int n, const char *name);
 FILE *rc__atomic_open(const char *path, char *tmp, size_t cap);
 int rc__atomic_commit(FILE *f, const char *tmp, const char *path, int ok);
 
+/* Folders: rc__dir_files lists the files of folder path whose names end in
+ * one of suffixes (a NULL-terminated list, ASCII case ignored) as malloc'd
+ * paths "path/name" in name order; `what` names them in the error when
+ * there is none.  Returns RC__NOT_A_FOLDER (no error set) when path is not
+ * a folder.  Free the list with rc__names_free. */
+enum { RC__NOT_A_FOLDER = -1 };
+int rc__dir_files(const char *path, const char *const *suffixes, const char *what, char ***names, size_t *n);
+void rc__names_free(char **names, size_t n);
+int rc__name_has_suffix(const char *name, const char *const *suffixes);
+
 /* Overflow-safe size arithmetic: false when the result does not fit. */
 bool rc__mul_size(size_t a, size_t b, size_t *out);
 bool rc__add_size(size_t a, size_t b, size_t *out);

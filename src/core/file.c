@@ -1,6 +1,7 @@
-/* file.c — reading a whole file. */
+/* file.c — reading a whole file, listing a folder, writing a file whole. */
 #include "core.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,73 @@ char *rc_read_file(const char *path, size_t *len)
     buf[used] = '\0';
     *len = used;
     return buf;
+}
+
+static int suffix_is(const char *name, const char *suffix)
+{
+    size_t n = strlen(name), k = strlen(suffix);
+    if (n <= k)
+        return 0;
+    for (size_t i = 0; i < k; i++) /* ASCII case folding: ".WAV" is ".wav" */
+        if ((name[n - k + i] | 0x20) != (suffix[i] | 0x20))
+            return 0;
+    return 1;
+}
+
+int rc__name_has_suffix(const char *name, const char *const *suffixes)
+{
+    for (size_t i = 0; suffixes[i]; i++)
+        if (suffix_is(name, suffixes[i]))
+            return 1;
+    return 0;
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+void rc__names_free(char **names, size_t n)
+{
+    for (size_t i = 0; names && i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+int rc__dir_files(const char *path, const char *const *suffixes, const char *what, char ***names, size_t *n)
+{
+    *names = NULL, *n = 0;
+    DIR *dir = opendir(path);
+    if (!dir)
+        return errno == ENOTDIR ? RC__NOT_A_FOLDER : rc__fail(RC_EIO, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 0, plen = strlen(path);
+    int status = RC_OK;
+    struct dirent *e;
+    while (!status && (e = readdir(dir))) {
+        if (!rc__name_has_suffix(e->d_name, suffixes))
+            continue;
+        if (*n == cap) {
+            size_t c = cap ? 2 * cap : 64;
+            char **q = realloc(*names, c * sizeof *q);
+            if (!q) {
+                status = rc__fail(RC_ENOMEM, "%s: out of memory listing the folder", path);
+                break;
+            }
+            *names = q, cap = c;
+        }
+        size_t len = plen + strlen(e->d_name) + 2;
+        if (!((*names)[*n] = malloc(len)))
+            status = rc__fail(RC_ENOMEM, "%s: out of memory listing the folder", path);
+        else
+            snprintf((*names)[(*n)++], len, "%s/%s", path, e->d_name);
+    }
+    closedir(dir);
+    if (!status && *n == 0)
+        status = rc__fail(RC_EFORMAT, "%s: no %s files in the folder", path, what);
+    if (status) {
+        rc__names_free(*names, *n);
+        *names = NULL, *n = 0;
+        return status;
+    }
+    qsort(*names, *n, sizeof **names, by_name);
+    return RC_OK;
 }
 
 FILE *rc__atomic_open(const char *path, char *tmp, size_t cap)

@@ -2,12 +2,10 @@
  * written as format-0 files, and read from format-0 and format-1 files. */
 #include "data.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 typedef struct {
     unsigned char *p;
@@ -358,14 +356,6 @@ done:
     return status;
 }
 
-static int is_midi_name(const char *name)
-{
-    size_t n = strlen(name);
-    return (n > 4 && !strcasecmp(name + n - 4, ".mid")) || (n > 5 && !strcasecmp(name + n - 5, ".midi"));
-}
-
-static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 rc_rolls *rc_rolls_load_midi(const char *path, double steps_per_quarter, double frames_per_second)
 {
     if (!path || !(steps_per_quarter > 0 || frames_per_second > 0))
@@ -374,42 +364,14 @@ rc_rolls *rc_rolls_load_midi(const char *path, double steps_per_quarter, double 
     rc_rolls *r = rc__rolls_new();
     if (!r)
         return NULL;
-    DIR *dir = opendir(path);
-    if (!dir) {
-        if (read_file(path, steps_per_quarter, frames_per_second, r)) {
-            rc_rolls_free(r);
-            return NULL;
-        }
-        return r;
-    }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *e;
-    int status = RC_OK;
-    while (!status && (e = readdir(dir)))
-        if (is_midi_name(e->d_name)) {
-            if (!(status = grow((void **)&names, &cap, n, sizeof *names)) && !(names[n++] = strdup(e->d_name)))
-                status = rc__fail(RC_ENOMEM, "MIDI: out of memory");
-        }
-    closedir(dir);
-    if (!status && n == 0)
-        status = rc__fail(RC_EFORMAT, "%s: no .mid or .midi files in the folder", path);
-    if (!status)
-        qsort(names, n, sizeof *names, by_name);
-    for (size_t i = 0; !status && i < n; i++) {
-        size_t len = strlen(path) + strlen(names[i]) + 2;
-        char *full = malloc(len);
-        if (!full) {
-            status = rc__fail(RC_ENOMEM, "MIDI: out of memory");
-            break;
-        }
-        snprintf(full, len, "%s/%s", path, names[i]);
-        status = read_file(full, steps_per_quarter, frames_per_second, r);
-        free(full);
-    }
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    char **names;
+    size_t n;
+    int status = rc__dir_files(path, (const char *const[]){".mid", ".midi", NULL}, ".mid or .midi", &names, &n);
+    if (status == RC__NOT_A_FOLDER)
+        status = read_file(path, steps_per_quarter, frames_per_second, r);
+    for (size_t i = 0; !status && i < n; i++)
+        status = read_file(names[i], steps_per_quarter, frames_per_second, r);
+    rc__names_free(names, n);
     if (status) {
         rc_rolls_free(r);
         return NULL;

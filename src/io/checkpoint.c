@@ -15,9 +15,11 @@
 static void fingerprint(const rc_model *m, const rc_train_config *cfg, char *buf, size_t cap)
 {
     const rc_model_config *c = rc_model_config_of(m);
-    snprintf(buf, cap, "task=%s cell=%s hidden=%zu layers=%zu optimizer=%s batch=%zu bptt=%zu seed=%" PRIu64,
-             rc_task_name(c->task), rc_cell_name(c->rnn.cell), c->rnn.hidden_size, c->rnn.num_layers,
-             rc_optim_name(cfg->optim.kind), cfg->batch, cfg->bptt, cfg->seed);
+    int n = snprintf(buf, cap, "task=%s cell=%s hidden=%zu layers=%zu optimizer=%s batch=%zu bptt=%zu seed=%" PRIu64,
+                     rc_task_name(c->task), rc_cell_name(c->rnn.cell), c->rnn.hidden_size, c->rnn.num_layers,
+                     rc_optim_name(cfg->optim.kind), cfg->batch, cfg->bptt, cfg->seed);
+    if (cfg->bucket > 1 && n > 0 && (size_t)n < cap) /* older checkpoints, without buckets, still match */
+        snprintf(buf + n, cap - (size_t)n, " bucket=%zu", cfg->bucket);
 }
 
 static void put_rng(rc__meta *meta, const char *key, const rc_rng *r)

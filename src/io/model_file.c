@@ -33,6 +33,8 @@ int rc_model_save(const rc_model *m, const char *path, size_t n_meta, const char
     rc__meta_add(&meta, "format", "recur %s", RC_VERSION);
     rc__meta_add(&meta, "task", "%s", rc_task_name(c->task));
     rc__meta_add(&meta, "n_out", "%zu", c->n_out);
+    if (c->task == RC_TASK_AUDIO)
+        rc__meta_add(&meta, "mixtures", "%zu", c->mixtures);
     rc__meta_add(&meta, "model_dropout", "%.9g", (double)c->dropout);
     rc__meta_rnn(&meta, &c->rnn);
     memcpy(all_keys, meta.keys, meta.n * sizeof *all_keys);
@@ -71,13 +73,14 @@ rc_model *rc_model_load(const char *path, rc_safetensors **st_out)
     const char *dropout = rc_safetensors_metadata(st, "model_dropout");
     cfg.task = rc_task_from_name(task);
     if (cfg.task < 0) {
-        rc__fail(RC_EFORMAT, "%s: metadata 'task' is %s%s%s, not lm, music or classify: not a recur "
+        rc__fail(RC_EFORMAT, "%s: metadata 'task' is %s%s%s, not lm, music, classify or audio: not a recur "
                              "model file",
                  path, task ? "'" : "missing", task ? task : "", task ? "'" : "");
         goto done;
     }
     cfg.dropout = dropout ? strtof(dropout, NULL) : 0.0f;
     if (size_from(st, path, "n_out", &cfg.n_out) ||
+        (cfg.task == RC_TASK_AUDIO && size_from(st, path, "mixtures", &cfg.mixtures)) ||
         rc__rnn_config_from_file(st, path, "rnn.", -1, &cfg.rnn))
         goto done;
     if (!(m = rc__model_alloc(&cfg))) {

@@ -35,6 +35,10 @@ static int check_config(const rc_model_config *cfg)
     if (cfg->task == RC_TASK_MUSIC && cfg->rnn.input_size != RC_PIANO_KEYS)
         return rc__fail(RC_EINVAL, "model: music takes 88 keys as input, the network has input %zu",
                         cfg->rnn.input_size);
+    if (cfg->task == RC_TASK_AUDIO && cfg->mixtures == 0)
+        return rc__fail(RC_EINVAL, "model: audio needs at least one mixture component per sample");
+    if (cfg->task != RC_TASK_AUDIO && cfg->mixtures != 0)
+        return rc__fail(RC_EINVAL, "model: mixtures are for the audio task, not %s", rc_task_name(cfg->task));
     if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
         return rc__fail(RC_EINVAL, "model: dropout %g is not in [0, 1)", (double)cfg->dropout);
     return rc_rnn_config_check(&cfg->rnn);
@@ -55,9 +59,13 @@ rc_model *rc__model_alloc(const rc_model_config *cfg)
         goto fail;
     if (!(m->rnn = rc_rnn_new(&cfg->rnn, m->params, "rnn.", NULL)))
         goto fail;
-    size_t width = rc_rnn_output_size(m->rnn);
-    m->head_w = rc_params_add(m->params, "head.weight", 2, (size_t[]){cfg->n_out, width});
-    m->head_b = rc_params_add(m->params, "head.bias", 1, (size_t[]){cfg->n_out});
+    size_t width = rc_rnn_output_size(m->rnn), outs = cfg->n_out;
+    if (cfg->task == RC_TASK_AUDIO && !rc__mul_size(outs, 3 * cfg->mixtures, &outs)) {
+        rc__fail(RC_EINVAL, "model: %zu outputs of %zu mixtures are too many", cfg->n_out, cfg->mixtures);
+        goto fail;
+    }
+    m->head_w = rc_params_add(m->params, "head.weight", 2, (size_t[]){outs, width});
+    m->head_b = rc_params_add(m->params, "head.bias", 1, (size_t[]){outs});
     if (!m->head_w || !m->head_b)
         goto fail;
     return m;
@@ -142,14 +150,32 @@ static rc_tensor *last_states(rc_tape *tp, rc_model *m, rc_tensor *h_n, size_t B
     return rc_reshape(tp, joined, 2, (size_t[]){B, rc_rnn_output_size(m->rnn)});
 }
 
+/* Audio: out [T, B, hop * 3K] as one mixture per predicted sample,
+ * [T * B * hop, 3K], against the samples [T * B * hop]; a padded step's
+ * weight covers its hop samples. */
+static rc_tensor *mixture_loss(rc_tape *tp, rc_model *m, const rc_batch *b, rc_tensor *out)
+{
+    size_t H = m->cfg.n_out, rows = b->T * b->B * H;
+    rc_tensor *target = rc__tape_output(tp, "rc_model_loss", 1, (size_t[]){rows});
+    float *w = b->weights ? rc__tape_alloc(tp, rows, sizeof *w) : NULL;
+    if (!target || (b->weights && !w))
+        return NULL;
+    memcpy(target->data, b->samples, rows * sizeof(float));
+    for (size_t r = 0; w && r < rows; r++)
+        w[r] = b->weights[r / H];
+    rc_tensor *params = rc_reshape(tp, out, 2, (size_t[]){rows, 3 * m->cfg.mixtures});
+    return rc_mixture_nll(tp, params, target, w, RC_REDUCE_MEAN);
+}
+
 rc_tensor *rc_model_loss(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *dropout_rng,
                          rc_tensor **logits, rc_tensor **h_n, rc_tensor **c_n)
 {
     if (!tp || !m || !b || b->T == 0 || b->B == 0)
         return rc__fail_null(RC_EINVAL, "rc_model_loss: needs a tape, a model and a non-empty batch");
     int task = m->cfg.task;
-    if ((task == RC_TASK_LM && (!b->tokens || !b->targets)) ||
-        (task == RC_TASK_MUSIC && !b->frames) || (task == RC_TASK_CLASSIFY && (!b->features || !b->classes)))
+    if ((task == RC_TASK_LM && (!b->tokens || !b->targets)) || (task == RC_TASK_MUSIC && !b->frames) ||
+        (task == RC_TASK_CLASSIFY && (!b->features || !b->classes)) ||
+        (task == RC_TASK_AUDIO && (!b->features || !b->samples)))
         return rc__fail_null(RC_EINVAL, "rc_model_loss: the batch lacks what task %s reads",
                              rc_task_name(task));
     rc_rnn_options o = {0};
@@ -171,6 +197,8 @@ rc_tensor *rc_model_loss(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *dr
         loss = rc_cross_entropy(tp, out, b->targets, -1, RC_REDUCE_MEAN);
     else if (task == RC_TASK_CLASSIFY)
         loss = rc_cross_entropy(tp, out, b->classes, -1, RC_REDUCE_MEAN);
+    else if (task == RC_TASK_AUDIO)
+        loss = mixture_loss(tp, m, b, out);
     else {
         rc_tensor *target = rc__tape_output(tp, "rc_model_loss", 3, (size_t[]){b->T, b->B, RC_PIANO_KEYS});
         if (!target)

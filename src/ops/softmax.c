@@ -338,22 +338,27 @@ static int mixture_backward(rc_tape *tp, rc__node *node)
     double *a = rc__tape_alloc(tp, 2 * K, sizeof *a), *pi = a ? a + K : NULL;
     if (!a)
         return RC_ENOMEM;
+    const float *w = node->saved;
     float s = node->farg[0] * node->out->grad[0];
     for (size_t r = 0; r < rows; r++) {
+        float swr = s * (w ? w[r] : 1.0f);
+        if (swr == 0.0f)
+            continue;
         const float *row = p->data + r * 3 * K;
         double L = mixture_row(row, K, t->data[r], a, pi);
         float *g = gp + r * 3 * K;
         for (size_t k = 0; k < K; k++) {
             double resp = exp(a[k] + L), inv_var = exp(-2.0 * row[2 * K + k]), d = t->data[r] - (double)row[K + k];
-            g[k] += s * (float)(pi[k] - resp);
-            g[K + k] += s * (float)(-resp * d * inv_var);
-            g[2 * K + k] += s * (float)(-resp * (d * d * inv_var - 1.0));
+            g[k] += swr * (float)(pi[k] - resp);
+            g[K + k] += swr * (float)(-resp * d * inv_var);
+            g[2 * K + k] += swr * (float)(-resp * (d * d * inv_var - 1.0));
         }
     }
     return RC_OK;
 }
 
-rc_tensor *rc_mixture_nll(rc_tape *tp, rc_tensor *params, rc_tensor *targets, int reduction)
+rc_tensor *rc_mixture_nll(rc_tape *tp, rc_tensor *params, rc_tensor *targets, const float *row_weights,
+                          int reduction)
 {
     rc_tensor *in[2] = {params, targets};
     if (rc__check_inputs(tp, "rc_mixture_nll", 2, in) || check_reduction("rc_mixture_nll", reduction))
@@ -364,15 +369,27 @@ rc_tensor *rc_mixture_nll(rc_tape *tp, rc_tensor *params, rc_tensor *targets, in
         return rc__fail_null(RC_ESHAPE, "rc_mixture_nll: params %s must end in 3K (logits, means, log standard "
                                         "deviations) with one target per row; targets are %s",
                              rc_shape_str(params, sp, sizeof sp), rc_shape_str(targets, st, sizeof st));
-    double *a = rc__tape_alloc(tp, 2 * K, sizeof *a), total = 0.0;
+    double *a = rc__tape_alloc(tp, 2 * K, sizeof *a), total = 0.0, weight = 0.0;
     if (!a)
         return NULL;
-    for (size_t r = 0; r < rows; r++)
-        total += mixture_row(params->data + r * 3 * K, K, targets->data[r], a, a + K);
-    float s = reduction == RC_REDUCE_SUM ? 1.0f : 1.0f / (float)rows;
+    for (size_t r = 0; r < rows; r++) {
+        double wr = row_weights ? row_weights[r] : 1.0;
+        weight += wr;
+        if (wr != 0.0)
+            total += wr * mixture_row(params->data + r * 3 * K, K, targets->data[r], a, a + K);
+    }
+    float s = reduction == RC_REDUCE_SUM ? 1.0f : weight > 0.0 ? (float)(1.0 / weight) : 0.0f;
     rc__node *node; /* targets are kept for the backward, which gives them no gradient */
     rc_tensor *y = loss_output(tp, "rc_mixture_nll", RC__OP_mixture_nll, mixture_backward, total, s, 2, in, &node);
-    if (y && node)
+    if (y && node) {
         node->iarg[0] = K;
+        if (row_weights) {
+            float *w = rc__tape_alloc(tp, rows, sizeof *w);
+            if (!w)
+                return NULL;
+            memcpy(w, row_weights, rows * sizeof *w);
+            node->saved = w;
+        }
+    }
     return y;
 }

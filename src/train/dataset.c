@@ -10,10 +10,12 @@ struct rc_dataset {
     int32_t *ids;          /* lm: [n] */
     size_t vocab;          /* lm: ids < vocab */
     float *frames;         /* music: [steps, 88] */
-    size_t *offsets;       /* music: [n + 1] */
+    float *signal;         /* audio: [samples], the clips one after another */
+    size_t *offsets;       /* music: [n + 1] steps; audio: [n + 1] samples */
     float *x;              /* classify: [n, T, F] */
     int32_t *labels;       /* classify: [n] */
     size_t n, T, F, classes;
+    size_t window, hop;    /* audio */
 };
 
 void rc_dataset_free(rc_dataset *d)
@@ -22,6 +24,7 @@ void rc_dataset_free(rc_dataset *d)
         return;
     free(d->ids);
     free(d->frames);
+    free(d->signal);
     free(d->offsets);
     free(d->x);
     free(d->labels);
@@ -34,7 +37,12 @@ size_t rc_dataset_size(const rc_dataset *d) { return d->n; }
 
 size_t rc_dataset_features(const rc_dataset *d)
 {
-    return d->task == RC_TASK_LM ? 1 : d->task == RC_TASK_MUSIC ? RC_PIANO_KEYS : d->F;
+    switch (d->task) {
+    case RC_TASK_LM: return 1;
+    case RC_TASK_MUSIC: return RC_PIANO_KEYS;
+    case RC_TASK_AUDIO: return d->window;
+    default: return d->F;
+    }
 }
 
 const float *rc_dataset_sequence(const rc_dataset *d, size_t i, size_t *T, int32_t *label)
@@ -48,7 +56,12 @@ const float *rc_dataset_sequence(const rc_dataset *d, size_t i, size_t *T, int32
 
 size_t rc_dataset_outputs(const rc_dataset *d)
 {
-    return d->task == RC_TASK_LM ? d->vocab : d->task == RC_TASK_MUSIC ? RC_PIANO_KEYS : d->classes;
+    switch (d->task) {
+    case RC_TASK_LM: return d->vocab;
+    case RC_TASK_MUSIC: return RC_PIANO_KEYS;
+    case RC_TASK_AUDIO: return d->hop;
+    default: return d->classes;
+    }
 }
 
 /* A copy of n elements of `size` bytes, or NULL (error set). */
@@ -130,6 +143,38 @@ rc_dataset *rc_dataset_sequences(const float *x, const int32_t *labels, size_t n
     return d;
 }
 
+rc_dataset *rc_dataset_clips(const rc_clips *c, const size_t *pick, size_t n, size_t window, size_t hop)
+{
+    if (!c || n == 0 || window == 0 || hop == 0)
+        return rc__fail_null(RC_EINVAL, "data set: clips need at least one clip, a window and a hop");
+    size_t samples = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = pick ? pick[i] : i, len = rc_clips_length(c, k);
+        if (k >= rc_clips_count(c))
+            return rc__fail_null(RC_EINVAL, "data set: clip %zu is not in the set of %zu", k, rc_clips_count(c));
+        if (len < window + hop)
+            return rc__fail_null(RC_EINVAL, "data set: clip %s has %zu samples, fewer than a window of %zu and "
+                                            "the %zu samples it predicts",
+                                 rc_clips_name(c, k), len, window, hop);
+        samples += len;
+    }
+    rc_dataset *d = calloc(1, sizeof *d);
+    if (!d || !(d->signal = malloc(samples * sizeof *d->signal)) ||
+        !(d->offsets = malloc((n + 1) * sizeof *d->offsets))) {
+        rc_dataset_free(d);
+        return rc__fail_null(RC_ENOMEM, "data set: out of memory for %zu samples", samples);
+    }
+    d->task = RC_TASK_AUDIO;
+    d->n = n, d->window = window, d->hop = hop;
+    d->offsets[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = pick ? pick[i] : i, len = rc_clips_length(c, k);
+        memcpy(d->signal + d->offsets[i], rc_clips_samples(c, k), len * sizeof *d->signal);
+        d->offsets[i + 1] = d->offsets[i] + len;
+    }
+    return d;
+}
+
 int rc__dataset_fits(const rc_dataset *d, const rc_model *m, const char *what)
 {
     const rc_model_config *c = rc_model_config_of(m);
@@ -139,6 +184,10 @@ int rc__dataset_fits(const rc_dataset *d, const rc_model *m, const char *what)
     if (d->task == RC_TASK_LM && d->vocab > c->n_out)
         return rc__fail(RC_EINVAL, "%s: the data has %zu token types, the model predicts %zu", what,
                         d->vocab, c->n_out);
+    if (d->task == RC_TASK_AUDIO && (d->window != c->rnn.input_size || d->hop != c->n_out))
+        return rc__fail(RC_EINVAL, "%s: audio read in windows of %zu samples predicting %zu, the model reads %zu "
+                                   "and predicts %zu",
+                        what, d->window, d->hop, c->rnn.input_size, c->n_out);
     if (d->task == RC_TASK_CLASSIFY && (d->F != c->rnn.input_size || d->classes > c->n_out))
         return rc__fail(RC_EINVAL, "%s: sequences of %zu features in %zu classes, the model takes %zu "
                                    "features and %zu classes",
@@ -150,17 +199,22 @@ int rc__dataset_fits(const rc_dataset *d, const rc_model *m, const char *what)
 
 void rc__batcher_free(rc__batcher *bt)
 {
-    free(bt->order);
+    free(bt->order), free(bt->batch_order);
     free(bt->tokens), free(bt->targets);
     free(bt->frames), free(bt->weights);
-    free(bt->features);
+    free(bt->features), free(bt->samples);
     free(bt->classes), free(bt->lengths);
     memset(bt, 0, sizeof *bt);
 }
 
-static size_t music_length(const rc_dataset *d, size_t i) { return d->offsets[i + 1] - d->offsets[i]; }
+/* Steps of sequence i: a piano roll's frames; a clip's full windows. */
+static size_t steps_of(const rc_dataset *d, size_t i)
+{
+    size_t len = d->offsets[i + 1] - d->offsets[i];
+    return d->task == RC_TASK_AUDIO ? (len - d->window) / d->hop : len;
+}
 
-int rc__batcher_init(rc__batcher *bt, const rc_dataset *d, size_t batch, size_t bptt)
+int rc__batcher_init(rc__batcher *bt, const rc_dataset *d, size_t batch, size_t bptt, size_t bucket)
 {
     memset(bt, 0, sizeof *bt);
     if (batch == 0 || (d->task == RC_TASK_LM && bptt == 0))
@@ -192,14 +246,24 @@ int rc__batcher_init(rc__batcher *bt, const rc_dataset *d, size_t batch, size_t 
         goto oom;
     for (size_t i = 0; i < d->n; i++)
         bt->order[i] = i;
-    if (d->task == RC_TASK_MUSIC) {
+    if (bucket > 1 && (d->task == RC_TASK_MUSIC || d->task == RC_TASK_AUDIO)) {
+        bt->bucket = bucket;
+        if (!(bt->batch_order = malloc(bt->n_batches * sizeof *bt->batch_order)))
+            goto oom;
+    }
+    if (d->task == RC_TASK_MUSIC || d->task == RC_TASK_AUDIO) {
         for (size_t i = 0; i < d->n; i++)
-            bt->max_T = music_length(d, i) > bt->max_T ? music_length(d, i) : bt->max_T;
+            bt->max_T = steps_of(d, i) > bt->max_T ? steps_of(d, i) : bt->max_T;
         if (bt->max_T > INT32_MAX)
             return rc__fail(RC_EINVAL, "batches: a sequence of %zu steps is too long", bt->max_T);
-        bt->frames = malloc(bt->max_T * B * RC_PIANO_KEYS * sizeof *bt->frames);
         bt->weights = malloc(bt->max_T * B * sizeof *bt->weights);
-        if (!bt->frames || !bt->weights)
+        if (d->task == RC_TASK_MUSIC)
+            bt->frames = malloc(bt->max_T * B * RC_PIANO_KEYS * sizeof *bt->frames);
+        else {
+            bt->features = malloc(bt->max_T * B * d->window * sizeof *bt->features);
+            bt->samples = malloc(bt->max_T * B * d->hop * sizeof *bt->samples);
+        }
+        if (!bt->weights || (d->task == RC_TASK_MUSIC ? !bt->frames : !bt->features || !bt->samples))
             goto oom;
     } else {
         bt->max_T = d->T;
@@ -213,16 +277,42 @@ oom:
     return rc__fail(RC_ENOMEM, "batches: out of memory for batch %zu", batch);
 }
 
+/* Fisher-Yates: a[n] in a random order. */
+static void shuffle(size_t *a, size_t n, rc_rng *rng)
+{
+    for (size_t i = n - 1; n > 1 && i > 0; i--) {
+        size_t j = rc_rng_below(rng, (uint32_t)(i + 1)), v = a[i];
+        a[i] = a[j], a[j] = v;
+    }
+}
+
+/* Insertion sort of idx[n] by steps, ties by index: the same order on
+ * every machine (qsort is not stable). */
+static void sort_by_steps(const rc_dataset *d, size_t *idx, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        size_t v = idx[i], len = steps_of(d, v), j = i;
+        for (; j > 0 && (steps_of(d, idx[j - 1]) > len || (steps_of(d, idx[j - 1]) == len && idx[j - 1] > v)); j--)
+            idx[j] = idx[j - 1];
+        idx[j] = v;
+    }
+}
+
 void rc__batcher_shuffle(rc__batcher *bt, rc_rng *rng)
 {
     if (!bt->order)
         return;
     for (size_t i = 0; i < bt->d->n; i++) /* each epoch's order depends on the generator only */
         bt->order[i] = i;
-    for (size_t i = bt->d->n - 1; i > 0; i--) { /* Fisher-Yates */
-        size_t j = rc_rng_below(rng, (uint32_t)(i + 1)), v = bt->order[i];
-        bt->order[i] = bt->order[j], bt->order[j] = v;
-    }
+    shuffle(bt->order, bt->d->n, rng);
+    if (!bt->bucket)
+        return;
+    size_t run = bt->bucket * bt->batch;
+    for (size_t first = 0; first < bt->d->n; first += run)
+        sort_by_steps(bt->d, bt->order + first, bt->d->n - first < run ? bt->d->n - first : run);
+    for (size_t i = 0; i < bt->n_batches; i++)
+        bt->batch_order[i] = i;
+    shuffle(bt->batch_order, bt->n_batches, rng);
 }
 
 void rc__batcher_get(rc__batcher *bt, size_t i, rc_batch *b)
@@ -242,26 +332,39 @@ void rc__batcher_get(rc__batcher *bt, size_t i, rc_batch *b)
         b->tokens = bt->tokens, b->targets = bt->targets;
         return;
     }
+    if (bt->batch_order)
+        i = bt->batch_order[i];
     size_t first = i * bt->batch, B = d->n - first < bt->batch ? d->n - first : bt->batch;
     const size_t *idx = bt->order + first;
     b->B = B;
-    if (d->task == RC_TASK_MUSIC) {
-        size_t T = 0, K = RC_PIANO_KEYS;
+    if (d->task == RC_TASK_MUSIC || d->task == RC_TASK_AUDIO) {
+        size_t T = 0, K = RC_PIANO_KEYS, W = d->window, H = d->hop;
         for (size_t s = 0; s < B; s++)
-            T = music_length(d, idx[s]) > T ? music_length(d, idx[s]) : T;
-        memset(bt->frames, 0, T * B * K * sizeof *bt->frames);
+            T = steps_of(d, idx[s]) > T ? steps_of(d, idx[s]) : T;
+        if (d->task == RC_TASK_MUSIC)
+            memset(bt->frames, 0, T * B * K * sizeof *bt->frames);
+        else {
+            memset(bt->features, 0, T * B * W * sizeof *bt->features);
+            memset(bt->samples, 0, T * B * H * sizeof *bt->samples);
+        }
         for (size_t s = 0; s < B; s++) {
-            size_t len = music_length(d, idx[s]);
-            const float *src = d->frames + d->offsets[idx[s]] * K;
-            for (size_t t = 0; t < T; t++) {
-                if (t < len)
-                    memcpy(bt->frames + (t * B + s) * K, src + t * K, K * sizeof(float));
-                bt->weights[t * B + s] = t < len ? 1.0f : 0.0f;
+            size_t len = steps_of(d, idx[s]);
+            for (size_t t = 0; t < len; t++) {
+                if (d->task == RC_TASK_MUSIC)
+                    memcpy(bt->frames + (t * B + s) * K, d->frames + (d->offsets[idx[s]] + t) * K, K * sizeof(float));
+                else { /* the window at t * hop, then the hop samples after it */
+                    const float *x = d->signal + d->offsets[idx[s]] + t * H;
+                    memcpy(bt->features + (t * B + s) * W, x, W * sizeof(float));
+                    memcpy(bt->samples + (t * B + s) * H, x + W, H * sizeof(float));
+                }
             }
+            for (size_t t = 0; t < T; t++)
+                bt->weights[t * B + s] = t < len ? 1.0f : 0.0f;
             bt->lengths[s] = (int32_t)len;
         }
         b->T = T;
-        b->frames = bt->frames, b->weights = bt->weights, b->lengths = bt->lengths;
+        b->weights = bt->weights, b->lengths = bt->lengths;
+        b->frames = bt->frames, b->features = bt->features, b->samples = bt->samples;
         return;
     }
     size_t T = d->T, F = d->F;
@@ -284,7 +387,7 @@ int rc_evaluate(rc_model *m, const rc_dataset *data, size_t batch, size_t bptt, 
     if (rc__dataset_fits(data, m, "rc_evaluate"))
         return rc_last_status();
     rc__batcher bt;
-    if (rc__batcher_init(&bt, data, batch, bptt))
+    if (rc__batcher_init(&bt, data, batch, bptt, 0))
         return rc_last_status();
     const rc_model_config *c = rc_model_config_of(m);
     size_t rows = c->rnn.num_layers * (c->rnn.bidirectional ? 2 : 1), B = bt.batch;
@@ -312,10 +415,12 @@ int rc_evaluate(rc_model *m, const rc_dataset *data, size_t batch, size_t bptt, 
             break;
         }
         double n = (double)(b.T * b.B);
-        if (data->task == RC_TASK_MUSIC) {
+        if (data->task == RC_TASK_MUSIC || data->task == RC_TASK_AUDIO) {
             n = 0.0;
             for (size_t k = 0; k < b.T * b.B; k++)
                 n += b.weights[k];
+            if (data->task == RC_TASK_AUDIO) /* the loss is per predicted sample */
+                n *= (double)data->hop;
         } else if (data->task == RC_TASK_CLASSIFY) {
             n = (double)b.B;
             for (size_t s = 0; s < b.B; s++) {

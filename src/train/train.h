@@ -8,25 +8,29 @@
  *   lm:               B parallel streams of n/B tokens each, cut into
  *                     windows of bptt steps (a window's targets are its
  *                     tokens one step ahead); state carries across windows
- *   music, classify:  sequences in a (shuffled) order, B at a time, padded
- *                     to the longest (music) */
+ *   music, classify,  sequences in a (shuffled) order, B at a time, padded
+ *   audio             to the longest (music, audio) */
 typedef struct {
     const rc_dataset *d;
     size_t batch, bptt;
     size_t per_stream;         /* lm: tokens per stream */
     size_t n_batches;          /* per epoch */
-    size_t *order;             /* music, classify: [count] */
+    size_t *order;             /* music, classify, audio: [count] */
+    size_t bucket;             /* sort runs of this many batches by length (0, 1: off) */
+    size_t *batch_order;       /* with bucket: [n_batches], the order batches are taken in */
     size_t max_T;              /* the longest batch's T */
     int32_t *tokens, *targets; /* lm: [bptt, B] */
     float *frames, *weights;   /* music: [max_T, B, 88], [max_T, B] */
-    float *features;           /* classify: [T, B, F] */
+    float *features;           /* classify: [T, B, F]; audio: [max_T, B, window] */
+    float *samples;            /* audio: [max_T, B, hop] */
     int32_t *classes, *lengths;
 } rc__batcher;
 
-int rc__batcher_init(rc__batcher *bt, const rc_dataset *d, size_t batch, size_t bptt);
+int rc__batcher_init(rc__batcher *bt, const rc_dataset *d, size_t batch, size_t bptt, size_t bucket);
 void rc__batcher_free(rc__batcher *bt);
 /* A random order of the sequences that depends on rng's state only (lm:
- * nothing to do). */
+ * nothing to do); with bucket, sorted by length in runs of bucket batches,
+ * and the batches in a random order. */
 void rc__batcher_shuffle(rc__batcher *bt, rc_rng *rng);
 /* Batch i of the epoch, in bt's buffers (valid until the next call). */
 void rc__batcher_get(rc__batcher *bt, size_t i, rc_batch *b);

@@ -208,7 +208,7 @@ static int setup(trainer *t)
         return rc__fail(RC_EINVAL, "training: resuming needs a checkpoint file");
     if (!(cfg->weight_noise >= 0.0f) || !(cfg->clip_norm >= 0.0f) || !(cfg->clip_value >= 0.0f))
         return rc__fail(RC_EINVAL, "training: weight noise and clipping limits must be >= 0");
-    if (rc__batcher_init(&t->batches, t->train, cfg->batch, cfg->bptt))
+    if (rc__batcher_init(&t->batches, t->train, cfg->batch, cfg->bptt, cfg->bucket))
         return rc_last_status();
     if (!(t->opt = rc_optim_new(rc_model_params(t->m), &cfg->optim)) || !(t->tp = rc_tape_new()))
         return rc_last_status();

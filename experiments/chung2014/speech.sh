@@ -1,0 +1,135 @@
+#!/bin/sh
+# The speech half of Chung et al. 2014, on a public substitute: the paper's
+# raw-audio task (its Ubisoft data sets are private) run on the Free Spoken
+# Digit Dataset (../shared/data/fsdd: 3,000 clips of 8 kHz, 16-bit speech).
+#
+#   sh experiments/chung2014/speech.sh [--quick] [--jobs N] [--runs DIR] [--epochs N]
+#
+#   --quick    one rate (1e-3), 3 epochs per unit: a check that runs in a few
+#              minutes; its table goes to results_speech_quick.md
+#   --jobs N   runs at a time (default 2: one per core)
+#   --runs D   where the runs go (default experiments/chung2014/runs-speech)
+#   --epochs N at most N epochs per run (default 25)
+#
+# Every run is resumable: started again, an interrupted grid continues.  Then
+# results_speech.md holds the table and figures/speech_*.svg the curves.
+#
+# The task, as the paper's Section 4.2: at each step the network reads 20
+# consecutive samples and predicts the next 10, each by a mixture of 20
+# Gaussians (recur train --task audio --window 20 --hop 10 --mixtures 20);
+# the window then moves by 10, so the samples just predicted are read next.
+# Units as the paper's ~170k-parameter speech models: tanh RNN 400, GRU 227
+# (reset before the recurrent matrix), LSTM 195 with peepholes.
+# Data: samples in [-1, 1), dequantized once (uniform noise one 16-bit step
+# wide, fixed seed), so the NLL is of a continuous density; FSDD's official
+# split (takes 0-4 of every digit and speaker are the test set), with takes
+# 5-9 held out for validation and 10-49 for training (2,400 clips).
+# Training (not the paper's, which is not given for this data; chosen for a
+# budget of ~25 epochs): Adam, 32 clips per update grouped by length (runs of
+# 50 batches sorted), the gradient's norm clipped to 1, the rate halved after
+# 2 epochs without improvement, early stopping after 5; the starting rate
+# chosen on validation from 1e-3 and 3e-3.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+recur="${RECUR:-$top/build/recur}"
+data="${RECUR_DATA:-$top/../shared/data}/fsdd/recordings.tar"
+runs=$here/runs-speech
+jobs=2
+epochs=25
+rates="0.001 0.003"
+quick=
+one=
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --one) one=1 ;;
+        --quick) quick=_quick; rates=0.001; epochs=3; runs=$here/runs-speech-quick ;;
+        --jobs) jobs=$2; shift ;;
+        --runs) runs=$2; shift ;;
+        --epochs) epochs=$2; shift ;;
+        *) if [ -n "$one" ]; then break; fi
+           echo "speech.sh: unknown argument '$1' (see the comments at the top)" >&2; exit 2 ;;
+    esac
+    shift
+done
+[ -x "$recur" ] || { echo "speech.sh: build first: make" >&2; exit 2; }
+[ -f "$data" ] || { echo "speech.sh: no FSDD recordings at $data (set RECUR_DATA)" >&2; exit 2; }
+export OPENBLAS_NUM_THREADS=1
+
+units="rnn_tanh:400: gru_reset_before:227: lstm:195:--peephole"
+
+run_one() { # cell:hidden:extra rate
+    u=$1; r=$2
+    cell=${u%%:*}; rest=${u#*:}; hidden=${rest%%:*}; extra=${rest#*:}
+    dir="$runs/$cell/lr$r"
+    [ -f "$dir/DONE" ] && return 0
+    mkdir -p "$dir"
+    ok=0
+    if [ -f "$dir/checkpoint.safetensors" ]; then
+        "$recur" train --out "$dir" --resume > "$dir/stdout.txt" 2>&1 && ok=1
+    else
+        # shellcheck disable=SC2086
+        "$recur" train --task audio --data "$data" --window 20 --hop 10 --mixtures 20 --cell "$cell" \
+            --hidden "$hidden" $extra --batch 32 --bucket 50 --optimizer adam --lr "$r" --clip 1 \
+            --schedule plateau --gamma 0.5 --plateau-patience 2 --epochs "$epochs" --patience 5 \
+            --checkpoint-every 25 --seed 1 --threads 1 --out "$dir" > "$dir/stdout.txt" 2>&1 && ok=1
+    fi
+    # A run that diverges ends with an error; its best model before that counts.
+    [ $ok -eq 1 ] || tail -n 1 "$dir/stdout.txt" > "$dir/FAILED"
+    touch "$dir/DONE"
+    echo "done: $cell lr$r: $(tail -n 2 "$dir/stdout.txt" | head -n 1)"
+}
+
+if [ -n "$one" ]; then
+    run_one "$1" "$2"
+    exit 0
+fi
+echo "runs in $runs, $jobs at a time; rates $rates, at most $epochs epochs"
+mkdir -p "$runs"
+for u in $units; do for r in $rates; do echo "$u $r"; done; done |
+    xargs -P "$jobs" -L 1 sh "$0" --one --runs "$runs" --epochs "$epochs"
+
+# The table: per unit, the rate with the best validation NLL; its figures
+# on every split (recur eval), per sample and per step of 10 samples.
+out="$here/results_speech$quick"
+mkdir -p "$here/figures"
+echo "cell,hidden,lr,parameters,best_epoch,epochs,seconds,valid,train,test" > "$out.csv"
+dirs=; labels=
+for u in $units; do
+    cell=${u%%:*}; rest=${u#*:}; hidden=${rest%%:*}
+    best=; best_valid=
+    for dir in "$runs/$cell"/lr*; do
+        [ -f "$dir/DONE" ] || continue
+        v=$(awk -F, 'NR > 1 && $4 != "" && $4 != "nan" { if (m == "" || $4 + 0 < m + 0) m = $4 } END { print m }' "$dir/log.csv")
+        [ -n "$v" ] || continue
+        if [ -z "$best_valid" ] || awk "BEGIN { exit !($v < $best_valid) }"; then best=$dir; best_valid=$v; fi
+    done
+    [ -n "$best" ] || continue
+    model="$best/model.safetensors"
+    nll() { "$recur" eval "$model" --data "$data" --split "$1" | sed -n 's/.*NLL \(-*[0-9.]*\) nats.*/\1/p'; }
+    train=$(nll train); test=$(nll test)
+    params=$("$recur" info "$model" | sed -n 's/.*parameters *//p')
+    best_epoch=$(awk -F, -v m="$best_valid" 'NR > 1 && $4 == m { print int($2 + 0.5); exit }' "$best/log.csv")
+    [ -f "$best/FAILED" ] && best_epoch="$best_epoch (then diverged)"
+    epochs_run=$(tail -n 1 "$best/log.csv" | cut -d, -f2 | awk '{ print int($1 + 0.5) }')
+    seconds=$(tail -n 1 "$best/log.csv" | cut -d, -f7)
+    echo "$cell,$hidden,${best##*/lr},$params,$best_epoch,$epochs_run,$seconds,$best_valid,$train,$test" >> "$out.csv"
+    dirs="$dirs $best"
+    labels="$labels${labels:+,}$cell $hidden"
+done
+if [ -n "$dirs" ]; then
+    for x in epoch seconds; do
+        # shellcheck disable=SC2086
+        "$recur" plot $dirs --labels "$labels" --x "$x" --title "FSDD (substitute for the paper's speech): validation" \
+            --ylabel "NLL per sample (nats)" -o "$here/figures/speech${quick}_${x}s.svg" > /dev/null
+    done
+fi
+{
+    echo "| cell | units | rate | parameters | best epoch / run | seconds | valid | train | test | test per step (10 samples) |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    tail -n +2 "$out.csv" | while IFS=, read -r cell h lr params be ep sec v tr te; do
+        step=$(awk "BEGIN { printf \"%.3f\", 10 * $te }")
+        echo "| $cell | $h | $lr | $params | $be / $ep | $sec | $v | $tr | $te | $step |"
+    done
+} > "$out.md"
+cat "$out.md"
