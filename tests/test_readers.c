@@ -398,6 +398,16 @@ void suite_wav_csv(void)
         rc_tensor_free(w);
         T_CHECK_ERROR(rc_last_status(), bad[i].status, bad[i].needle);
     }
+    t_case("wav: written and read back, to the nearest 16-bit level, clipped");
+    const float out[5] = {0.25f, -0.5f, 1.5f, -2.0f, 1e-5f};
+    T_CHECK(rc_wav_save(t_path("w.wav"), out, 5, 22050) == RC_OK, "%s", rc_last_error());
+    w = rc_wav_load(t_path("w.wav"), &rate);
+    T_CHECK(w && rate == 22050 && w->size == 5 && w->data[0] == 0.25f && w->data[1] == -0.5f &&
+                w->data[2] == 32767.0f / 32768 && w->data[3] == -1.0f && w->data[4] == 0.0f,
+            "%s", w ? "values" : rc_last_error());
+    rc_tensor_free(w);
+    T_CHECK(rc_wav_save(t_path("w.wav"), out, 5, 0) == RC_EINVAL, "a rate of 0 accepted");
+
     t_case("wav: a file that is not RIFF is refused");
     write_bytes("bad.wav", (const unsigned char *)"RIFX....WAVE", 12);
     T_CHECK(!rc_wav_load(t_path("bad.wav"), NULL), "accepted");
