@@ -272,6 +272,22 @@ void suite_trainer(void)
         rc_dataset_free(s.train), rc_dataset_free(s.valid);
     }
 
+    t_case("trainer: the last update is evaluated and its model kept, whatever eval_every is");
+    {
+        setup se;
+        make_setup(RC_TASK_CLASSIFY, &se, &rng);
+        se.cfg.epochs = 1, se.cfg.eval_every = 1000; /* more than the run's 6 updates */
+        se.cfg.best_model = t_path("last.safetensors");
+        remove(se.cfg.best_model);
+        watch w;
+        rc_model *em = run(&se, NULL, 0, 0, &w);
+        rc_model *kept = rc_model_load(se.cfg.best_model, NULL);
+        T_CHECK(w.evals == 1 && isfinite(w.last_valid) && kept, "%d evaluations, model %s", w.evals,
+                kept ? "kept" : "missing");
+        rc_model_free(em), rc_model_free(kept);
+        rc_dataset_free(se.train), rc_dataset_free(se.valid);
+    }
+
     t_case("trainer: a diverging run stops with a message, not a model of NaNs");
     setup sd;
     make_setup(RC_TASK_CLASSIFY, &sd, &rng);

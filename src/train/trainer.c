@@ -273,8 +273,8 @@ int rc_train(rc_model *m, const rc_dataset *train, const rc_dataset *valid, cons
             t.s.epoch++, t.s.pos = 0;
         stop = report(&t, RC_TRAIN_STEP) != 0;
         int last = (cfg->max_steps && t.s.step >= cfg->max_steps) || (cfg->epochs && t.s.epoch >= cfg->epochs);
-        if (t.valid && ((cfg->eval_every && t.s.step % cfg->eval_every == 0) || (!cfg->eval_every && epoch_end) ||
-                        (last && !epoch_end && !cfg->eval_every))) {
+        /* every eval_every updates (or at each epoch's end), and after the last update */
+        if (t.valid && (last || (cfg->eval_every ? t.s.step % cfg->eval_every == 0 : epoch_end))) {
             if ((status = evaluate(&t, &early)))
                 break;
             stop |= early;
