@@ -65,6 +65,74 @@ static void simd_run(int level, const float *x, size_t n, const float *t, float 
     rc__simd_use(-1);
 }
 
+/* The mixture NLL and its gradient: portable against double, and every
+ * SIMD level against portable, bit for bit; 20 components (the speech
+ * models), 3, and 1. */
+static void mixture_suite(void)
+{
+    enum { R = 400 };
+    static const size_t Ks[] = {20, 3, 1};
+    rc_rng rng;
+    rc_rng_seed(&rng, 11, 11);
+    for (size_t c = 0; c < sizeof Ks / sizeof Ks[0]; c++) {
+        size_t K = Ks[c], W = 3 * K;
+        float *p = malloc(R * W * sizeof *p), *t = malloc(R * sizeof *t), *out[3];
+        for (size_t r = 0; r < R; r++) {
+            for (size_t k = 0; k < K; k++) {
+                p[r * W + k] = 2.0f * rc_rng_normal(&rng);
+                p[r * W + K + k] = rc_rng_normal(&rng);
+                p[r * W + 2 * K + k] = -4.0f + 5.0f * rc_rng_uniform(&rng); /* std from 0.018 to 2.7 */
+            }
+            t[r] = rc_rng_normal(&rng);
+        }
+        double worst_l = 0.0, worst_g = 0.0;
+        for (int level = RC_SIMD_PORTABLE; level <= RC_SIMD_AVX512; level++) {
+            out[level] = malloc(R * (W + 1) * sizeof *out[level]);
+            if (rc__simd_use(level)) {
+                memcpy(out[level], out[0], R * (W + 1) * sizeof *out[level]);
+                continue;
+            }
+            rc__mixture(R, K, p, t, out[level], out[level] + R);
+            rc__simd_use(-1);
+        }
+        for (size_t r = 0; r < R; r++) { /* the same in double */
+            const float *l = p + r * W, *m = l + K, *v = m + K;
+            double a[20], pi[20], top = -INFINITY, lse = 0.0, best = -INFINITY, sum = 0.0;
+            for (size_t k = 0; k < K; k++)
+                top = fmax(top, l[k]);
+            for (size_t k = 0; k < K; k++)
+                lse += exp(l[k] - top);
+            lse = top + log(lse);
+            for (size_t k = 0; k < K; k++) {
+                double z = (t[r] - (double)m[k]) * exp(-(double)v[k]);
+                pi[k] = exp(l[k] - lse);
+                a[k] = l[k] - lse - 0.5 * z * z - v[k] - 0.91893853320467274178;
+                best = fmax(best, a[k]);
+            }
+            for (size_t k = 0; k < K; k++)
+                sum += exp(a[k] - best);
+            double L = -(best + log(sum));
+            worst_l = fmax(worst_l, fabs(out[0][r] - L) / fmax(1.0, fabs(L)));
+            for (size_t k = 0; k < K; k++) {
+                double resp = exp(a[k] + L), z = (t[r] - (double)m[k]) * exp(-(double)v[k]);
+                double want[3] = {pi[k] - resp, -resp * z * exp(-(double)v[k]), -resp * (z * z - 1.0)};
+                for (int j = 0; j < 3; j++) {
+                    double got = out[0][R + r * W + (size_t)j * K + k];
+                    worst_g = fmax(worst_g, fabs(got - want[j]) / fmax(1.0, fabs(want[j])));
+                }
+            }
+        }
+        t_case("kernels: mixture NLL of %zu components within 2e-6 of double, its gradient within 1e-5", K);
+        T_CHECK(worst_l <= 2e-6 && worst_g <= 1e-5, "worst NLL %.3g, gradient %.3g (relative to max(1, |x|))",
+                worst_l, worst_g);
+        t_case("kernels: mixture of %zu components, AVX2 and AVX-512 == portable, bit for bit", K);
+        size_t where = 0;
+        T_CHECK(same_bits(out[1], out[0], R * (W + 1), &where) && same_bits(out[2], out[0], R * (W + 1), &where),
+                "first difference at %zu", where);
+        free(p), free(t), free(out[0]), free(out[1]), free(out[2]);
+    }
+}
+
 static void simd_suite(void)
 {
     size_t cap = N_SWEEP + N_SPECIAL + 1;
@@ -177,6 +245,8 @@ static void simd_suite(void)
     T_CHECK(!memcmp(st, st + 4 * NR, 4 * NR * sizeof *st) && !memcmp(st, st + 8 * NR, 4 * NR * sizeof *st),
             "the SIMD copies differ");
     free(st);
+
+    mixture_suite();
 
     t_case("kernels: rc__simd_use refuses a level beyond the CPU and -1 restores the best");
     T_CHECK(rc__simd_use(RC_SIMD_AVX512 + 1) == -1 && rc__simd_use(-1) == 0, "levels");

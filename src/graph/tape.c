@@ -93,16 +93,19 @@ rc_tensor *rc_tape_tensor(rc_tape *tp, int ndim, const size_t *shape)
     return t;
 }
 
+int rc__tape_records(const rc_tape *tp, size_t n_in, rc_tensor *const *in)
+{
+    int any = 0;
+    for (size_t i = 0; tp->grad_enabled && i < n_in; i++)
+        any |= in[i] && in[i]->requires_grad;
+    return any;
+}
+
 int rc__record(rc_tape *tp, int op, rc__backward_fn backward, rc_tensor *out, size_t n_in,
                rc_tensor *const *in, rc__node **node)
 {
     *node = NULL;
-    if (!tp->grad_enabled)
-        return RC_OK;
-    int any = 0;
-    for (size_t i = 0; i < n_in; i++)
-        any |= in[i] && in[i]->requires_grad;
-    if (!any)
+    if (!rc__tape_records(tp, n_in, in))
         return RC_OK;
 
     if (tp->n_nodes == tp->cap_nodes) {

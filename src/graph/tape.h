@@ -30,6 +30,11 @@ struct rc__node {
  * the operation in error messages. */
 rc_tensor *rc__tape_output(rc_tape *tp, const char *who, int ndim, const size_t *shape);
 
+/* 1 when rc__record would append a node for these inputs (recording is
+ * on and one of them requires gradients): an op may then save what its
+ * backward needs while it computes the forward. */
+int rc__tape_records(const rc_tape *tp, size_t n_in, rc_tensor *const *in);
+
 /* When recording is on and an input requires gradients, appends a node for
  * `out` (marking it as requiring gradients) and writes it to *node;
  * otherwise writes NULL.  Inputs may be NULL (taking no gradient). */

@@ -45,6 +45,12 @@ double rc__sum_squares(size_t n, const float *x);
 void rc__rmsprop(size_t n, const float *grad, const float *w, float wd, float alpha, float momentum, float rms_floor,
                  float eps, float *v, float *a, float *b, float *d);
 
+/* Mixture-density NLL per row of p [rows, 3K] (K logits, K means, K log
+ * standard deviations) against t [rows] into nll [rows], and its gradient
+ * with respect to p into g [rows, 3K] unless g is NULL; K <= 256. */
+enum { RC_MIXTURE_MAX = 256 };
+void rc__mixture(size_t rows, size_t K, const float *p, const float *t, float *nll, float *g);
+
 /* SIMD levels, in the order of simd.c's tables.  rc__simd_best is the widest
  * this CPU runs; rc__simd_use(level) makes every kernel use that level (-1:
  * back to the best), returning -1 if the CPU lacks it.  For tests and

@@ -303,56 +303,24 @@ rc_tensor *rc_mse(rc_tape *tp, rc_tensor *pred, rc_tensor *target, int reduction
  *   a_k = log softmax(l)_k - (t - m_k)^2 / (2 s_k^2) - v_k - log(2 pi)/2
  *   L = -log sum_k e^(a_k);   g_k = e^(a_k + L) (the responsibilities)
  *   dL/dl_k = softmax(l)_k - g_k,  dL/dm_k = -g_k (t - m_k) / s_k^2,
- *   dL/dv_k = -g_k ((t - m_k)^2 / s_k^2 - 1). */
-
-/* Fills a[K] for one row and returns L; pi[K] gets softmax(l). */
-static double mixture_row(const float *p, size_t K, float t, double *a, double *pi)
-{
-    double lse_l = 0.0, m = -INFINITY;
-    for (size_t k = 0; k < K; k++)
-        m = fmax(m, p[k]);
-    for (size_t k = 0; k < K; k++)
-        lse_l += exp(p[k] - m);
-    lse_l = m + log(lse_l);
-    double top = -INFINITY;
-    for (size_t k = 0; k < K; k++) {
-        double z = (t - (double)p[K + k]) * exp(-(double)p[2 * K + k]);
-        pi[k] = exp(p[k] - lse_l);
-        a[k] = p[k] - lse_l - 0.5 * z * z - p[2 * K + k] - 0.91893853320467274178;
-        top = fmax(top, a[k]);
-    }
-    double sum = 0.0;
-    for (size_t k = 0; k < K; k++)
-        sum += exp(a[k] - top);
-    return -(top + log(sum));
-}
+ *   dL/dv_k = -g_k ((t - m_k)^2 / s_k^2 - 1).
+ * The SIMD kernel rc__mixture computes L and, when the tape records, these
+ * derivatives in the same pass; the backward only scales and adds them. */
 
 static int mixture_backward(rc_tape *tp, rc__node *node)
 {
-    rc_tensor *p = node->in[0], *t = node->in[1];
-    size_t K = node->iarg[0], rows = t->size;
+    rc_tensor *p = node->in[0];
+    size_t K = node->iarg[0], rows = p->size / (3 * K);
     int status;
     float *gp = rc__grad(tp, p, &status);
     if (!gp)
         return status;
-    double *a = rc__tape_alloc(tp, 2 * K, sizeof *a), *pi = a ? a + K : NULL;
-    if (!a)
-        return RC_ENOMEM;
-    const float *w = node->saved;
+    const float *d = node->saved, *w = node->iarg[1] ? d + rows * 3 * K : NULL;
     float s = node->farg[0] * node->out->grad[0];
     for (size_t r = 0; r < rows; r++) {
         float swr = s * (w ? w[r] : 1.0f);
-        if (swr == 0.0f)
-            continue;
-        const float *row = p->data + r * 3 * K;
-        double L = mixture_row(row, K, t->data[r], a, pi);
-        float *g = gp + r * 3 * K;
-        for (size_t k = 0; k < K; k++) {
-            double resp = exp(a[k] + L), inv_var = exp(-2.0 * row[2 * K + k]), d = t->data[r] - (double)row[K + k];
-            g[k] += swr * (float)(pi[k] - resp);
-            g[K + k] += swr * (float)(-resp * d * inv_var);
-            g[2 * K + k] += swr * (float)(-resp * (d * d * inv_var - 1.0));
-        }
+        for (size_t j = r * 3 * K; swr != 0.0f && j < (r + 1) * 3 * K; j++)
+            gp[j] += swr * d[j];
     }
     return RC_OK;
 }
@@ -369,27 +337,31 @@ rc_tensor *rc_mixture_nll(rc_tape *tp, rc_tensor *params, rc_tensor *targets, co
         return rc__fail_null(RC_ESHAPE, "rc_mixture_nll: params %s must end in 3K (logits, means, log standard "
                                         "deviations) with one target per row; targets are %s",
                              rc_shape_str(params, sp, sizeof sp), rc_shape_str(targets, st, sizeof st));
-    double *a = rc__tape_alloc(tp, 2 * K, sizeof *a), total = 0.0, weight = 0.0;
-    if (!a)
+    if (K > RC_MIXTURE_MAX)
+        return rc__fail_null(RC_ESHAPE, "rc_mixture_nll: %zu components; at most %d are supported", K,
+                             RC_MIXTURE_MAX);
+    /* the derivatives [rows, 3K] the backward needs, then the row weights [rows] */
+    int keep = rc__tape_records(tp, 2, in);
+    float *nll = rc__tape_alloc(tp, rows, sizeof *nll);
+    float *d = keep ? rc__tape_alloc(tp, params->size + (row_weights ? rows : 0), sizeof *d) : NULL;
+    if (!nll || (keep && !d))
         return NULL;
+    rc__mixture(rows, K, params->data, targets->data, nll, d);
+    double total = 0.0, weight = 0.0;
     for (size_t r = 0; r < rows; r++) {
         double wr = row_weights ? row_weights[r] : 1.0;
         weight += wr;
-        if (wr != 0.0)
-            total += wr * mixture_row(params->data + r * 3 * K, K, targets->data[r], a, a + K);
+        total += wr == 0.0 ? 0.0 : wr * nll[r];
     }
     float s = reduction == RC_REDUCE_SUM ? 1.0f : weight > 0.0 ? (float)(1.0 / weight) : 0.0f;
     rc__node *node; /* targets are kept for the backward, which gives them no gradient */
     rc_tensor *y = loss_output(tp, "rc_mixture_nll", RC__OP_mixture_nll, mixture_backward, total, s, 2, in, &node);
     if (y && node) {
         node->iarg[0] = K;
-        if (row_weights) {
-            float *w = rc__tape_alloc(tp, rows, sizeof *w);
-            if (!w)
-                return NULL;
-            memcpy(w, row_weights, rows * sizeof *w);
-            node->saved = w;
-        }
+        node->iarg[1] = row_weights != NULL;
+        if (row_weights)
+            memcpy(d + params->size, row_weights, rows * sizeof *d);
+        node->saved = d;
     }
     return y;
 }
