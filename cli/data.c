@@ -137,27 +137,44 @@ fail:
     return cli_fail(cmd, "%s: %s", o->path, rc_last_error());
 }
 
+/* Splits in subfolders train/, valid/, test/ of o->path, each read by
+ * load (NULL with the error set on failure); -1 when there is no train/. */
+typedef rc_dataset *(*folder_loader)(const char *dir, const cli_data_options *o, cli_data *d);
+
+static int load_split_folders(const char *cmd, const cli_data_options *o, cli_data *d, folder_loader load)
+{
+    char sub[1024];
+    snprintf(sub, sizeof sub, "%s/train", o->path);
+    if (!is_dir(sub))
+        return -1;
+    rc_dataset **sets[3] = {&d->train, &d->valid, &d->test};
+    const char *names[3] = {"train", "valid", "test"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(sub, sizeof sub, "%s/%s", o->path, names[i]);
+        if ((i == 0 && !o->want_train) || !is_dir(sub))
+            continue;
+        if (!(*sets[i] = load(sub, o, d)))
+            return cli_fail(cmd, "%s", rc_last_error());
+    }
+    return 0;
+}
+
+static rc_dataset *midi_folder(const char *dir, const cli_data_options *o, cli_data *d)
+{
+    (void)d;
+    rc_rolls *r = rc_rolls_load_midi(dir, o->midi_steps, o->midi_fps);
+    rc_dataset *set = r ? rc_dataset_rolls(r) : NULL;
+    rc_rolls_free(r);
+    return set;
+}
+
 /* Music from MIDI: subfolders train/, valid/, test/, or one folder whose
  * last files (valid_fraction of them, at least one) are held out. */
 static int load_midi(const char *cmd, const cli_data_options *o, cli_data *d)
 {
-    char sub[1024];
-    snprintf(sub, sizeof sub, "%s/train", o->path);
-    if (is_dir(sub)) {
-        rc_dataset **sets[3] = {&d->train, &d->valid, &d->test};
-        const char *names[3] = {"train", "valid", "test"};
-        for (int i = 0; i < 3; i++) {
-            snprintf(sub, sizeof sub, "%s/%s", o->path, names[i]);
-            if ((i == 0 && !o->want_train) || !is_dir(sub))
-                continue;
-            rc_rolls *r = rc_rolls_load_midi(sub, o->midi_steps, o->midi_fps);
-            *sets[i] = r ? rc_dataset_rolls(r) : NULL;
-            rc_rolls_free(r);
-            if (!*sets[i])
-                return cli_fail(cmd, "%s", rc_last_error());
-        }
-        return 0;
-    }
+    int status = load_split_folders(cmd, o, d, midi_folder);
+    if (status >= 0)
+        return status;
     rc_rolls *r = rc_rolls_load_midi(o->path, o->midi_steps, o->midi_fps);
     if (!r)
         return cli_fail(cmd, "%s", rc_last_error());
@@ -328,27 +345,21 @@ static int audio_sets(const char *cmd, const cli_data_options *o, const rc_clips
     return status;
 }
 
+static rc_dataset *audio_folder(const char *dir, const cli_data_options *o, cli_data *d)
+{
+    rc_clips *c = rc_clips_load(dir);
+    rc_clips_dequantize(c, DEQUANTIZE_SEED);
+    d->rate = c ? rc_clips_rate(c) : 0;
+    rc_dataset *set = c ? rc_dataset_clips(c, NULL, rc_clips_count(c), o->window, o->hop) : NULL;
+    rc_clips_free(c);
+    return set;
+}
+
 static int load_audio(const char *cmd, const cli_data_options *o, cli_data *d)
 {
-    char sub[1024];
-    snprintf(sub, sizeof sub, "%s/train", o->path);
-    if (is_dir(sub)) {
-        rc_dataset **sets[3] = {&d->train, &d->valid, &d->test};
-        const char *names[3] = {"train", "valid", "test"};
-        for (int i = 0; i < 3; i++) {
-            snprintf(sub, sizeof sub, "%s/%s", o->path, names[i]);
-            if ((i == 0 && !o->want_train) || !is_dir(sub))
-                continue;
-            rc_clips *c = rc_clips_load(sub);
-            rc_clips_dequantize(c, DEQUANTIZE_SEED);
-            d->rate = c ? rc_clips_rate(c) : 0;
-            *sets[i] = c ? rc_dataset_clips(c, NULL, rc_clips_count(c), o->window, o->hop) : NULL;
-            rc_clips_free(c);
-            if (!*sets[i])
-                return cli_fail(cmd, "%s", rc_last_error());
-        }
-        return 0;
-    }
+    int status = load_split_folders(cmd, o, d, audio_folder);
+    if (status >= 0)
+        return status;
     rc_clips *c = rc_clips_load(o->path);
     if (!c)
         return cli_fail(cmd, "%s", rc_last_error());
@@ -371,7 +382,7 @@ static int load_audio(const char *cmd, const cli_data_options *o, cli_data *d)
         for (size_t i = 0; i < n; i++)
             split[i] = i < n - held ? 0 : 3;
     }
-    int status = audio_sets(cmd, o, c, split, d);
+    status = audio_sets(cmd, o, c, split, d);
     free(split);
     rc_clips_free(c);
     return status;

@@ -210,6 +210,12 @@ if command -v tar >/dev/null 2>&1; then
         --out "$tmp/a2" 2>&1); rc=$?
     check "train audio from a tar archive of the clips ($(echo "$out" | tail -n 1))" [ $rc -eq 0 -a -s "$tmp/a2/model.safetensors" ]
 fi
+mkdir -p "$tmp/split/train" "$tmp/split/valid"
+cp "$audio"/0_ann_1*.wav "$tmp/split/train/"; cp "$audio"/1_ann_5.wav "$tmp/split/valid/"
+"$recur" train --task audio --data "$tmp/split" --hidden 4 --mixtures 2 --epochs 1 --out "$tmp/a3" >/dev/null 2>&1; rc=$?
+out=$("$recur" eval "$tmp/a3/model.safetensors" --data "$tmp/split" --split valid 2>&1)
+case "$out" in *"valid: 280 samples, NLL "*) ok=1 ;; *) ok=0 ;; esac
+check "train and eval audio from train/ and valid/ subfolders ($out)" [ $rc -eq 0 -a $ok -eq 1 ]
 bad_train "audio with no mixture" "--window, --hop and --mixtures must be positive" train --task audio --data "$audio" --mixtures 0 --out "$tmp/x"
 bad_train "audio clips shorter than a step" "0_ann_10.wav has 300 samples, fewer than a window of 400" \
     train --task audio --data "$audio" --window 400 --out "$tmp/x"
