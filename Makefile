@@ -128,10 +128,10 @@ FUZZ_CC ?= clang
 $(BUILD)/fuzz/readers: $(LIB_SRC) tests/fuzz/fuzz_readers.c | deps-check
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=c11 -O1 -g -D_POSIX_C_SOURCE=200809L -Iinclude -DRC_HAVE_OPENBLAS=0 -DRC_HAVE_OPENMP=0 \
-	    -fsanitize=fuzzer,address,undefined $(LIB_SRC) tests/fuzz/fuzz_readers.c -o $@ -lcjson -lz -lm
+	    -fsanitize=fuzzer,address,undefined $(LIB_SRC) tests/fuzz/fuzz_readers.c -o $@ -lcjson -larchive -lz -lm
 
 fuzz: $(BUILD)/fuzz/readers
-	@for r in 0 1 2 3 4 5 6 7 8 9 10; do \
+	@for r in 0 1 2 3 4 5 6 7 8 9 10 11; do \
 	    mkdir -p $(BUILD)/fuzz/corpus$$r; \
 	    echo "fuzzing reader $$r for $(FUZZ_SECONDS) s"; \
 	    $(BUILD)/fuzz/readers -only=$$r -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \

@@ -16,7 +16,7 @@
 static char path[64];
 static int only = -1;
 
-enum { SAFETENSORS, NETWORK, MODEL, IDX, ROLLS, MIDI_STEPS, MIDI_SECONDS, WAV, CSV, TEXT, VOCAB_JSON, N_READERS };
+enum { SAFETENSORS, NETWORK, MODEL, IDX, ROLLS, MIDI_STEPS, MIDI_SECONDS, WAV, CSV, TEXT, VOCAB_JSON, CLIPS, N_READERS };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -60,6 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case MIDI_SECONDS: rc_rolls_free(rc_rolls_load_midi(path, 0.0, 50.0)); break;
     case WAV: rc_tensor_free(rc_wav_load(path, NULL)); break;
     case CSV: rc_tensor_free(rc_csv_load(path)); break;
+    case CLIPS: rc_clips_free(rc_clips_load(path)); break; /* no .wav suffix: read as an archive */
     case TEXT: {
         int level = size ? data[0] % 3 : 0;
         rc_vocab *v = rc_vocab_build(level, (const char *)data, size);
@@ -70,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rc_vocab_free(v);
         break;
     }
-    default: {
+    case VOCAB_JSON: {
         char *json = malloc(size + 1);
         memcpy(json, data, size);
         json[size] = '\0';
