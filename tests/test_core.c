@@ -142,6 +142,21 @@ static void test_arena(void)
     T_CHECK(!rc__arena_alloc(&a, SIZE_MAX - 10), "absurd request succeeded");
     T_CHECK(rc_last_status() == RC_ENOMEM, "status %d", rc_last_status());
     rc__arena_free(&a);
+
+    t_case("arena: large and small requests in another order, or smaller, reuse the chunks");
+    rc__arena_init(&a, 4096);
+    static const size_t pattern[][4] = {{100000, 10, 50000, 3000}, {10, 50000, 3000, 100000},
+                                        {3000, 100000, 10, 50000}, {40000, 90000, 2000, 10}};
+    size_t after_first = 0;
+    for (int round = 0; round < 4; round++) {
+        for (int k = 0; k < 4; k++)
+            T_CHECK(rc__arena_alloc(&a, pattern[round][k]), "allocation failed");
+        if (round == 0)
+            after_first = a.reserved;
+        rc__arena_reset(&a);
+    }
+    T_CHECK(a.reserved == after_first, "the arena grew from %zu to %zu bytes", after_first, a.reserved);
+    rc__arena_free(&a);
 }
 
 static void test_params(void)

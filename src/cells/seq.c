@@ -185,7 +185,7 @@ static int fused_backward(rc_tape *tp, rc__node *node)
     int status = rc__input_grads(tp, node, g);
     if (status)
         return status;
-    float *work = rc__tape_alloc(tp, rc__seq_work_size(&sv->dims, 1), sizeof(float));
+    float *work = rc__tape_scratch(tp, rc__seq_work_size(&sv->dims, 1));
     if (!work)
         return RC_ENOMEM;
     rc__seq_grads grads = {g[IN_X], g[IN_H0], g[IN_C0], g[IN_W_IH], g[IN_W_HH],
@@ -211,8 +211,7 @@ static rc_tensor *fused_layer(rc_tape *tp, const rc_rnn *rnn, const rc__layer *w
     rc_tensor *y = rc__tape_output(tp, "rc_rnn_forward", 3, (size_t[]){T, B, Ho});
     *h_n = rc__tape_output(tp, "rc_rnn_forward", 3, (size_t[]){1, B, Ho});
     *c_n = lstm ? rc__tape_output(tp, "rc_rnn_forward", 3, (size_t[]){1, B, H}) : NULL;
-    float *work = rc__tape_alloc(tp, rc__seq_work_size(&dims, 0), sizeof(float));
-    if (!y || !*h_n || (lstm && !*c_n) || !work)
+    if (!y || !*h_n || (lstm && !*c_n))
         return NULL;
 
     rc_tensor *in[N_IN] = {x, h0, c0, w->w_ih, w->w_hh, w->b_ih, w->b_hh, w->w_hr, w->w_ph};
@@ -232,6 +231,9 @@ static rc_tensor *fused_layer(rc_tape *tp, const rc_rnn *rnn, const rc__layer *w
         if (lstm)
             rc__add_output(node, 1, *c_n);
     }
+    float *work = rc__tape_scratch(tp, rc__seq_work_size(&dims, 0)); /* after the tape's allocations above */
+    if (!work)
+        return NULL;
     rc__seq_weights wk = weights_of(in);
     rc__seq_forward(&dims, &wk, x->data, h0->data, c0 ? c0->data : NULL, y->data, (*h_n)->data,
                     lstm ? (*c_n)->data : NULL, sv ? sv->cache : NULL, work);

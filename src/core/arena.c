@@ -70,6 +70,19 @@ static rc__chunk *new_chunk(rc__arena *a, size_t need)
     return c;
 }
 
+static void append(rc__arena *a, rc__chunk *c)
+{
+    rc__chunk **at = &a->head;
+    while (*at)
+        at = &(*at)->next;
+    *at = c;
+}
+
+/* Requests up to chunk_bytes are bumped out of standard chunks, in order;
+ * a larger one gets a chunk of its own: after a reset, the smallest free
+ * such chunk that holds it.  So a loop whose requests differ in order or
+ * size from one iteration to the next (layers, batches of other lengths)
+ * reuses the chunks instead of skipping past them and growing. */
 void *rc__arena_alloc(rc__arena *a, size_t bytes)
 {
     size_t need;
@@ -79,10 +92,22 @@ void *rc__arena_alloc(rc__arena *a, size_t bytes)
     if (need == 0)
         need = RC__ALIGN;
 
-    /* Walk forward from the current chunk; earlier chunks are full. */
-    rc__chunk *prev = NULL;
-    for (rc__chunk *c = a->current; c; prev = c, c = c->next) {
-        if (c->cap - c->used >= need) {
+    if (need > a->chunk_bytes) {
+        rc__chunk *best = NULL;
+        for (rc__chunk *c = a->head; c; c = c->next)
+            if (c->cap > a->chunk_bytes && c->used == 0 && c->cap >= need && (!best || c->cap < best->cap))
+                best = c;
+        if (!best) {
+            if (!(best = new_chunk(a, need)))
+                return rc__fail_null(RC_ENOMEM, "arena: cannot allocate %zu bytes", need);
+            append(a, best);
+        }
+        best->used = best->cap;
+        return best->mem;
+    }
+    /* Walk forward from the current chunk; earlier standard chunks are full. */
+    for (rc__chunk *c = a->current ? a->current : a->head; c; c = c->next) {
+        if (c->cap == a->chunk_bytes && c->cap - c->used >= need) {
             void *p = c->mem + c->used;
             c->used += need;
             a->current = c;
@@ -92,10 +117,7 @@ void *rc__arena_alloc(rc__arena *a, size_t bytes)
     rc__chunk *c = new_chunk(a, need);
     if (!c)
         return rc__fail_null(RC_ENOMEM, "arena: cannot allocate %zu bytes", need);
-    if (prev)
-        prev->next = c; /* prev is the last chunk: the walk ran off the list */
-    else
-        a->head = c;
+    append(a, c);
     c->used = need;
     a->current = c;
     return c->mem;

@@ -18,6 +18,8 @@ struct rc_tape {
     rc__node **nodes;     /* [n_nodes] in execution order */
     size_t n_nodes, cap_nodes;
     int grad_enabled;
+    float *scratch;       /* [scratch_cap] for one operation at a time (rc__tape_scratch) */
+    size_t scratch_cap;
 };
 
 rc_tape *rc_tape_new(void)
@@ -36,7 +38,21 @@ void rc_tape_free(rc_tape *tp)
         return;
     rc__arena_free(&tp->arena);
     free(tp->nodes);
+    rc__free_aligned(tp->scratch);
     free(tp);
+}
+
+float *rc__tape_scratch(rc_tape *tp, size_t n)
+{
+    if (n > tp->scratch_cap) {
+        size_t bytes;
+        rc__free_aligned(tp->scratch);
+        tp->scratch_cap = 0;
+        if (!rc__mul_size(n, sizeof(float), &bytes) || !(tp->scratch = rc__alloc_aligned(bytes)))
+            return rc__fail_null(RC_ENOMEM, "tape: cannot allocate %zu floats of scratch", n);
+        tp->scratch_cap = n;
+    }
+    return tp->scratch;
 }
 
 void rc_tape_reset(rc_tape *tp)
@@ -56,7 +72,7 @@ size_t rc_tape_node_count(const rc_tape *tp) { return tp->n_nodes; }
 
 size_t rc_tape_memory(const rc_tape *tp)
 {
-    return tp->arena.reserved + tp->cap_nodes * sizeof(rc__node *);
+    return tp->arena.reserved + tp->cap_nodes * sizeof(rc__node *) + tp->scratch_cap * sizeof(float);
 }
 
 void *rc__tape_alloc(rc_tape *tp, size_t count, size_t size)

@@ -58,4 +58,11 @@ int rc__input_grads(rc_tape *tp, rc__node *node, float **g);
 /* Scratch memory from the tape's arena (lives until reset). */
 void *rc__tape_alloc(rc_tape *tp, size_t count, size_t size);
 
+/* Scratch for the duration of one operation's forward or backward call
+ * (e.g. a fused layer's work block): n floats, 64-byte aligned, valid until
+ * the next rc__tape_scratch call.  One block serves every such call in
+ * turn, and it is kept across resets, so layer after layer and update after
+ * update reuse the same memory instead of each holding its own. */
+float *rc__tape_scratch(rc_tape *tp, size_t n);
+
 #endif /* RC_TAPE_H */
