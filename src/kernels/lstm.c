@@ -106,10 +106,11 @@ void rc__lstm_backward(const rc__seq_dims *d, const rc__seq_weights *w, const fl
 {
     size_t T = d->T, B = d->B, H = d->H, Ho = rc__seq_hout(d), G = 4 * H, TB = T * B;
     lstm_cache k = carve(d, (float *)cache);
+    size_t kept = d->P ? TB : B;    /* rows of M and DH: all steps' for dW_hr, else one step's */
     float *DG = work;               /* [T, B, 4H] gate pre-activation gradients */
-    float *M = DG + 2 * TB * G;     /* [T, B, H] m, for dW_hr */
-    float *DH = M + TB * H;         /* [T, B, Ho] dh of each step, for dW_hr */
-    float *dh = DH + TB * Ho;       /* [B, Ho] */
+    float *M = DG + TB * G;         /* [T, B, H] m = o tanh(c) (projection), else [B, H] */
+    float *DH = M + kept * H;       /* [T, B, Ho] dh of each step (projection), else [B, Ho] */
+    float *dh = DH + kept * Ho;     /* [B, Ho] */
     float *dc = dh + B * Ho;        /* [B, H] */
     float *dm = dc + B * H;         /* [B, H] */
     float *tmp = dm + B * H;        /* [B, max(Ho, 4H)] */
@@ -120,9 +121,10 @@ void rc__lstm_backward(const rc__seq_dims *d, const rc__seq_weights *w, const fl
     rc__copy_or_zero(B * H, dc_n, dc);
     for (size_t s = T; s-- > 0;) {
         size_t t = rc__seq_time(d, s), at = t * B;
+        float *DHt = DH + (d->P ? at * Ho : 0), *Mt = M + (d->P ? at * H : 0);
         /* dh of this step's output: carried + from y, active rows only */
         for (size_t b = 0; b < B; b++) {
-            float *dhb = DH + (at + b) * Ho;
+            float *dhb = DHt + b * Ho;
             if (!rc__seq_active(d, t, b)) {
                 memset(dhb, 0, Ho * sizeof(float));
                 continue;
@@ -131,19 +133,19 @@ void rc__lstm_backward(const rc__seq_dims *d, const rc__seq_weights *w, const fl
                 dhb[j] = dh[b * Ho + j] + (dy ? dy[(at + b) * Ho + j] : 0.0f);
         }
         if (d->P)
-            rc__sgemm(0, 0, B, H, Ho, 1.0f, DH + at * Ho, Ho, w->w_hr, H, 0.0f, dm, H);
+            rc__sgemm(0, 0, B, H, Ho, 1.0f, DHt, Ho, w->w_hr, H, 0.0f, dm, H);
         else
-            memcpy(dm, DH + at * Ho, B * H * sizeof(float));
+            memcpy(dm, DHt, B * H * sizeof(float));
         for (size_t b = 0; b < B; b++) {
             float *da = DG + (at + b) * G;
             if (!rc__seq_active(d, t, b)) {
                 memset(da, 0, G * sizeof(float));
-                memset(M + (at + b) * H, 0, H * sizeof(float));
+                memset(Mt + b * H, 0, H * sizeof(float));
                 continue;
             }
             const float *gt = k.gates + (at + b) * G;
             const float *cp = k.cprev + (at + b) * H, *cn = k.c + (at + b) * H;
-            float *dcb = dc + b * H, *mb = M + (at + b) * H;
+            float *dcb = dc + b * H, *mb = Mt + b * H;
             rc__tanh(H, cn, mb);
             for (size_t j = 0; j < H; j++) {
                 float i = gt[j], f = gt[H + j], gg = gt[2 * H + j], o = gt[3 * H + j];

@@ -25,9 +25,16 @@ static size_t cell_work_size(const rc__seq_dims *d, int backward)
     size_t TB = d->T * d->B, GH = gates_of(d), H = d->H, Ho = rc__seq_hout(d), B = d->B;
     if (!backward) /* gx for all steps; per step: gates, h, c, and three [B, H] temporaries */
         return TB * GH + B * (GH + 2 * Ho + 4 * H);
-    /* two gate-gradient blocks, one [T, B, H] and one [T, B, Ho] block, and
-     * per-step dh, dc and temporaries */
-    return 2 * TB * GH + TB * (H + Ho) + B * (2 * Ho + 3 * H + GH);
+    /* gate gradients of every step, then per cell: the GRU a second block
+     * (its recurrent side) and r h; the LSTM m and dh of every step when it
+     * has a projection (for dW_hr), else of one step; then per-step dh, dc
+     * and temporaries */
+    size_t blocks = TB * GH;
+    if (d->cell == RC_CELL_GRU || d->cell == RC_CELL_GRU_RESET_BEFORE)
+        blocks += TB * GH + TB * H;
+    else if (d->cell == RC_CELL_LSTM)
+        blocks += (d->P ? TB : B) * (H + Ho);
+    return blocks + B * (2 * Ho + 3 * H + GH);
 }
 
 size_t rc__seq_work_size(const rc__seq_dims *d, int backward)
