@@ -12,8 +12,9 @@
  *   da_f = dc c_prev f (1 - f)
  *   dc_prev = dc f + da_i p_i + da_f p_f,   dh_prev = da W_hh
  *   dp_i += da_i c_prev, dp_f += da_f c_prev, dp_o += da_o c,  dW_hr += dh^T m.
- * Cache: h_prev [T, B, Ho], gates i f g o [T, B, 4H], c_prev [T, B, H],
- * c [T, B, H]. */
+ * Cache: h_prev [T, B, Ho], gates i f g o [T, B, 4H], and the cell states
+ * [T + 1, B, H] in time order, c0 at the start (the end, in reverse): step
+ * t's c_prev and c are two neighbouring slots. */
 #include "recurrent.h"
 
 #include "kernels.h"
@@ -22,7 +23,7 @@
 #include <string.h>
 
 typedef struct {
-    float *hprev, *gates, *cprev, *c; /* the cache, carved */
+    float *hprev, *gates, *cs; /* the cache, carved */
 } lstm_cache;
 
 static lstm_cache carve(const rc__seq_dims *d, float *cache)
@@ -31,9 +32,19 @@ static lstm_cache carve(const rc__seq_dims *d, float *cache)
     lstm_cache k;
     k.hprev = cache;
     k.gates = k.hprev + TB * rc__seq_hout(d);
-    k.cprev = k.gates + TB * 4 * H;
-    k.c = k.cprev + TB * H;
+    k.cs = k.gates + TB * 4 * H;
     return k;
+}
+
+/* The cell states [B, H] before and after step t in the cache. */
+static float *c_before(const rc__seq_dims *d, const lstm_cache *k, size_t t)
+{
+    return k->cs + (d->reverse ? t + 1 : t) * d->B * d->H;
+}
+
+static float *c_after(const rc__seq_dims *d, const lstm_cache *k, size_t t)
+{
+    return k->cs + (d->reverse ? t : t + 1) * d->B * d->H;
 }
 
 void rc__lstm_forward(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
@@ -54,12 +65,12 @@ void rc__lstm_forward(const rc__seq_dims *d, const rc__seq_weights *w, const flo
     memcpy(h, h0, B * Ho * sizeof(float));
     memcpy(c, c0, B * H * sizeof(float));
     memset(y, 0, T * B * Ho * sizeof(float));
+    if (cache && T)
+        memcpy(c_before(d, &k, rc__seq_time(d, 0)), c, B * H * sizeof(float));
     for (size_t s = 0; s < T; s++) {
         size_t t = rc__seq_time(d, s), at = t * B;
-        if (cache) {
+        if (cache)
             memcpy(k.hprev + at * Ho, h, B * Ho * sizeof(float));
-            memcpy(k.cprev + at * H, c, B * H * sizeof(float));
-        }
         memcpy(a, gx + at * G, B * G * sizeof(float));
         rc__sgemm(0, 1, B, G, Ho, 1.0f, h, Ho, w->w_hh, Ho, 1.0f, a, G);
         for (size_t b = 0; b < B; b++) {
@@ -83,11 +94,11 @@ void rc__lstm_forward(const rc__seq_dims *d, const rc__seq_weights *w, const flo
             rc__tanh(H, cb, mb);
             for (size_t j = 0; j < H; j++)
                 mb[j] *= ab[3 * H + j];
-            if (gates) {
+            if (gates)
                 memcpy(gates, ab, G * sizeof(float));
-                memcpy(k.c + (at + b) * H, cb, H * sizeof(float));
-            }
         }
+        if (cache) /* every row: a finished sequence's state carries to the next slot */
+            memcpy(c_after(d, &k, t), c, B * H * sizeof(float));
         const float *hnew = m;
         if (d->P) {
             rc__sgemm(0, 1, B, Ho, H, 1.0f, m, H, w->w_hr, H, 0.0f, hp, Ho);
@@ -144,7 +155,7 @@ void rc__lstm_backward(const rc__seq_dims *d, const rc__seq_weights *w, const fl
                 continue;
             }
             const float *gt = k.gates + (at + b) * G;
-            const float *cp = k.cprev + (at + b) * H, *cn = k.c + (at + b) * H;
+            const float *cp = c_before(d, &k, t) + b * H, *cn = c_after(d, &k, t) + b * H;
             float *dcb = dc + b * H, *mb = Mt + b * H;
             rc__tanh(H, cn, mb);
             for (size_t j = 0; j < H; j++) {

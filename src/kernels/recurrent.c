@@ -10,13 +10,13 @@ static size_t gates_of(const rc__seq_dims *d) { return rc_cell_gates(d->cell) * 
 
 size_t rc__seq_cache_size(const rc__seq_dims *d)
 {
-    size_t TB = d->T * d->B, extra = 0;
+    size_t TB = d->T * d->B, extra = 0, states = 0;
     if (d->cell == RC_CELL_LSTM)
-        extra = 2 * d->H; /* c before and after each step */
+        states = (d->T + 1) * d->B * d->H; /* c0 and c after each step */
     else if (d->cell == RC_CELL_GRU)
         extra = d->H;     /* W_hn h + b_hn of each step */
     /* h before each step, gate activations, the extras */
-    return TB * (rc__seq_hout(d) + gates_of(d) + extra);
+    return TB * (rc__seq_hout(d) + gates_of(d) + extra) + states;
 }
 
 /* The cell kernels' own scratch; the sparse input path's [I, GH + 1] follows. */
