@@ -48,6 +48,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 recur="$top/build/recur"
+. "$here/lib.sh"
 data="${RECUR_DATA:-$top/../shared/data}/music"
 runs=
 setup=paper
@@ -120,23 +121,9 @@ folder() {
 run_one() { # dataset cell:hidden:extra setting
     d=$1; u=$2; r=$3
     cell=${u%%:*}; rest=${u#*:}; hidden=${rest%%:*}; extra=${rest#*:}
-    dir="$runs/$d/$cell/$(folder "$r")"
-    [ -f "$dir/DONE" ] && return 0
-    mkdir -p "$dir"
-    ok=0
-    if [ -f "$dir/checkpoint.safetensors" ]; then
-        "$recur" train --out "$dir" --resume > "$dir/stdout.txt" 2>&1 && ok=1
-    else
-        # shellcheck disable=SC2046,SC2086
-        "$recur" train --task music --data "$data/$d" --cell "$cell" --hidden "$hidden" $extra --batch 1 \
-            $(flags "$r") --epochs 500 --patience 25 --checkpoint-every 2000 --seed 1 --threads 1 \
-            --out "$dir" > "$dir/stdout.txt" 2>&1 && ok=1
-    fi
-    # A run that diverges (a too-large rate) ends with an error: it is finished
-    # too, and its best model before the divergence still counts.
-    [ $ok -eq 1 ] || tail -n 1 "$dir/stdout.txt" > "$dir/FAILED"
-    touch "$dir/DONE"
-    echo "done: $d $cell $(folder "$r"): $(tail -n 2 "$dir/stdout.txt" | head -n 1)"
+    # shellcheck disable=SC2046,SC2086
+    train_run "$runs/$d/$cell/$(folder "$r")" --task music --data "$data/$d" --cell "$cell" --hidden "$hidden" \
+        $extra --batch 1 $(flags "$r") --epochs 500 --patience 25 --checkpoint-every 2000 --seed 1 --threads 1
 }
 
 if [ -n "$one" ]; then

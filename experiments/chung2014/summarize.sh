@@ -9,6 +9,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 recur="$top/build/recur"
+. "$here/lib.sh"
 data="${RECUR_DATA:-$top/../shared/data}/music"
 setup=$1; runs=$2; n_settings=$3; shift 3
 case "$setup" in
@@ -32,25 +33,14 @@ echo "dataset,cell,lr,parameters,best_epoch,epochs,seconds,valid,train,test,pape
 for d in "$@"; do
     dirs=; labels=
     for cell in rnn_tanh gru_reset_before lstm; do
-        best=; best_valid=; finished=0
-        for dir in "$runs/$d/$cell"/lr*; do # lr0.0005 or lr0.001-noise0
-            [ -f "$dir/DONE" ] || continue # only finished runs
-            finished=$((finished + 1))
-            v=$(awk -F, 'NR > 1 && $4 ~ /^[0-9]/ { if (m == "" || $4 + 0 < m + 0) m = $4 } END { print m }' "$dir/log.csv")
-            [ -n "$v" ] || continue
-            if [ -z "$best_valid" ] || awk "BEGIN { exit !($v < $best_valid) }"; then best=$dir; best_valid=$v; fi
-        done
+        best_run "$runs/$d/$cell"/lr* # lr0.0005 or lr0.001-noise0
         [ -n "$best" ] && [ "$finished" -eq "$n_settings" ] || continue # all settings, or no row yet
         model="$best/model.safetensors"
         train=$("$recur" eval "$model" --data "$data/$d" --split train | sed -n 's/.*NLL \([0-9.]*\).*/\1/p')
         test=$("$recur" eval "$model" --data "$data/$d" --split test | sed -n 's/.*NLL \([0-9.]*\).*/\1/p')
         params=$("$recur" info "$model" | sed -n 's/.*parameters *//p')
-        best_epoch=$(awk -F, -v m="$best_valid" 'NR > 1 && $4 == m { print int($2 + 0.5); exit }' "$best/log.csv")
-        [ -f "$best/FAILED" ] && best_epoch="$best_epoch (then diverged)"
-        epochs=$(tail -n 1 "$best/log.csv" | cut -d, -f2 | awk '{ print int($1 + 0.5) }')
-        seconds=$(tail -n 1 "$best/log.csv" | cut -d, -f7)
         p=$(paper "$d" "$cell")
-        echo "$d,$cell,${best##*/lr},$params,$best_epoch,$epochs,$seconds,$best_valid,$train,$test,${p% *},${p#* }" >> "$csv"
+        echo "$d,$cell,${best##*/lr},$params,$best_epoch,$epochs_run,$seconds,$best_valid,$train,$test,${p% *},${p#* }" >> "$csv"
         dirs="$dirs $best"
         labels="$labels${labels:+,}$cell"
     done
