@@ -33,6 +33,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 recur="${RECUR:-$top/build/recur}"
+. "$here/lib.sh"
 data="${RECUR_DATA:-$top/../shared/data}/fsdd/recordings.tar"
 runs=$here/runs-speech
 jobs=2
@@ -61,23 +62,11 @@ units="rnn_tanh:400: gru_reset_before:227: lstm:195:--peephole"
 run_one() { # cell:hidden:extra rate
     u=$1; r=$2
     cell=${u%%:*}; rest=${u#*:}; hidden=${rest%%:*}; extra=${rest#*:}
-    dir="$runs/$cell/lr$r"
-    [ -f "$dir/DONE" ] && return 0
-    mkdir -p "$dir"
-    ok=0
-    if [ -f "$dir/checkpoint.safetensors" ]; then
-        "$recur" train --out "$dir" --resume > "$dir/stdout.txt" 2>&1 && ok=1
-    else
-        # shellcheck disable=SC2086
-        "$recur" train --task audio --data "$data" --window 20 --hop 10 --mixtures 20 --cell "$cell" \
-            --hidden "$hidden" $extra --batch 32 --bucket 50 --optimizer adam --lr "$r" --clip 1 \
-            --schedule plateau --gamma 0.5 --plateau-patience 2 --epochs "$epochs" --patience 5 \
-            --checkpoint-every 25 --seed 1 --threads 1 --out "$dir" > "$dir/stdout.txt" 2>&1 && ok=1
-    fi
-    # A run that diverges ends with an error; its best model before that counts.
-    [ $ok -eq 1 ] || tail -n 1 "$dir/stdout.txt" > "$dir/FAILED"
-    touch "$dir/DONE"
-    echo "done: $cell lr$r: $(tail -n 2 "$dir/stdout.txt" | head -n 1)"
+    # shellcheck disable=SC2086
+    train_run "$runs/$cell/lr$r" --task audio --data "$data" --window 20 --hop 10 --mixtures 20 --cell "$cell" \
+        --hidden "$hidden" $extra --batch 32 --bucket 50 --optimizer adam --lr "$r" --clip 1 \
+        --schedule plateau --gamma 0.5 --plateau-patience 2 --epochs "$epochs" --patience 5 \
+        --checkpoint-every 25 --seed 1 --threads 1
 }
 
 if [ -n "$one" ]; then
@@ -97,31 +86,22 @@ echo "cell,hidden,lr,parameters,best_epoch,epochs,seconds,valid,train,test" > "$
 dirs=; labels=
 for u in $units; do
     cell=${u%%:*}; rest=${u#*:}; hidden=${rest%%:*}
-    best=; best_valid=
-    for dir in "$runs/$cell"/lr*; do
-        [ -f "$dir/DONE" ] || continue
-        v=$(awk -F, 'NR > 1 && $4 != "" && $4 != "nan" { if (m == "" || $4 + 0 < m + 0) m = $4 } END { print m }' "$dir/log.csv")
-        [ -n "$v" ] || continue
-        if [ -z "$best_valid" ] || awk "BEGIN { exit !($v < $best_valid) }"; then best=$dir; best_valid=$v; fi
-    done
+    best_run "$runs/$cell"/lr*
     [ -n "$best" ] || continue
     model="$best/model.safetensors"
     nll() { "$recur" eval "$model" --data "$data" --split "$1" | sed -n 's/.*NLL \(-*[0-9.]*\) nats.*/\1/p'; }
     train=$(nll train); test=$(nll test)
     params=$("$recur" info "$model" | sed -n 's/.*parameters *//p')
-    best_epoch=$(awk -F, -v m="$best_valid" 'NR > 1 && $4 == m { print int($2 + 0.5); exit }' "$best/log.csv")
-    [ -f "$best/FAILED" ] && best_epoch="$best_epoch (then diverged)"
-    epochs_run=$(tail -n 1 "$best/log.csv" | cut -d, -f2 | awk '{ print int($1 + 0.5) }')
-    seconds=$(tail -n 1 "$best/log.csv" | cut -d, -f7)
     echo "$cell,$hidden,${best##*/lr},$params,$best_epoch,$epochs_run,$seconds,$best_valid,$train,$test" >> "$out.csv"
     dirs="$dirs $best"
     labels="$labels${labels:+,}$cell $hidden"
 done
 if [ -n "$dirs" ]; then
-    for x in epoch seconds; do
+    for x in epoch:epochs seconds:seconds; do
         # shellcheck disable=SC2086
-        "$recur" plot $dirs --labels "$labels" --x "$x" --title "FSDD (substitute for the paper's speech): validation" \
-            --ylabel "NLL per sample (nats)" -o "$here/figures/speech${quick}_${x}s.svg" > /dev/null
+        "$recur" plot $dirs --labels "$labels" --x "${x%%:*}" \
+            --title "FSDD (substitute for the paper's speech): validation" --ylabel "NLL per sample (nats)" \
+            -o "$here/figures/speech${quick}_${x#*:}.svg" > /dev/null
     done
 fi
 {
