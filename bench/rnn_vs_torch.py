@@ -115,6 +115,7 @@ def main():
     ap.add_argument("--reps", type=int, default=10)
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--quick", action="store_true", help="shapes a and e only")
+    ap.add_argument("--shapes", default="abcdef", help="the shapes to run, e.g. f or af (default all)")
     ap.add_argument("--memory", action="store_true", help="peak memory of one training pass instead of times")
     args = ap.parse_args()
     recur = os.path.join(args.build, "recur")
@@ -129,7 +130,7 @@ def main():
     print(f"{'shape':<6}{'cell':<9}{'T,B,I=H,L':<18}{'mode':<8}{'thr':>4}{'recur ms':>11}{'GFLOP/s':>9}"
           f"{'torch ms':>11}{'torch/recur':>12}{'oneDNN ms':>11}{'oneDNN/recur':>13}")
     for name, cell, T, B, I, H, L, bi, modes in SHAPES:
-        if args.quick and name not in ("a", "e"):
+        if (args.quick and name not in ("a", "e")) or name not in args.shapes:
             continue
         for mode in modes:
             for threads in args.threads:

@@ -65,6 +65,52 @@ static void simd_run(int level, const float *x, size_t n, const float *t, float 
     rc__simd_use(-1);
 }
 
+/* The packed small-batch product: against double, and every SIMD level
+ * against portable, bit for bit; rows past PACK_ROWS, column tails, padded
+ * leading dimensions, both layouts of B, beta 0 and not. */
+static void packed_gemm_suite(void)
+{
+    static const size_t shapes[][3] = {{1, 1, 1}, {3, 37, 19}, {4, 64, 8}, {8, 40, 33}, {13, 17, 5}};
+    rc_rng rng;
+    rc_rng_seed(&rng, 21, 21);
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int tb = 0; tb < 2; tb++) {
+            size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2], lda = K + 3, ldb = (tb ? K : N) + 2;
+            size_t ldc = N + 1;
+            float beta = tb ? 0.0f : 0.3f;
+            float *A = random_matrix(&rng, M * lda), *B = random_matrix(&rng, (tb ? N : K) * ldb);
+            float *C0 = random_matrix(&rng, M * ldc), *P = malloc(rc__packed_size(N, K) * sizeof *P), *C[3];
+            rc__pack_b(tb, N, K, B, ldb, P);
+            double worst = 0.0;
+            for (int level = RC_SIMD_PORTABLE; level <= RC_SIMD_AVX512; level++) {
+                C[level] = malloc(M * ldc * sizeof *C[level]);
+                memcpy(C[level], C0, M * ldc * sizeof *C0);
+                if (rc__simd_use(level)) {
+                    memcpy(C[level], C[0], M * ldc * sizeof *C0);
+                    continue;
+                }
+                rc__gemm_packed(M, N, K, A, lda, P, beta, C[level], ldc);
+                rc__simd_use(-1);
+            }
+            for (size_t i = 0; i < M; i++)
+                for (size_t j = 0; j < N; j++) {
+                    double sum = beta * (double)C0[i * ldc + j], size = fabs(sum);
+                    for (size_t k = 0; k < K; k++) {
+                        double v = (double)A[i * lda + k] * (tb ? B[j * ldb + k] : B[k * ldb + j]);
+                        sum += v, size += fabs(v);
+                    }
+                    worst = fmax(worst, fabs(C[0][i * ldc + j] - sum) / fmax(size, 1e-30));
+                }
+            t_case("kernels: packed product %zux%zux%zu%s within 1e-6 of double, SIMD copies bit for bit", M, N, K,
+                   tb ? " (B transposed)" : "");
+            size_t where = 0;
+            T_CHECK(worst <= 1e-6, "worst relative error %.3g", worst);
+            T_CHECK(same_bits(C[1], C[0], M * ldc, &where) && same_bits(C[2], C[0], M * ldc, &where),
+                    "first difference at %zu", where);
+            free(A), free(B), free(C0), free(P), free(C[0]), free(C[1]), free(C[2]);
+        }
+}
+
 /* The mixture NLL and its gradient: portable against double, and every
  * SIMD level against portable, bit for bit; 20 components (the speech
  * models), 3, and 1. */
@@ -247,6 +293,7 @@ static void simd_suite(void)
     free(st);
 
     mixture_suite();
+    packed_gemm_suite();
 
     t_case("kernels: rc__simd_use refuses a level beyond the CPU and -1 restores the best");
     T_CHECK(rc__simd_use(RC_SIMD_AVX512 + 1) == -1 && rc__simd_use(-1) == 0, "levels");

@@ -8,6 +8,22 @@
 #include <cblas.h>
 #endif
 
+size_t rc__packed_size(size_t N, size_t K) { return (N + PACK_COLS - 1) / PACK_COLS * PACK_COLS * K; }
+
+int rc__packed_wins(size_t M) { return M >= 4 && M <= PACK_ROWS; }
+
+void rc__pack_b(int trans_b, size_t N, size_t K, const float *B, size_t ldb, float *P)
+{
+    for (size_t p = 0; p * PACK_COLS < N; p++)
+        for (size_t k = 0; k < K; k++) {
+            float *dst = P + (p * K + k) * PACK_COLS;
+            for (size_t j = 0; j < PACK_COLS; j++) {
+                size_t col = p * PACK_COLS + j; /* op(B)[k][col] */
+                dst[j] = col >= N ? 0.0f : trans_b ? B[col * ldb + k] : B[k * ldb + col];
+            }
+        }
+}
+
 void rc__sgemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,
                const float *A, size_t lda, const float *B, size_t ldb, float beta,
                float *C, size_t ldc)

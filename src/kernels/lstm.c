@@ -62,6 +62,7 @@ void rc__lstm_forward(const rc__seq_dims *d, const rc__seq_weights *w, const flo
     lstm_cache k = cache ? carve(d, cache) : (lstm_cache){0};
 
     rc__seq_input_projection(d, w, x, G, 1, gx, rc__seq_input_scratch(d, work, 0));
+    const float *P = rc__seq_packed_w_hh(d, w->w_hh, work, 0);
     memcpy(h, h0, B * Ho * sizeof(float));
     memcpy(c, c0, B * H * sizeof(float));
     memset(y, 0, T * B * Ho * sizeof(float));
@@ -72,7 +73,10 @@ void rc__lstm_forward(const rc__seq_dims *d, const rc__seq_weights *w, const flo
         if (cache)
             memcpy(k.hprev + at * Ho, h, B * Ho * sizeof(float));
         memcpy(a, gx + at * G, B * G * sizeof(float));
-        rc__sgemm(0, 1, B, G, Ho, 1.0f, h, Ho, w->w_hh, Ho, 1.0f, a, G);
+        if (P)
+            rc__gemm_packed(B, G, Ho, h, Ho, P, 1.0f, a, G);
+        else
+            rc__sgemm(0, 1, B, G, Ho, 1.0f, h, Ho, w->w_hh, Ho, 1.0f, a, G);
         for (size_t b = 0; b < B; b++) {
             if (!rc__seq_active(d, t, b))
                 continue;
@@ -128,6 +132,7 @@ void rc__lstm_backward(const rc__seq_dims *d, const rc__seq_weights *w, const fl
     const float *p_i = w->w_ph, *p_f = w->w_ph ? w->w_ph + H : NULL, *p_o = w->w_ph ? w->w_ph + 2 * H : NULL;
     float *gp_i = g->w_ph, *gp_f = g->w_ph ? g->w_ph + H : NULL, *gp_o = g->w_ph ? g->w_ph + 2 * H : NULL;
 
+    const float *P = rc__seq_packed_w_hh(d, w->w_hh, work, 1);
     rc__copy_or_zero(B * Ho, dh_n, dh);
     rc__copy_or_zero(B * H, dc_n, dc);
     for (size_t s = T; s-- > 0;) {
@@ -177,7 +182,10 @@ void rc__lstm_backward(const rc__seq_dims *d, const rc__seq_weights *w, const fl
                 }
             }
         }
-        rc__sgemm(0, 0, B, Ho, G, 1.0f, DG + at * G, G, w->w_hh, Ho, 0.0f, tmp, Ho);
+        if (P)
+            rc__gemm_packed(B, Ho, G, DG + at * G, G, P, 0.0f, tmp, Ho);
+        else
+            rc__sgemm(0, 0, B, Ho, G, 1.0f, DG + at * G, G, w->w_hh, Ho, 0.0f, tmp, Ho);
         rc__seq_copy_active(d, t, Ho, tmp, dh);
     }
     if (g->h0)

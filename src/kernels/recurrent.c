@@ -37,9 +37,32 @@ static size_t cell_work_size(const rc__seq_dims *d, int backward)
     return blocks + B * (2 * Ho + 3 * H + GH);
 }
 
+/* The recurrent matrix packed for rc__gemm_packed: W_hh^T [Ho, GH] for the
+ * forward's products, W_hh [GH, Ho] for the backward's; LSTM for now. */
+static size_t packed_size(const rc__seq_dims *d, int backward)
+{
+    size_t GH = gates_of(d), Ho = rc__seq_hout(d);
+    if (d->cell != RC_CELL_LSTM || !rc__packed_wins(d->B))
+        return 0;
+    return backward ? rc__packed_size(Ho, GH) : rc__packed_size(GH, Ho);
+}
+
 size_t rc__seq_work_size(const rc__seq_dims *d, int backward)
 {
-    return cell_work_size(d, backward) + d->I * (gates_of(d) + 1);
+    return cell_work_size(d, backward) + d->I * (gates_of(d) + 1) + packed_size(d, backward);
+}
+
+float *rc__seq_packed_w_hh(const rc__seq_dims *d, const float *w_hh, float *work, int backward)
+{
+    if (!packed_size(d, backward))
+        return NULL;
+    size_t GH = gates_of(d), Ho = rc__seq_hout(d);
+    float *P = work + cell_work_size(d, backward) + d->I * (GH + 1);
+    if (backward)
+        rc__pack_b(0, Ho, GH, w_hh, Ho, P);
+    else
+        rc__pack_b(1, GH, Ho, w_hh, Ho, P);
+    return P;
 }
 
 float *rc__seq_input_scratch(const rc__seq_dims *d, float *work, int backward)

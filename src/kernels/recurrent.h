@@ -87,6 +87,11 @@ void rc__seq_input_grads(const rc__seq_dims *d, const rc__seq_weights *w, const 
 /* The I (GH + 1) floats at the end of a forward (backward = 0) or
  * backward work block, for the input pieces above. */
 float *rc__seq_input_scratch(const rc__seq_dims *d, float *work, int backward);
+/* W_hh [GH, Ho] packed for the per-step products into its place in the
+ * work block, when the batch is one rc__gemm_packed beats the BLAS at:
+ * op(B) = W_hh^T for the forward's h W_hh^T, W_hh for the backward's
+ * da W_hh; NULL when the BLAS is used. */
+float *rc__seq_packed_w_hh(const rc__seq_dims *d, const float *w_hh, float *work, int backward);
 
 /* out[b, :] = src[b, :] for active rows of step t (n floats per row). */
 void rc__seq_copy_active(const rc__seq_dims *d, size_t t, size_t n, const float *src, float *out);

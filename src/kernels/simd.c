@@ -43,11 +43,13 @@ typedef struct {
     void (*gemm)(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
                  const float *B, size_t ldb, float beta, float *C, size_t ldc);
     void (*mixture)(size_t rows, size_t K, const float *p, const float *t, float *nll, float *g);
+    void (*gemm_packed)(size_t m, size_t N, size_t K, const float *A, size_t lda, const float *P, float beta,
+                        float *C, size_t ldc);
 } simd_table;
 
 #define TABLE(suffix) \
     {#suffix, sigmoid_##suffix, tanh_##suffix, bce_terms_##suffix, normal_##suffix, sum_squares_##suffix, \
-     rmsprop_##suffix, gemm_##suffix, mixture_##suffix}
+     rmsprop_##suffix, gemm_##suffix, mixture_##suffix, gemm_packed_##suffix}
 static const simd_table tables[] = {
     TABLE(portable),
 #if RC_SIMD_X86
@@ -101,6 +103,13 @@ void rc__bce_terms(size_t n, const float *x, const float *t, float *l) { table()
 void rc__normal(size_t n, uint64_t key, float std, float *out) { table()->normal(n, key, std, out); }
 
 double rc__sum_squares(size_t n, const float *x) { return table()->sum_squares(n, x); }
+
+void rc__gemm_packed(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *P, float beta, float *C,
+                     size_t ldc)
+{
+    for (size_t r = 0; r < M; r += PACK_ROWS)
+        table()->gemm_packed(M - r < PACK_ROWS ? M - r : PACK_ROWS, N, K, A + r * lda, lda, P, beta, C + r * ldc, ldc);
+}
 
 void rc__mixture(size_t rows, size_t K, const float *p, const float *t, float *nll, float *g)
 {
