@@ -10,7 +10,7 @@
 
 size_t rc__packed_size(size_t N, size_t K) { return (N + PACK_COLS - 1) / PACK_COLS * PACK_COLS * K; }
 
-int rc__packed_wins(size_t M) { return M >= 4 && M <= PACK_ROWS; }
+int rc__packed_wins(size_t M) { return M >= 4 && M <= 64; }
 
 void rc__pack_b(int trans_b, size_t N, size_t K, const float *B, size_t ldb, float *P)
 {
