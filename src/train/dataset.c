@@ -254,8 +254,11 @@ int rc__batcher_init(rc__batcher *bt, const rc_dataset *d, size_t batch, size_t 
     if (d->task == RC_TASK_MUSIC || d->task == RC_TASK_AUDIO) {
         for (size_t i = 0; i < d->n; i++)
             bt->max_T = steps_of(d, i) > bt->max_T ? steps_of(d, i) : bt->max_T;
-        if (bt->max_T > INT32_MAX)
-            return rc__fail(RC_EINVAL, "batches: a sequence of %zu steps is too long", bt->max_T);
+        if (bt->max_T > INT32_MAX) {
+            size_t T = bt->max_T;
+            rc__batcher_free(bt);
+            return rc__fail(RC_EINVAL, "batches: a sequence of %zu steps is too long", T);
+        }
         bt->weights = malloc(bt->max_T * B * sizeof *bt->weights);
         if (d->task == RC_TASK_MUSIC)
             bt->frames = malloc(bt->max_T * B * RC_PIANO_KEYS * sizeof *bt->frames);
