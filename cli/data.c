@@ -137,9 +137,11 @@ fail:
     return cli_fail(cmd, "%s: %s", o->path, rc_last_error());
 }
 
-/* Splits in subfolders train/, valid/, test/ of o->path, each read by
- * load (NULL with the error set on failure); -1 when there is no train/. */
-typedef rc_dataset *(*folder_loader)(const char *dir, const cli_data_options *o, cli_data *d);
+/* Splits in subfolders train/, valid/, test/ of o->path, each read by load
+ * into *set (non-zero, the message printed, on failure); -1 when there is
+ * no train/. */
+typedef int (*folder_loader)(const char *cmd, const char *dir, const cli_data_options *o, cli_data *d,
+                             rc_dataset **set);
 
 static int load_split_folders(const char *cmd, const cli_data_options *o, cli_data *d, folder_loader load)
 {
@@ -153,19 +155,20 @@ static int load_split_folders(const char *cmd, const cli_data_options *o, cli_da
         snprintf(sub, sizeof sub, "%s/%s", o->path, names[i]);
         if ((i == 0 && !o->want_train) || !is_dir(sub))
             continue;
-        if (!(*sets[i] = load(sub, o, d)))
-            return cli_fail(cmd, "%s", rc_last_error());
+        int status = load(cmd, sub, o, d, sets[i]);
+        if (status)
+            return status;
     }
     return 0;
 }
 
-static rc_dataset *midi_folder(const char *dir, const cli_data_options *o, cli_data *d)
+static int midi_folder(const char *cmd, const char *dir, const cli_data_options *o, cli_data *d, rc_dataset **set)
 {
     (void)d;
     rc_rolls *r = rc_rolls_load_midi(dir, o->midi_steps, o->midi_fps);
-    rc_dataset *set = r ? rc_dataset_rolls(r) : NULL;
+    *set = r ? rc_dataset_rolls(r) : NULL;
     rc_rolls_free(r);
-    return set;
+    return *set ? 0 : cli_fail(cmd, "%s", rc_last_error());
 }
 
 /* Music from MIDI: subfolders train/, valid/, test/, or one folder whose
@@ -345,14 +348,23 @@ static int audio_sets(const char *cmd, const cli_data_options *o, const rc_clips
     return status;
 }
 
-static rc_dataset *audio_folder(const char *dir, const cli_data_options *o, cli_data *d)
+/* Every split's clips must share the first one's rate. */
+static int audio_folder(const char *cmd, const char *dir, const cli_data_options *o, cli_data *d, rc_dataset **set)
 {
     rc_clips *c = rc_clips_load(dir);
-    rc_clips_dequantize(c, DEQUANTIZE_SEED);
-    d->rate = c ? rc_clips_rate(c) : 0;
-    rc_dataset *set = c ? rc_dataset_clips(c, NULL, rc_clips_count(c), o->window, o->hop) : NULL;
+    if (!c)
+        return cli_fail(cmd, "%s", rc_last_error());
+    int status = 0;
+    if (d->rate && rc_clips_rate(c) != d->rate)
+        status = cli_fail(cmd, "%s: %u Hz clips, the other splits are %u Hz", dir, rc_clips_rate(c), d->rate);
+    else {
+        d->rate = rc_clips_rate(c);
+        rc_clips_dequantize(c, DEQUANTIZE_SEED);
+        if (!(*set = rc_dataset_clips(c, NULL, rc_clips_count(c), o->window, o->hop)))
+            status = cli_fail(cmd, "%s", rc_last_error());
+    }
     rc_clips_free(c);
-    return set;
+    return status;
 }
 
 static int load_audio(const char *cmd, const cli_data_options *o, cli_data *d)

@@ -129,6 +129,13 @@ int cmd_eval(int argc, char **argv)
     cli_data d;
     if ((status = cli_data_load("eval", &o, &d)))
         goto done;
+    const char *rate = rc_safetensors_metadata(st, "sample_rate");
+    if (task == RC_TASK_AUDIO && rate && strtoul(rate, NULL, 10) != d.rate) {
+        status = cli_fail("eval", "%s: the model was trained on %s Hz audio, %s is %u Hz", model_path, rate, data,
+                          d.rate);
+        cli_data_free(&d);
+        goto done;
+    }
     rc_dataset *set = split == 0 ? d.test : split == 1 ? d.valid : d.train;
     rc_eval_result r;
     if (!set)

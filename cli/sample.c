@@ -94,9 +94,8 @@ static int sample_audio(stepper *s, const rc_model_config *c, const char *prime,
     }
     if (p)
         memcpy(x + lead, p->data, n0 * sizeof *x);
-    for (size_t t = W; t < lead + n0; t++) { /* the prime's windows, ends a whole number of hops before its end */
-        if ((lead + n0 - t) % H)
-            continue;
+    /* the prime's windows, ending a whole number of hops before its end */
+    for (size_t t = W + (lead + n0 - W) % H; t < lead + n0; t += H) {
         memcpy(s->x, x + t - W, W * sizeof *x);
         rc_rnn_stream_run(s->s, s->x, 1, s->y);
     }

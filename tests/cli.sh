@@ -174,11 +174,11 @@ bad_train "train on a malformed piano roll" "line 1, step 2: 'xx' is not a pitch
 # ---- recur train / eval / sample on audio: WAV files made here, named as
 # the Free Spoken Digit Dataset's ({digit}_{speaker}_{take}.wav: takes 0-4
 # test, 5-9 validation, the rest training)
-wav16() { # path samples frequency: a 16-bit mono 8 kHz WAV of a sine
-    esc=$(awk -v n="$2" -v f="$3" 'function b(v) { return sprintf("\\%03o", v % 256) }
+wav16() { # path samples frequency [rate]: a 16-bit mono WAV of a sine, 8 kHz unless given
+    esc=$(awk -v n="$2" -v f="$3" -v r="${4:-8000}" 'function b(v) { return sprintf("\\%03o", v % 256) }
         function le(v, k,   s, i) { s = ""; for (i = 0; i < k; i++) { s = s b(int(v / 256 ^ i)) }; return s }
         BEGIN { printf "RIFF%sWAVEfmt %s%s%s%s%s%s%sdata%s", le(36 + 2 * n, 4), le(16, 4), le(1, 2), le(1, 2),
-                       le(8000, 4), le(16000, 4), le(2, 2), le(16, 2), le(2 * n, 4)
+                       le(r, 4), le(2 * r, 4), le(2, 2), le(16, 2), le(2 * n, 4)
                 for (i = 0; i < n; i++) { v = int(8000 * sin(f * i)); printf "%s", le(v < 0 ? v + 65536 : v, 2) } }')
     printf "$esc" > "$1"
 }
@@ -216,6 +216,13 @@ cp "$audio"/0_ann_1*.wav "$tmp/split/train/"; cp "$audio"/1_ann_5.wav "$tmp/spli
 out=$("$recur" eval "$tmp/a3/model.safetensors" --data "$tmp/split" --split valid 2>&1)
 case "$out" in *"valid: 280 samples, NLL "*) ok=1 ;; *) ok=0 ;; esac
 check "train and eval audio from train/ and valid/ subfolders ($out)" [ $rc -eq 0 -a $ok -eq 1 ]
+mkdir -p "$tmp/rates/train" "$tmp/rates/valid"
+cp "$audio"/0_ann_1*.wav "$tmp/rates/train/"; wav16 "$tmp/rates/valid/x.wav" 300 0.3 16000
+bad_train "audio splits of two rates" "valid: 16000 Hz clips, the other splits are 8000 Hz" \
+    train --task audio --data "$tmp/rates" --out "$tmp/x"
+rm -r "$tmp/rates/train"; mv "$tmp/rates/valid" "$tmp/rates/train"
+bad_train "eval of an 8 kHz model on 16 kHz audio" "trained on 8000 Hz audio" \
+    eval "$tmp/a3/model.safetensors" --data "$tmp/rates" --split train
 bad_train "audio with no mixture" "--window, --hop and --mixtures must be positive" train --task audio --data "$audio" --mixtures 0 --out "$tmp/x"
 bad_train "audio clips shorter than a step" "0_ann_10.wav has 300 samples, fewer than a window of 400" \
     train --task audio --data "$audio" --window 400 --out "$tmp/x"
