@@ -7,7 +7,8 @@
 
 For each shape and mode, `recur bench --json` (which checks its fused kernels against the
 composed path before timing), the same network in PyTorch (torch.nn.LSTM/GRU/RNN,
-float32, torch.set_num_threads(n)) and oneDNN's RNN primitive (bench/onednn_rnn.c,
+float32, in its own process, with the fastest of its thread settings on n cores: its own
+pool's threads + OpenBLAS's, column "torch thr") and oneDNN's RNN primitive (bench/onednn_rnn.c,
 OMP_NUM_THREADS=n; its GRU is lbr_gru) are timed; the table gives the median milliseconds
 of each (per step for streaming) and the others' times divided by recur's (> 1: recur is
 faster).  `infer` is a forward pass; `train` a forward and backward of sum(output) with
@@ -17,10 +18,8 @@ runs `gru` (the same equations).
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
 
 import torch
 
@@ -39,25 +38,51 @@ SHAPES = [
 TORCH = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn_tanh": torch.nn.RNN}
 
 
-def torch_ms(cell, T, B, I, H, L, bi, mode, reps):
-    net = TORCH[cell](I, H, num_layers=L, bidirectional=bi)
-    x = torch.randn(T, B, I, requires_grad=mode == "train")
-    times = []
-    for r in range(reps + 1):
-        start = time.perf_counter()
-        if mode == "train":
-            y, _ = net(x)
-            y.sum().backward()
-        elif mode == "infer":
-            with torch.no_grad():
-                net(x)
-        else:  # one step at a time, state carried
-            with torch.no_grad():
-                state = None
-                for t in range(T):
-                    _, state = net(x[t:t + 1], state)
-        times.append((time.perf_counter() - start) * 1e3 / (T if mode == "stream" else 1))
-    return statistics.median(times[1:])
+TORCH_TIME = """
+import statistics, sys, time, torch
+cell, mode = sys.argv[1], sys.argv[2]
+T, B, I, H, L, bi, reps, intra = map(int, sys.argv[3:11])
+torch.set_num_threads(intra)
+net = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn_tanh": torch.nn.RNN}[cell](I, H, num_layers=L,
+                                                                                  bidirectional=bool(bi))
+x = torch.randn(T, B, I, requires_grad=mode == "train")
+times = []
+for r in range(reps + 1):
+    start = time.perf_counter()
+    if mode == "train":
+        y, _ = net(x)
+        y.sum().backward()
+    elif mode == "infer":
+        with torch.no_grad():
+            net(x)
+    else:  # one step at a time, state carried
+        with torch.no_grad():
+            state = None
+            for t in range(T):
+                _, state = net(x[t:t + 1], state)
+    times.append((time.perf_counter() - start) * 1e3 / (T if mode == "stream" else 1))
+print(statistics.median(times[1:]))
+"""
+
+
+def torch_run(cell, T, B, I, H, L, bi, mode, reps, intra, blas):
+    """Median ms of PyTorch in its own process: `intra` threads of its own pool, `blas` of OpenBLAS's."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(blas), OMP_NUM_THREADS=str(intra))
+    out = subprocess.run([sys.executable, "-c", TORCH_TIME, cell, mode, *map(str, (T, B, I, H, L, int(bi), reps, intra))],
+                         check=True, capture_output=True, text=True, env=env).stdout
+    return float(out)
+
+
+def torch_ms(cell, T, B, I, H, L, bi, mode, reps, threads):
+    """PyTorch's best setting on `threads` cores: its own pool (set_num_threads) and OpenBLAS's
+    pthreads pool are separate, and OpenBLAS starts one thread per core unless told, so
+    set_num_threads(1) alone still runs its GEMMs on every core.  Each setting using at most
+    `threads` cores is tried once; the fastest is timed `reps` times.  Returns (ms, setting)."""
+    settings = [(intra, blas) for intra in range(1, threads + 1) for blas in range(1, threads + 1)]
+    if len(settings) > 1:
+        settings.sort(key=lambda s: torch_run(cell, T, B, I, H, L, bi, mode, 1, *s))
+    intra, blas = settings[0]
+    return torch_run(cell, T, B, I, H, L, bi, mode, reps, intra, blas), f"{intra}+{blas}"
 
 
 def recur_ms(recur, cell, T, B, I, H, L, bi, mode, reps, threads):
@@ -82,6 +107,8 @@ def onednn_ms(tool, cell, T, B, I, H, L, bi, mode, reps, threads):
 
 
 TORCH_PEAK = """
+import os
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
 import resource, sys, torch
 cell, T, B, I, H, L, bi = sys.argv[1], *map(int, sys.argv[2:8])
 torch.set_num_threads(1)
@@ -128,20 +155,19 @@ def main():
           f"{'oneDNN ' + onednn if os.path.exists(onednn) else 'no oneDNN (make bench-onednn)'}; "
           f"median of {args.reps} (per step for streaming)")
     print(f"{'shape':<6}{'cell':<9}{'T,B,I=H,L':<18}{'mode':<8}{'thr':>4}{'recur ms':>11}{'GFLOP/s':>9}"
-          f"{'torch ms':>11}{'torch/recur':>12}{'oneDNN ms':>11}{'oneDNN/recur':>13}")
+          f"{'torch ms':>11}{'torch thr':>10}{'torch/recur':>12}{'oneDNN ms':>11}{'oneDNN/recur':>13}")
     for name, cell, T, B, I, H, L, bi, modes in SHAPES:
         if (args.quick and name not in ("a", "e")) or name not in args.shapes:
             continue
         for mode in modes:
             for threads in args.threads:
-                torch.set_num_threads(threads)
                 r = recur_ms(recur, cell, T, B, I, H, L, bi, mode, args.reps, threads)
-                t = torch_ms(cell, T, B, I, H, L, bi, mode, args.reps)
+                t, setting = torch_ms(cell, T, B, I, H, L, bi, mode, args.reps, threads)
                 d = onednn_ms(onednn, cell, T, B, I, H, L, bi, mode, args.reps, threads)
                 shape = f"{T},{B},{H},{L}{'bi' if bi else ''}"
                 dnn = f"{d:>11.3f}{d / r['median_ms']:>12.2f}x" if d is not None else f"{'-':>11}{'-':>13}"
                 print(f"{name:<6}{cell:<9}{shape:<18}{mode:<8}{threads:>4}{r['median_ms']:>11.3f}{r['gflops']:>9.1f}"
-                      f"{t:>11.3f}{t / r['median_ms']:>11.2f}x{dnn}", flush=True)
+                      f"{t:>11.3f}{setting:>10}{t / r['median_ms']:>11.2f}x{dnn}", flush=True)
 
 
 if __name__ == "__main__":
