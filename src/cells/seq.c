@@ -207,7 +207,8 @@ static rc_tensor *fused_layer(rc_tape *tp, const rc_rnn *rnn, const rc__layer *w
     const rc_rnn_config *cfg = &rnn->cfg;
     size_t T = x->shape[0], B = x->shape[1], H = cfg->hidden_size, Ho = rc_rnn_state_size(rnn);
     int lstm = cfg->cell == RC_CELL_LSTM;
-    rc__seq_dims dims = {cfg->cell, T, B, x->shape[2], H, cfg->proj_size, reverse, lengths};
+    rc__seq_dims dims = {cfg->cell, T, B, x->shape[2], H, cfg->proj_size, reverse, lengths, 0};
+    dims.sparse_x = rc__seq_sparse_x(&dims, x->data);
     rc_tensor *y = rc__tape_output(tp, "rc_rnn_forward", 3, (size_t[]){T, B, Ho});
     *h_n = rc__tape_output(tp, "rc_rnn_forward", 3, (size_t[]){1, B, Ho});
     *c_n = lstm ? rc__tape_output(tp, "rc_rnn_forward", 3, (size_t[]){1, B, H}) : NULL;

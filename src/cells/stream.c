@@ -22,7 +22,7 @@ static rc__seq_dims layer_dims(const rc_rnn *rnn, size_t layer, size_t steps, si
 {
     const rc_rnn_config *cfg = rc_rnn_config_of(rnn);
     size_t in = layer == 0 ? cfg->input_size : rc_rnn_state_size(rnn);
-    return (rc__seq_dims){cfg->cell, steps, batch, in, cfg->hidden_size, cfg->proj_size, 0, NULL};
+    return (rc__seq_dims){cfg->cell, steps, batch, in, cfg->hidden_size, cfg->proj_size, 0, NULL, 0};
 }
 
 rc_rnn_stream *rc_rnn_stream_new(const rc_rnn *rnn, size_t batch, size_t max_steps)
@@ -42,7 +42,7 @@ rc_rnn_stream *rc_rnn_stream_new(const rc_rnn *rnn, size_t batch, size_t max_ste
                              batch, max_steps);
     for (size_t l = 0; l < L; l++) {
         rc__seq_dims d = layer_dims(rnn, l, max_steps, batch);
-        size_t w = rc__seq_work_size(&d, 0);
+        size_t w = rc__seq_work_bound(&d);
         work = w > work ? w : work;
     }
     rc_rnn_stream *s = calloc(1, sizeof *s);

@@ -8,20 +8,38 @@
 #include <cblas.h>
 #endif
 
-size_t rc__packed_size(size_t N, size_t K) { return (N + PACK_COLS - 1) / PACK_COLS * PACK_COLS * K; }
+enum { GROUP_COLS = PACK_GROUP * PACK_COLS };
+
+size_t rc__packed_size(size_t N, size_t K) { return (N + GROUP_COLS - 1) / GROUP_COLS * GROUP_COLS * K; }
 
 int rc__packed_wins(size_t M) { return M >= 4 && M <= 64; }
 
+/* Columns [c0, c0 + n) of op(B) [K, N] into one panel [K, PACK_COLS], zeros past n. */
+static void pack_panel(int trans_b, size_t c0, size_t n, size_t K, const float *B, size_t ldb, float *dst)
+{
+    for (size_t k = 0; k < K; k++, dst += PACK_COLS)
+        for (size_t j = 0; j < PACK_COLS; j++)
+            dst[j] = j >= n ? 0.0f : trans_b ? B[(c0 + j) * ldb + k] : B[k * ldb + c0 + j];
+}
+
 void rc__pack_b(int trans_b, size_t N, size_t K, const float *B, size_t ldb, float *P)
 {
-    for (size_t p = 0; p * PACK_COLS < N; p++)
-        for (size_t k = 0; k < K; k++) {
-            float *dst = P + (p * K + k) * PACK_COLS;
-            for (size_t j = 0; j < PACK_COLS; j++) {
-                size_t col = p * PACK_COLS + j; /* op(B)[k][col] */
-                dst[j] = col >= N ? 0.0f : trans_b ? B[col * ldb + k] : B[k * ldb + col];
-            }
-        }
+    for (size_t p = 0; p * PACK_COLS < rc__packed_size(N, 1); p++) {
+        size_t c0 = p * PACK_COLS;
+        pack_panel(trans_b, c0, c0 >= N ? 0 : N - c0 < PACK_COLS ? N - c0 : PACK_COLS, K, B, ldb,
+                   P + p * K * PACK_COLS);
+    }
+}
+
+size_t rc__packed_gates_size(size_t H, size_t K) { return (H + PACK_COLS - 1) / PACK_COLS * GROUP_COLS * K; }
+
+void rc__pack_gates(size_t H, size_t K, const float *W, size_t ldw, float *P)
+{
+    for (size_t u = 0; u * PACK_COLS < H; u++) {
+        size_t c0 = u * PACK_COLS, n = H - c0 < PACK_COLS ? H - c0 : PACK_COLS;
+        for (size_t g = 0; g < PACK_GROUP; g++)
+            pack_panel(1, g * H + c0, n, K, W, ldw, P + (u * PACK_GROUP + g) * K * PACK_COLS);
+    }
 }
 
 void rc__sgemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,

@@ -47,20 +47,39 @@ void rc__rmsprop(size_t n, const float *grad, const float *w, float wd, float al
 
 /* Products of a few rows against a matrix used at every step of a sequence
  * (the recurrent weights): op(B) [K, N] is packed once by rc__pack_b into
- * P [rc__packed_size(N, K)] floats, then each rc__gemm_packed computes
- * C [M, N] = A [M, K] op(B) + beta C with the block of C in registers — 2.4x
- * OpenBLAS's sgemm at M = 8, N = 1024, K = 256 (38 against 91 us), where
- * OpenBLAS's kernels are made for many rows.  rc__packed_wins(M) says when
- * it beats the BLAS: 4 to 64 rows, in blocks of PACK_ROWS (at M = 1
- * OpenBLAS's sgemv is 2.6x faster, the kernel computing all PACK_ROWS rows;
- * an LSTM step of 16 rows, H = 256: 1.29x; 32 rows, H = 512: 1.21x; 64
- * rows, H = 256: 1.06x).  Threads split the panels. */
-enum { PACK_ROWS = 8, PACK_COLS = 16 };
+ * P [rc__packed_size(N, K)] floats — panels of PACK_COLS columns, in groups
+ * of PACK_GROUP — then each rc__gemm_packed computes C [M, N] = A [M, K]
+ * op(B) + beta C with a PACK_ROWS x (PACK_GROUP PACK_COLS) block of C in
+ * registers, where OpenBLAS's kernels are made for many rows (M = 8,
+ * N = 1024, K = 256: 38 us with 8 x 16 blocks against OpenBLAS's 91 us;
+ * the 4 x 64 blocks reach 110-116 GFLOP/s of the 117 peak).
+ * rc__packed_wins(M) says when it beats the BLAS: 4 to 64 rows (at M = 1
+ * OpenBLAS's sgemv is 2.6x faster, the kernel computing all PACK_ROWS rows).
+ * Threads split the column groups. */
+enum { PACK_ROWS = 4, PACK_COLS = 16, PACK_GROUP = 4 };
 size_t rc__packed_size(size_t N, size_t K);
 void rc__pack_b(int trans_b, size_t N, size_t K, const float *B, size_t ldb, float *P);
 int rc__packed_wins(size_t M);
 void rc__gemm_packed(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *P, float beta, float *C,
                      size_t ldc);
+/* The same product on the calling thread only (inside a parallel region),
+ * panel p of the result at C + p pstride (PACK_COLS: a plain matrix). */
+void rc__gemm_packed_local(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *P, float beta,
+                           float *C, size_t ldc, size_t pstride);
+
+/* LSTM gate weights W [4H, K] (PyTorch's layout, gates i f g o) packed as
+ * op(B) = W^T by blocks of PACK_COLS hidden units: group u holds the four
+ * gates of units [u PACK_COLS, (u + 1) PACK_COLS) (zero past H), so one
+ * thread computes every gate of its units and can finish them at once. */
+size_t rc__packed_gates_size(size_t H, size_t K);
+void rc__pack_gates(size_t H, size_t K, const float *W, size_t ldw, float *P);
+
+/* An OpenMP directive, or nothing in a build without OpenMP. */
+#if RC_HAVE_OPENMP
+#define RC_OMP(directive) _Pragma(directive)
+#else
+#define RC_OMP(directive)
+#endif
 
 /* Mixture-density NLL per row of p [rows, 3K] (K logits, K means, K log
  * standard deviations) against t [rows] into nll [rows], and its gradient

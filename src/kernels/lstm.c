@@ -47,10 +47,163 @@ static float *c_after(const rc__seq_dims *d, const lstm_cache *k, size_t t)
     return k->cs + (d->reverse ? t : t + 1) * d->B * d->H;
 }
 
+/* ---- the fused kernel (rc__seq_fused: no projection, 4-64 rows) ----
+ *
+ * Threads own blocks of U = PACK_COLS hidden units.  Per step each computes
+ * the four gates of its units from the packed weights (rc__pack_gates) into
+ * a tile [5][B][U] on its stack — gates i f g o, then tanh(c) — finishes
+ * the cell there, and writes its units' columns of c, h, y and the cache:
+ * one barrier per step (every thread reads all of h), one thread pool, and
+ * every element computed the same way at any thread count.  The backward
+ * splits the same way: the gate gradients of a thread's units, a barrier,
+ * then its units' columns of dh_prev = da W_hh.  The input product
+ * x_t W_ih^T is taken inside the loop unless x is sparse (then gx of all
+ * steps is computed before it, over the nonzeros). */
+enum { U = PACK_COLS, UB = PACK_GROUP * PACK_COLS, FUSED_ROWS = 64 }; /* UB: the backward's blocks */
+
+typedef struct {
+    float *gx;         /* [T, B, 4H] with biases (sparse x), else NULL */
+    float *p_ih;       /* W_ih packed by unit blocks (dense x), else NULL */
+    float *p_hh;       /* forward: W_hh by unit blocks; backward: W_hh packed for da W_hh */
+    float *bias;       /* [4H] b_ih + b_hh (dense x) */
+    float *h[2], *c;   /* [B, H] each: h of the step and the next, c */
+    float *dg;         /* backward: [T, B, 4H] gate gradients */
+} fused_work;
+
+static fused_work carve_fused(const rc__seq_dims *d, float *work, int backward, size_t *floats)
+{
+    size_t TB = d->T * d->B, B = d->B, H = d->H, G = 4 * H;
+    fused_work f = {0};
+    float *p = work;
+    if (backward) {
+        f.dg = p, p += TB * G;
+        f.p_hh = p, p += rc__packed_size(H, G);
+    } else {
+        if (d->sparse_x)
+            f.gx = p, p += TB * G;
+        else
+            f.p_ih = p, p += rc__packed_gates_size(H, d->I);
+        f.p_hh = p, p += rc__packed_gates_size(H, H);
+        f.bias = p, p += G;
+    }
+    f.h[0] = p, p += B * H;
+    f.h[1] = p, p += B * H;
+    f.c = p, p += B * H;
+    *floats = (size_t)(p - work);
+    return f;
+}
+
+size_t rc__lstm_fused_work_size(const rc__seq_dims *d, int backward)
+{
+    size_t n;
+    carve_fused(d, NULL, backward, &n);
+    return n;
+}
+
+/* The parallel region pays when a step has this much work per thread. */
+static int fused_threads_pay(const rc__seq_dims *d)
+{
+    return d->H >= 4 * U && d->B * d->H * (d->I + d->H) >= ((size_t)1 << 16);
+}
+
+/* Step t's gates, state and outputs of units [j0, j0 + n). */
+static void fused_step_block(const rc__seq_dims *d, const rc__seq_weights *w, const fused_work *f, const float *x,
+                             size_t t, size_t u, const float *hin, float *hout, float *y, lstm_cache *k)
+{
+    size_t B = d->B, H = d->H, I = d->I, G = 4 * H, at = t * B, j0 = u * U, n = H - j0 < U ? H - j0 : U;
+    float S[5 * FUSED_ROWS * U]; /* gates i f g o, then tanh(c): [5][B][U] */
+    const float *p_i = w->w_ph, *p_f = w->w_ph ? w->w_ph + H : NULL, *p_o = w->w_ph ? w->w_ph + 2 * H : NULL;
+    float *c = f->c;
+    /* a = (b + x W_ih^T) + h W_hh^T, summed in the unfused kernels' order */
+    for (size_t g = 0; g < 4; g++)
+        for (size_t b = 0; b < B; b++) {
+            const float *add = f->gx ? f->gx + (at + b) * G + g * H + j0 : f->bias + g * H + j0;
+            for (size_t j = 0; j < U; j++)
+                S[(g * B + b) * U + j] = j < n ? add[j] : 0.0f;
+        }
+    if (f->p_ih)
+        rc__gemm_packed_local(B, 4 * U, I, x + at * I, I, f->p_ih + u * I * 4 * U, 1.0f, S, U, B * U);
+    rc__gemm_packed_local(B, 4 * U, H, hin, H, f->p_hh + u * H * 4 * U, 1.0f, S, U, B * U);
+    float *Si = S, *Sf = S + B * U, *Sg = S + 2 * B * U, *So = S + 3 * B * U, *Sc = S + 4 * B * U;
+    if (p_i)
+        for (size_t b = 0; b < B; b++)
+            for (size_t j = 0; j < n; j++) {
+                Si[b * U + j] += p_i[j0 + j] * c[b * H + j0 + j];
+                Sf[b * U + j] += p_f[j0 + j] * c[b * H + j0 + j];
+            }
+    rc__sigmoid(2 * B * U, Si, Si); /* i, f */
+    rc__tanh(B * U, Sg, Sg);
+    for (size_t b = 0; b < B; b++) {
+        float *cb = c + b * H + j0;
+        if (rc__seq_active(d, t, b))
+            for (size_t j = 0; j < n; j++)
+                cb[j] = Sf[b * U + j] * cb[j] + Si[b * U + j] * Sg[b * U + j];
+        for (size_t j = 0; j < U; j++)
+            Sc[b * U + j] = j < n ? cb[j] : 0.0f;
+        if (p_o)
+            for (size_t j = 0; j < n; j++)
+                So[b * U + j] += p_o[j0 + j] * cb[j];
+    }
+    rc__sigmoid(B * U, So, So);
+    rc__tanh(B * U, Sc, Sc);
+    for (size_t b = 0; b < B; b++) {
+        const float *hb = hin + b * H + j0;
+        float *ob = hout + b * H + j0, *yb = y + (at + b) * H + j0;
+        if (k->gates)
+            memcpy(k->hprev + (at + b) * H + j0, hb, n * sizeof(float));
+        if (!rc__seq_active(d, t, b)) {
+            memcpy(ob, hb, n * sizeof(float));
+            continue;
+        }
+        for (size_t j = 0; j < n; j++)
+            ob[j] = yb[j] = So[b * U + j] * Sc[b * U + j];
+        if (k->gates)
+            for (size_t g = 0; g < 4; g++)
+                memcpy(k->gates + (at + b) * G + g * H + j0, S + (g * B + b) * U, n * sizeof(float));
+    }
+    if (k->gates)
+        for (size_t b = 0; b < B; b++)
+            memcpy(c_after(d, k, t) + b * H + j0, c + b * H + j0, n * sizeof(float));
+}
+
+static void fused_forward(const rc__seq_dims *d, const rc__seq_weights *w, const float *x, const float *h0,
+                          const float *c0, float *y, float *h_n, float *c_n, float *cache, float *work)
+{
+    size_t T = d->T, B = d->B, H = d->H, G = 4 * H, blocks = (H + U - 1) / U, floats;
+    fused_work f = carve_fused(d, work, 0, &floats);
+    lstm_cache k = cache ? carve(d, cache) : (lstm_cache){0};
+    if (f.gx)
+        rc__seq_input_projection(d, w, x, G, 1, f.gx, rc__seq_input_scratch(d, work, 0));
+    else
+        rc__pack_gates(H, d->I, w->w_ih, d->I, f.p_ih);
+    rc__pack_gates(H, H, w->w_hh, H, f.p_hh);
+    for (size_t j = 0; j < G; j++)
+        f.bias[j] = (w->b_ih ? w->b_ih[j] : 0.0f) + (w->b_hh ? w->b_hh[j] : 0.0f);
+    memcpy(f.h[0], h0, B * H * sizeof(float));
+    memcpy(f.c, c0, B * H * sizeof(float));
+    memset(y, 0, T * B * H * sizeof(float));
+    if (cache)
+        memcpy(c_before(d, &k, rc__seq_time(d, 0)), f.c, B * H * sizeof(float));
+    int parallel = fused_threads_pay(d);
+    (void)parallel;
+    RC_OMP("omp parallel if (parallel)")
+    for (size_t s = 0; s < T; s++) {
+        RC_OMP("omp for schedule(static)")
+        for (size_t u = 0; u < blocks; u++)
+            fused_step_block(d, w, &f, x, rc__seq_time(d, s), u, f.h[s & 1], f.h[~s & 1], y, &k);
+    }
+    memcpy(h_n, f.h[T & 1], B * H * sizeof(float));
+    memcpy(c_n, f.c, B * H * sizeof(float));
+}
+
 void rc__lstm_forward(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
                       const float *h0, const float *c0, float *y, float *h_n, float *c_n,
                       float *cache, float *work)
 {
+    if (rc__seq_fused(d)) {
+        fused_forward(d, w, x, h0, c0, y, h_n, c_n, cache, work);
+        return;
+    }
     size_t T = d->T, B = d->B, H = d->H, Ho = rc__seq_hout(d), G = 4 * H;
     float *gx = work;           /* [T, B, 4H] */
     float *a = gx + T * B * G;  /* [B, 4H] */
@@ -115,10 +268,99 @@ void rc__lstm_forward(const rc__seq_dims *d, const rc__seq_weights *w, const flo
     memcpy(c_n, c, B * H * sizeof(float));
 }
 
+/* Step t's gate gradients of units [j0, j0 + n) into f->dg, from dh (its
+ * columns carried from step t + 1) and dy; dc of these units goes back a step. */
+static void fused_grad_block(const rc__seq_dims *d, const rc__seq_weights *w, const fused_work *f,
+                             const lstm_cache *k, const float *dy, const rc__seq_grads *g, size_t t, size_t u)
+{
+    size_t B = d->B, H = d->H, G = 4 * H, at = t * B, j0 = u * UB, n = H - j0 < UB ? H - j0 : UB;
+    float tc[FUSED_ROWS * UB]; /* tanh(c) [B][UB] */
+    const float *p_i = w->w_ph, *p_f = w->w_ph ? w->w_ph + H : NULL, *p_o = w->w_ph ? w->w_ph + 2 * H : NULL;
+    float *gp_i = g->w_ph, *gp_f = g->w_ph ? g->w_ph + H : NULL, *gp_o = g->w_ph ? g->w_ph + 2 * H : NULL;
+    for (size_t b = 0; b < B; b++)
+        rc__tanh(n, c_after(d, k, t) + b * H + j0, tc + b * UB);
+    for (size_t b = 0; b < B; b++) {
+        float *da = f->dg + (at + b) * G + j0;
+        if (!rc__seq_active(d, t, b)) {
+            for (size_t q = 0; q < 4; q++)
+                memset(da + q * H, 0, n * sizeof(float));
+            continue;
+        }
+        const float *gt = k->gates + (at + b) * G + j0;
+        const float *cp = c_before(d, k, t) + b * H + j0, *cn = c_after(d, k, t) + b * H + j0;
+        float *dhb = f->h[0] + b * H + j0, *dcb = f->c + b * H + j0;
+        for (size_t j = 0; j < n; j++) {
+            float i = gt[j], fg = gt[H + j], gg = gt[2 * H + j], o = gt[3 * H + j], tcj = tc[b * UB + j];
+            float dmj = dhb[j] + (dy ? dy[(at + b) * H + j0 + j] : 0.0f);
+            float dao = dmj * tcj * o * (1.0f - o);
+            float dcj = dcb[j] + dmj * o * (1.0f - tcj * tcj) + (p_o ? dao * p_o[j0 + j] : 0.0f);
+            float dai = dcj * gg * i * (1.0f - i);
+            float dag = dcj * i * (1.0f - gg * gg);
+            float daf = dcj * cp[j] * fg * (1.0f - fg);
+            da[j] = dai, da[H + j] = daf, da[2 * H + j] = dag, da[3 * H + j] = dao;
+            dcb[j] = dcj * fg + (p_i ? dai * p_i[j0 + j] + daf * p_f[j0 + j] : 0.0f);
+            if (gp_i) {
+                gp_i[j0 + j] += dai * cp[j];
+                gp_f[j0 + j] += daf * cp[j];
+                gp_o[j0 + j] += dao * cn[j];
+            }
+        }
+    }
+}
+
+/* Columns [j0, j0 + n) of dh_prev = da W_hh for the active rows of step t. */
+static void fused_dh_block(const rc__seq_dims *d, const fused_work *f, size_t t, size_t u)
+{
+    size_t B = d->B, H = d->H, G = 4 * H, j0 = u * UB, n = H - j0 < UB ? H - j0 : UB;
+    float out[FUSED_ROWS * UB];
+    rc__gemm_packed_local(B, n, G, f->dg + t * B * G, G, f->p_hh + j0 * G, 0.0f, out, UB, U);
+    for (size_t b = 0; b < B; b++)
+        if (rc__seq_active(d, t, b))
+            memcpy(f->h[0] + b * H + j0, out + b * UB, n * sizeof(float));
+}
+
+static void fused_backward(const rc__seq_dims *d, const rc__seq_weights *w, const float *x, const float *cache,
+                           const float *dy, const float *dh_n, const float *dc_n, const rc__seq_grads *g,
+                           float *work)
+{
+    size_t T = d->T, B = d->B, H = d->H, G = 4 * H, blocks = (H + UB - 1) / UB, floats;
+    fused_work f = carve_fused(d, work, 1, &floats);
+    lstm_cache k = carve(d, (float *)cache);
+    rc__pack_b(0, H, G, w->w_hh, H, f.p_hh);
+    rc__copy_or_zero(B * H, dh_n, f.h[0]); /* dh */
+    rc__copy_or_zero(B * H, dc_n, f.c);    /* dc */
+    int parallel = fused_threads_pay(d);
+    (void)parallel;
+    /* A thread's units are the same in both loops (static schedules of one
+     * size), so the second needs no barrier: the next step's first loop
+     * reads only the thread's own columns of dh. */
+    RC_OMP("omp parallel if (parallel)")
+    for (size_t s = T; s-- > 0;) {
+        size_t t = rc__seq_time(d, s);
+        RC_OMP("omp for schedule(static)")
+        for (size_t u = 0; u < blocks; u++)
+            fused_grad_block(d, w, &f, &k, dy, g, t, u);
+        RC_OMP("omp for schedule(static) nowait")
+        for (size_t u = 0; u < blocks; u++)
+            fused_dh_block(d, &f, t, u);
+    }
+    if (g->h0)
+        rc__accumulate(B * H, f.h[0], g->h0);
+    if (g->c0)
+        rc__accumulate(B * H, f.c, g->c0);
+    if (g->w_hh)
+        rc__sgemm(1, 0, G, H, T * B, 1.0f, f.dg, G, k.hprev, H, 1.0f, g->w_hh, H);
+    rc__seq_input_grads(d, w, x, f.dg, G, 1, g, rc__seq_input_scratch(d, work, 1));
+}
+
 void rc__lstm_backward(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
                        const float *cache, const float *dy, const float *dh_n, const float *dc_n,
                        const rc__seq_grads *g, float *work)
 {
+    if (rc__seq_fused(d)) {
+        fused_backward(d, w, x, cache, dy, dh_n, dc_n, g, work);
+        return;
+    }
     size_t T = d->T, B = d->B, H = d->H, Ho = rc__seq_hout(d), G = 4 * H, TB = T * B;
     lstm_cache k = carve(d, (float *)cache);
     size_t kept = d->P ? TB : B;    /* rows of M and DH: all steps' for dW_hr, else one step's */

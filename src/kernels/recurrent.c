@@ -8,6 +8,9 @@
 
 static size_t gates_of(const rc__seq_dims *d) { return rc_cell_gates(d->cell) * d->H; }
 
+/* Packing W_hh pays only over several steps (below). */
+enum { PACK_MIN_STEPS = 4 };
+
 size_t rc__seq_cache_size(const rc__seq_dims *d)
 {
     size_t TB = d->T * d->B, extra = 0, states = 0;
@@ -19,9 +22,16 @@ size_t rc__seq_cache_size(const rc__seq_dims *d)
     return TB * (rc__seq_hout(d) + gates_of(d) + extra) + states;
 }
 
+int rc__seq_fused(const rc__seq_dims *d)
+{
+    return d->cell == RC_CELL_LSTM && !d->P && rc__packed_wins(d->B) && d->T >= PACK_MIN_STEPS;
+}
+
 /* The cell kernels' own scratch; the sparse input path's [I, GH + 1] follows. */
 static size_t cell_work_size(const rc__seq_dims *d, int backward)
 {
+    if (rc__seq_fused(d))
+        return rc__lstm_fused_work_size(d, backward);
     size_t TB = d->T * d->B, GH = gates_of(d), H = d->H, Ho = rc__seq_hout(d), B = d->B;
     if (!backward) /* gx for all steps; per step: gates, h, c, and three [B, H] temporaries */
         return TB * GH + B * (GH + 2 * Ho + 4 * H);
@@ -38,17 +48,15 @@ static size_t cell_work_size(const rc__seq_dims *d, int backward)
 }
 
 /* The recurrent matrix packed for rc__gemm_packed: W_hh^T [Ho, GH] for the
- * forward's products, W_hh [GH, Ho] for the backward's; LSTM for now.  The
- * packing is redone at every call, so it pays only over several steps (it
- * costs about two products): a stream's one-step call keeps the BLAS
- * (packing W_hh at each step had made an LSTM-256 stream of 8 rows 17%
- * slower). */
-enum { PACK_MIN_STEPS = 4 };
-
+ * forward's products, W_hh [GH, Ho] for the backward's; an LSTM with a
+ * projection (the fused kernel packs its own).  The packing is redone at
+ * every call (it costs about two products), so it pays only over several
+ * steps: a stream's one-step call keeps the BLAS (packing W_hh at each step
+ * had made an LSTM-256 stream of 8 rows 17% slower). */
 static size_t packed_size(const rc__seq_dims *d, int backward)
 {
     size_t GH = gates_of(d), Ho = rc__seq_hout(d);
-    if (d->cell != RC_CELL_LSTM || !rc__packed_wins(d->B) || d->T < PACK_MIN_STEPS)
+    if (d->cell != RC_CELL_LSTM || rc__seq_fused(d) || !rc__packed_wins(d->B) || d->T < PACK_MIN_STEPS)
         return 0;
     return backward ? rc__packed_size(Ho, GH) : rc__packed_size(GH, Ho);
 }
@@ -56,6 +64,14 @@ static size_t packed_size(const rc__seq_dims *d, int backward)
 size_t rc__seq_work_size(const rc__seq_dims *d, int backward)
 {
     return cell_work_size(d, backward) + d->I * (gates_of(d) + 1) + packed_size(d, backward);
+}
+
+size_t rc__seq_work_bound(const rc__seq_dims *d)
+{
+    rc__seq_dims few = *d; /* below PACK_MIN_STEPS steps the unpacked path, whose needs grow with T */
+    few.T = d->T < PACK_MIN_STEPS ? d->T : PACK_MIN_STEPS - 1;
+    size_t a = rc__seq_work_size(d, 0), b = rc__seq_work_size(&few, 0);
+    return a > b ? a : b;
 }
 
 float *rc__seq_packed_w_hh(const rc__seq_dims *d, const float *w_hh, float *work, int backward)
@@ -109,8 +125,18 @@ void rc__seq_backward(const rc__seq_dims *d, const rc__seq_weights *w, const flo
  * Unlike a GEMM (0 * NaN = NaN), the sums skip zero inputs, so a NaN or
  * infinite weight of an input that is zero throughout does not reach the
  * output; the trainer stops before any update could make one. */
+static int mostly_zeros(size_t n, const float *x)
+{
+    size_t nnz = 0, limit = n / 10; /* a dense x is told from its first tenth or so */
+    for (size_t i = 0; i < n && nnz < limit; i++)
+        nnz += x[i] != 0.0f;
+    return nnz < limit;
+}
+
 static int sparse_wins(size_t TB, size_t I, const float *x, float *used)
 {
+    if (!mostly_zeros(TB * I, x))
+        return 0;
     size_t nnz = 0, n_used = 0;
     for (size_t k = 0; k < I; k++)
         used[k] = 0.0f;
@@ -122,6 +148,8 @@ static int sparse_wins(size_t TB, size_t I, const float *x, float *used)
         n_used += used[k] != 0.0f;
     return 10 * (n_used + nnz) < TB * I;
 }
+
+int rc__seq_sparse_x(const rc__seq_dims *d, const float *x) { return mostly_zeros(d->T * d->B * d->I, x); }
 
 /* For every nonzero x[r, k] of x [TB, I], with rows of GH floats:
  * out[r] += x[r, k] in[k], or with by_input out[k] += x[r, k] in[r]. */

@@ -17,6 +17,7 @@ typedef struct {
     size_t T, B, I, H, P;    /* P: LSTM projection size, 0 for none */
     int reverse;             /* walk t = T-1 .. 0 */
     const int32_t *lengths;  /* [B], each 1..T, or NULL */
+    int sparse_x;            /* x mostly zeros (rc__seq_sparse_x): its product stays out of the time loop */
 } rc__seq_dims;
 
 /* Width of h: P with a projection, else H. */
@@ -42,6 +43,18 @@ typedef struct {            /* gradients, accumulated into; NULL: not wanted */
 size_t rc__seq_cache_size(const rc__seq_dims *d);
 /* Floats of scratch the forward (backward = 0) or backward (1) needs. */
 size_t rc__seq_work_size(const rc__seq_dims *d, int backward);
+/* The most any forward of 1 to d->T steps needs (a stream's block). */
+size_t rc__seq_work_bound(const rc__seq_dims *d);
+
+/* 1 when x [T, B, I] is mostly zeros (a tenth or fewer nonzeros): the
+ * input products are then taken over its nonzeros before the time loop. */
+int rc__seq_sparse_x(const rc__seq_dims *d, const float *x);
+
+/* 1 when the layer runs the fused LSTM kernel (lstm.c): threads own blocks
+ * of hidden units and compute their gates, pointwise work and state in one
+ * pass per step, with the input product inside the time loop unless x is
+ * sparse.  Without a projection, for 4 to 64 rows and 4 or more steps. */
+int rc__seq_fused(const rc__seq_dims *d);
 
 /* x [T, B, I], h0 [B, Ho], c0 [B, H] (LSTM; others ignore it) →
  * y [T, B, Ho], h_n [B, Ho], c_n [B, H] (LSTM).  cache may be NULL
@@ -105,6 +118,7 @@ void rc__rnn_backward(const rc__seq_dims *d, const rc__seq_weights *w, const flo
 void rc__lstm_forward(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
                       const float *h0, const float *c0, float *y, float *h_n, float *c_n,
                       float *cache, float *work);
+size_t rc__lstm_fused_work_size(const rc__seq_dims *d, int backward); /* its cell scratch, floats */
 void rc__lstm_backward(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
                        const float *cache, const float *dy, const float *dh_n, const float *dc_n,
                        const rc__seq_grads *g, float *work);

@@ -47,7 +47,7 @@ typedef struct {
                  const float *B, size_t ldb, float beta, float *C, size_t ldc);
     void (*mixture)(size_t rows, size_t K, const float *p, const float *t, float *nll, float *g);
     void (*gemm_packed)(size_t m, size_t N, size_t K, const float *A, size_t lda, const float *P, float beta,
-                        float *C, size_t ldc);
+                        float *C, size_t ldc, size_t pstride);
 } simd_table;
 
 #define TABLE(suffix) \
@@ -107,34 +107,39 @@ void rc__normal(size_t n, uint64_t key, float std, float *out) { table()->normal
 
 double rc__sum_squares(size_t n, const float *x) { return table()->sum_squares(n, x); }
 
-/* Panels [p0, p1) of the packed product, every block of PACK_ROWS rows. */
-static void packed_panels(const simd_table *tb, size_t M, size_t N, size_t K, const float *A, size_t lda,
-                          const float *P, float beta, float *C, size_t ldc, size_t p0, size_t p1)
+/* Column groups [g0, g1) of the packed product. */
+static void packed_groups(const simd_table *tb, size_t M, size_t N, size_t K, const float *A, size_t lda,
+                          const float *P, float beta, float *C, size_t ldc, size_t pstride, size_t g0, size_t g1)
 {
-    size_t n0 = p0 * PACK_COLS, n = (p1 * PACK_COLS < N ? p1 * PACK_COLS : N) - n0;
-    for (size_t r = 0; r < M; r += PACK_ROWS)
-        tb->gemm_packed(M - r < PACK_ROWS ? M - r : PACK_ROWS, n, K, A + r * lda, lda, P + n0 * K, beta,
-                        C + r * ldc + n0, ldc);
+    size_t w = PACK_GROUP * PACK_COLS, n0 = g0 * w, n = (g1 * w < N ? g1 * w : N) - n0;
+    tb->gemm_packed(M, n, K, A, lda, P + n0 * K, beta, C + n0 / PACK_COLS * pstride, ldc, pstride);
 }
 
-/* With several threads each takes a share of the panels: every element is
- * computed the same way whatever the thread count. */
+/* With several threads each takes a share of the column groups: every
+ * element is computed the same way whatever the thread count. */
 void rc__gemm_packed(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *P, float beta, float *C,
                      size_t ldc)
 {
     const simd_table *tb = table();
-    size_t panels = (N + PACK_COLS - 1) / PACK_COLS;
+    size_t groups = (N + PACK_GROUP * PACK_COLS - 1) / (PACK_GROUP * PACK_COLS);
 #if RC_HAVE_OPENMP
     int threads = omp_get_max_threads();
-    if (threads > 1 && panels >= 2 * (size_t)threads && M * N * K >= ((size_t)1 << 16)) {
+    if (threads > 1 && groups >= 2 * (size_t)threads && M * N * K >= ((size_t)1 << 16)) {
 #pragma omp parallel for schedule(static)
         for (int c = 0; c < threads; c++)
-            packed_panels(tb, M, N, K, A, lda, P, beta, C, ldc, panels * (size_t)c / (size_t)threads,
-                          panels * (size_t)(c + 1) / (size_t)threads);
+            packed_groups(tb, M, N, K, A, lda, P, beta, C, ldc, PACK_COLS, groups * (size_t)c / (size_t)threads,
+                          groups * (size_t)(c + 1) / (size_t)threads);
         return;
     }
 #endif
-    packed_panels(tb, M, N, K, A, lda, P, beta, C, ldc, 0, panels);
+    packed_groups(tb, M, N, K, A, lda, P, beta, C, ldc, PACK_COLS, 0, groups);
+}
+
+void rc__gemm_packed_local(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *P, float beta,
+                           float *C, size_t ldc, size_t pstride)
+{
+    size_t groups = (N + PACK_GROUP * PACK_COLS - 1) / (PACK_GROUP * PACK_COLS);
+    packed_groups(table(), M, N, K, A, lda, P, beta, C, ldc, pstride, 0, groups);
 }
 
 void rc__mixture(size_t rows, size_t K, const float *p, const float *t, float *nll, float *g)
