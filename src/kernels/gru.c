@@ -161,12 +161,12 @@ void rc__gru_backward(const rc__seq_dims *d, const rc__seq_weights *w, const flo
             rc__sgemm(1, 0, 2 * H, H, TB, 1.0f, DG, G, hprev_all, H, 1.0f, g->w_hh, H);
             rc__sgemm(1, 0, H, H, TB, 1.0f, DG + 2 * H, G, RH, H, 1.0f, g->w_hh + 2 * H * H, H);
         }
-        rc__seq_input_grads(d, w, x, DG, G, 1, g, rc__seq_input_scratch(d, work, 1));
+        rc__seq_input_grads(d, w, x, DG, G, 1, g, rc__seq_input_scratch(d, work, 1), NULL);
     } else {
         if (g->w_hh)
             rc__sgemm(1, 0, G, H, TB, 1.0f, DGh, G, hprev_all, H, 1.0f, g->w_hh, H);
         for (size_t r = 0; g->b_hh && r < TB; r++)
             rc__accumulate(G, DGh + r * G, g->b_hh);
-        rc__seq_input_grads(d, w, x, DG, G, 0, g, rc__seq_input_scratch(d, work, 1));
+        rc__seq_input_grads(d, w, x, DG, G, 0, g, rc__seq_input_scratch(d, work, 1), NULL);
     }
 }

@@ -67,6 +67,15 @@ void rc__gemm_packed(size_t M, size_t N, size_t K, const float *A, size_t lda, c
 void rc__gemm_packed_local(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *P, float beta,
                            float *C, size_t ldc, size_t pstride);
 
+/* C [M, N] += A^T B for A [K, M] and B [K, N] with many rows K (the weight
+ * gradients summed over every step): B packed a chunk of rows at a time
+ * into work [rc__gemm_at_work(N)] and the kernel reading A transposed, so
+ * neither operand is copied whole; threads split the rows of C (the same
+ * result at any thread count). */
+size_t rc__gemm_at_work(size_t N);
+void rc__gemm_at(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B, size_t ldb, float *C,
+                 size_t ldc, float *work);
+
 /* LSTM gate weights W [4H, K] (PyTorch's layout, gates i f g o) packed as
  * op(B) = W^T by blocks of PACK_COLS hidden units: group u holds the four
  * gates of units [u PACK_COLS, (u + 1) PACK_COLS) (zero past H), so one

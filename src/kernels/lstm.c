@@ -64,7 +64,8 @@ enum { U = PACK_COLS, UB = PACK_GROUP * PACK_COLS, FUSED_ROWS = 64 }; /* UB: the
 typedef struct {
     float *gx;         /* [T, B, 4H] with biases (sparse x), else NULL */
     float *p_ih;       /* W_ih packed by unit blocks (dense x), else NULL */
-    float *p_hh;       /* forward: W_hh by unit blocks; backward: W_hh packed for da W_hh */
+    float *p_hh;       /* forward: W_hh by unit blocks; backward: W_hh packed for da W_hh, and after
+                        * the time loop the packed operands of the weight and input gradients */
     float *bias;       /* [4H] b_ih + b_hh (dense x) */
     float *h[2], *c;   /* [B, H] each: h of the step and the next, c */
     float *dg;         /* backward: [T, B, 4H] gate gradients */
@@ -76,8 +77,11 @@ static fused_work carve_fused(const rc__seq_dims *d, float *work, int backward, 
     fused_work f = {0};
     float *p = work;
     if (backward) {
+        size_t loop = rc__packed_size(H, G), after = rc__seq_grads_packed_size(d->I, G);
+        size_t hh = rc__gemm_at_work(H);
+        after = after > hh ? after : hh;
         f.dg = p, p += TB * G;
-        f.p_hh = p, p += rc__packed_size(H, G);
+        f.p_hh = p, p += loop > after ? loop : after;
     } else {
         if (d->sparse_x)
             f.gx = p, p += TB * G;
@@ -349,8 +353,8 @@ static void fused_backward(const rc__seq_dims *d, const rc__seq_weights *w, cons
     if (g->c0)
         rc__accumulate(B * H, f.c, g->c0);
     if (g->w_hh)
-        rc__sgemm(1, 0, G, H, T * B, 1.0f, f.dg, G, k.hprev, H, 1.0f, g->w_hh, H);
-    rc__seq_input_grads(d, w, x, f.dg, G, 1, g, rc__seq_input_scratch(d, work, 1));
+        rc__gemm_at(G, H, T * B, f.dg, G, k.hprev, H, g->w_hh, H, f.p_hh);
+    rc__seq_input_grads(d, w, x, f.dg, G, 1, g, rc__seq_input_scratch(d, work, 1), f.p_hh);
 }
 
 void rc__lstm_backward(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
@@ -438,5 +442,5 @@ void rc__lstm_backward(const rc__seq_dims *d, const rc__seq_weights *w, const fl
         rc__sgemm(1, 0, G, Ho, TB, 1.0f, DG, G, k.hprev, Ho, 1.0f, g->w_hh, Ho);
     if (d->P && g->w_hr)
         rc__sgemm(1, 0, Ho, H, TB, 1.0f, DH, Ho, M, H, 1.0f, g->w_hr, H);
-    rc__seq_input_grads(d, w, x, DG, G, 1, g, rc__seq_input_scratch(d, work, 1));
+    rc__seq_input_grads(d, w, x, DG, G, 1, g, rc__seq_input_scratch(d, work, 1), NULL);
 }

@@ -186,12 +186,16 @@ void rc__seq_input_projection(const rc__seq_dims *d, const rc__seq_weights *w, c
 }
 
 void rc__seq_input_grads(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
-                         const float *DG, size_t GH, int with_hh_bias, const rc__seq_grads *g, float *scratch)
+                         const float *DG, size_t GH, int with_hh_bias, const rc__seq_grads *g, float *scratch,
+                         float *packed)
 {
     size_t TB = d->T * d->B, I = d->I;
     float *used = scratch, *dwt = scratch + I; /* [I], [I, GH] rows of dW_ih^T in use */
     if (g->w_ih && !sparse_wins(TB, I, x, used)) {
-        rc__sgemm(1, 0, GH, I, TB, 1.0f, DG, GH, x, I, 1.0f, g->w_ih, I);
+        if (packed)
+            rc__gemm_at(GH, I, TB, DG, GH, x, I, g->w_ih, I, packed);
+        else
+            rc__sgemm(1, 0, GH, I, TB, 1.0f, DG, GH, x, I, 1.0f, g->w_ih, I);
     } else if (g->w_ih) { /* dW_ih^T[k, :] = sum over rows of x[r, k] DG[r, :] */
         for (size_t k = 0; k < I; k++)
             if (used[k] != 0.0f)
@@ -201,14 +205,24 @@ void rc__seq_input_grads(const rc__seq_dims *d, const rc__seq_weights *w, const 
             for (size_t j = 0; used[k] != 0.0f && j < GH; j++)
                 g->w_ih[j * I + k] += dwt[k * GH + j];
     }
-    if (g->x)
+    if (g->x && packed) {
+        rc__pack_b(0, I, GH, w->w_ih, I, packed);
+        rc__gemm_packed(TB, I, GH, DG, GH, packed, 1.0f, g->x, I);
+    } else if (g->x) {
         rc__sgemm(0, 0, TB, I, GH, 1.0f, DG, GH, w->w_ih, I, 1.0f, g->x, I);
+    }
     for (size_t r = 0; r < TB; r++) {
         if (g->b_ih)
             rc__accumulate(GH, DG + r * GH, g->b_ih);
         if (with_hh_bias && g->b_hh)
             rc__accumulate(GH, DG + r * GH, g->b_hh);
     }
+}
+
+size_t rc__seq_grads_packed_size(size_t I, size_t GH)
+{
+    size_t a = rc__gemm_at_work(I), b = rc__packed_size(I, GH);
+    return a > b ? a : b;
 }
 
 void rc__seq_copy_active(const rc__seq_dims *d, size_t t, size_t n, const float *src, float *out)

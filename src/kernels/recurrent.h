@@ -93,9 +93,13 @@ void rc__seq_input_projection(const rc__seq_dims *d, const rc__seq_weights *w, c
 /* After the time loop: from the gate gradients DG [T*B, GH] accumulates
  * dW_ih += DG^T x (over the nonzeros of a sparse x, through scratch
  * [I (GH + 1)]), db_ih (and db_hh when with_hh_bias) += column sums,
- * dx += DG W_ih. */
+ * dx += DG W_ih.  The products run on the BLAS, or with packed (NULL or
+ * rc__seq_grads_packed_size floats) on the packed kernels, in the caller's
+ * thread pool. */
 void rc__seq_input_grads(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
-                         const float *DG, size_t GH, int with_hh_bias, const rc__seq_grads *g, float *scratch);
+                         const float *DG, size_t GH, int with_hh_bias, const rc__seq_grads *g, float *scratch,
+                         float *packed);
+size_t rc__seq_grads_packed_size(size_t I, size_t GH);
 
 /* The I (GH + 1) floats at the end of a forward (backward = 0) or
  * backward work block, for the input pieces above. */

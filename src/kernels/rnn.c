@@ -76,5 +76,5 @@ void rc__rnn_backward(const rc__seq_dims *d, const rc__seq_weights *w, const flo
         rc__accumulate(B * H, dh, g->h0);
     if (g->w_hh)
         rc__sgemm(1, 0, H, H, T * B, 1.0f, DG, H, hprev_all, H, 1.0f, g->w_hh, H);
-    rc__seq_input_grads(d, w, x, DG, H, 1, g, rc__seq_input_scratch(d, work, 1));
+    rc__seq_input_grads(d, w, x, DG, H, 1, g, rc__seq_input_scratch(d, work, 1), NULL);
 }

@@ -46,8 +46,8 @@ typedef struct {
     void (*gemm)(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
                  const float *B, size_t ldb, float beta, float *C, size_t ldc);
     void (*mixture)(size_t rows, size_t K, const float *p, const float *t, float *nll, float *g);
-    void (*gemm_packed)(size_t m, size_t N, size_t K, const float *A, size_t lda, const float *P, float beta,
-                        float *C, size_t ldc, size_t pstride);
+    void (*gemm_packed)(int trans_a, size_t m, size_t N, size_t K, const float *A, size_t lda, const float *P,
+                        float beta, float *C, size_t ldc, size_t pstride);
 } simd_table;
 
 #define TABLE(suffix) \
@@ -112,23 +112,32 @@ static void packed_groups(const simd_table *tb, size_t M, size_t N, size_t K, co
                           const float *P, float beta, float *C, size_t ldc, size_t pstride, size_t g0, size_t g1)
 {
     size_t w = PACK_GROUP * PACK_COLS, n0 = g0 * w, n = (g1 * w < N ? g1 * w : N) - n0;
-    tb->gemm_packed(M, n, K, A, lda, P + n0 * K, beta, C + n0 / PACK_COLS * pstride, ldc, pstride);
+    tb->gemm_packed(0, M, n, K, A, lda, P + n0 * K, beta, C + n0 / PACK_COLS * pstride, ldc, pstride);
 }
 
-/* With several threads each takes a share of the column groups: every
- * element is computed the same way whatever the thread count. */
+/* With several threads each takes a share of the rows or of the column
+ * groups: every element is computed the same way whatever the thread count. */
 void rc__gemm_packed(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *P, float beta, float *C,
                      size_t ldc)
 {
     const simd_table *tb = table();
     size_t groups = (N + PACK_GROUP * PACK_COLS - 1) / (PACK_GROUP * PACK_COLS);
 #if RC_HAVE_OPENMP
-    int threads = omp_get_max_threads();
-    if (threads > 1 && groups >= 2 * (size_t)threads && M * N * K >= ((size_t)1 << 16)) {
+    size_t threads = (size_t)omp_get_max_threads(), blocks = (M + PACK_ROWS - 1) / PACK_ROWS;
+    if (threads > 1 && blocks >= 16 * threads) { /* many rows: each thread a share of them */
 #pragma omp parallel for schedule(static)
-        for (int c = 0; c < threads; c++)
-            packed_groups(tb, M, N, K, A, lda, P, beta, C, ldc, PACK_COLS, groups * (size_t)c / (size_t)threads,
-                          groups * (size_t)(c + 1) / (size_t)threads);
+        for (size_t c = 0; c < threads; c++) {
+            size_t r0 = blocks * c / threads * PACK_ROWS, r1 = blocks * (c + 1) / threads * PACK_ROWS;
+            packed_groups(tb, (r1 < M ? r1 : M) - r0, N, K, A + r0 * lda, lda, P, beta, C + r0 * ldc, ldc,
+                          PACK_COLS, 0, groups);
+        }
+        return;
+    }
+    if (threads > 1 && groups >= 2 * threads && M * N * K >= ((size_t)1 << 16)) {
+#pragma omp parallel for schedule(static)
+        for (size_t c = 0; c < threads; c++)
+            packed_groups(tb, M, N, K, A, lda, P, beta, C, ldc, PACK_COLS, groups * c / threads,
+                          groups * (c + 1) / threads);
         return;
     }
 #endif
@@ -140,6 +149,33 @@ void rc__gemm_packed_local(size_t M, size_t N, size_t K, const float *A, size_t 
 {
     size_t groups = (N + PACK_GROUP * PACK_COLS - 1) / (PACK_GROUP * PACK_COLS);
     packed_groups(table(), M, N, K, A, lda, P, beta, C, ldc, pstride, 0, groups);
+}
+
+/* Rows of A^T in chunks of K: the packed B chunk is reused by every block
+ * of rows (256 x N floats: 256 KB at N = 256, in L2). */
+enum { AT_KC = 256 };
+
+size_t rc__gemm_at_work(size_t N) { return rc__packed_size(N, AT_KC); }
+
+void rc__gemm_at(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B, size_t ldb, float *C,
+                 size_t ldc, float *work)
+{
+    const simd_table *tb = table();
+    size_t blocks = (M + PACK_ROWS - 1) / PACK_ROWS;
+#if RC_HAVE_OPENMP
+    int parallel = omp_get_max_threads() > 1 && blocks >= 8 && M * N * K >= ((size_t)1 << 20);
+#endif
+    RC_OMP("omp parallel if (parallel)")
+    for (size_t k0 = 0; k0 < K; k0 += AT_KC) {
+        size_t kc = K - k0 < AT_KC ? K - k0 : AT_KC;
+        RC_OMP("omp single")
+        rc__pack_b(0, N, kc, B + k0 * ldb, ldb, work);
+        RC_OMP("omp for schedule(static)")
+        for (size_t r = 0; r < blocks; r++) {
+            size_t r0 = r * PACK_ROWS, m = M - r0 < PACK_ROWS ? M - r0 : PACK_ROWS;
+            tb->gemm_packed(1, m, N, kc, A + k0 * lda + r0, lda, work, 1.0f, C + r0 * ldc, ldc, PACK_COLS);
+        }
+    }
 }
 
 void rc__mixture(size_t rows, size_t K, const float *p, const float *t, float *nll, float *g)
