@@ -111,6 +111,118 @@ static void packed_gemm_suite(void)
         }
 }
 
+/* C += A^T B over many rows (the weight gradients): against double, every
+ * SIMD level against portable and two threads against one, bit for bit;
+ * chunks of rows past PACK_AT_K, rows of C past PACK_ROWS, column tails. */
+static void gemm_at_suite(void)
+{
+    static const size_t shapes[][3] = {{1, 1, 1}, {5, 37, 300}, {8, 64, 256}, {30, 70, 600}};
+    rc_rng rng;
+    rc_rng_seed(&rng, 23, 23);
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2], lda = M + 2, ldb = N + 3, ldc = N + 1;
+        float *A = random_matrix(&rng, K * lda), *B = random_matrix(&rng, K * ldb), *C0 = random_matrix(&rng, M * ldc);
+        float *work = malloc(rc__gemm_at_work(N) * sizeof *work), *C[4];
+        for (int run = 0; run < 4; run++) { /* portable, AVX2, AVX-512; the best on two threads */
+            C[run] = malloc(M * ldc * sizeof *C[run]);
+            memcpy(C[run], C0, M * ldc * sizeof *C0);
+            if (run < 3 && rc__simd_use(run)) {
+                memcpy(C[run], C[0], M * ldc * sizeof *C0);
+                continue;
+            }
+            rc_set_num_threads(run == 3 ? 2 : 1);
+            rc__gemm_at(M, N, K, A, lda, B, ldb, C[run], ldc, work);
+            rc_set_num_threads(1);
+            rc__simd_use(-1);
+        }
+        double worst = 0.0;
+        for (size_t i = 0; i < M; i++)
+            for (size_t j = 0; j < N; j++) {
+                double sum = C0[i * ldc + j], size = fabs(sum);
+                for (size_t k = 0; k < K; k++) {
+                    double v = (double)A[k * lda + i] * B[k * ldb + j];
+                    sum += v, size += fabs(v);
+                }
+                worst = fmax(worst, fabs(C[0][i * ldc + j] - sum) / size);
+            }
+        t_case("kernels: A^T B %zux%zux%zu within 1e-6 of double; SIMD copies and 2 threads bit for bit", M, N, K);
+        size_t where = 0;
+        T_CHECK(worst <= 1e-6, "worst relative error %.3g", worst);
+        T_CHECK(same_bits(C[1], C[0], M * ldc, &where) && same_bits(C[2], C[0], M * ldc, &where) &&
+                    same_bits(C[3], C[0], M * ldc, &where),
+                "first difference at %zu", where);
+        free(A), free(B), free(C0), free(work), free(C[0]), free(C[1]), free(C[2]), free(C[3]);
+    }
+}
+
+/* The fused LSTM cell == rc__sigmoid, rc__tanh and the cell's arithmetic one
+ * after another, bit for bit, at every SIMD level: whole and partial tiles,
+ * with and without peepholes, a row left alone. */
+static void lstm_cell_suite(void)
+{
+    enum { R = 5, U = PACK_COLS, LD = 20 };
+    rc_rng rng;
+    rc_rng_seed(&rng, 29, 29);
+    float *S0 = random_matrix(&rng, 4 * R * U), *c0 = random_matrix(&rng, R * LD), *p = random_matrix(&rng, 3 * LD);
+    for (size_t i = 0; i < 4 * R * U; i++)
+        S0[i] *= 3.0f; /* both arms of tanh and the sigmoid's tails */
+    const unsigned char live[R] = {1, 1, 0, 1, 1};
+    for (size_t n = U; n > 0; n = n == U ? 5 : 0)
+        for (int peep = 0; peep < 2; peep++) {
+            /* the composed reference */
+            float S[4 * R * U], c[R * LD], m[R * U], a[4 * U];
+            memcpy(c, c0, sizeof c);
+            for (size_t b = 0; b < R; b++) {
+                if (!live[b])
+                    continue;
+                for (size_t q = 0; q < 4; q++)
+                    memcpy(a + q * U, S0 + (q * R + b) * U, U * sizeof *a);
+                float *cb = c + b * LD, cn[U], tc[U];
+                for (size_t j = 0; j < n && peep; j++) {
+                    a[j] += p[j] * cb[j];
+                    a[U + j] += p[LD + j] * cb[j];
+                }
+                rc__sigmoid(2 * U, a, a);
+                rc__tanh(U, a + 2 * U, a + 2 * U);
+                for (size_t j = 0; j < n; j++)
+                    cn[j] = a[U + j] * cb[j] + a[j] * a[2 * U + j];
+                for (size_t j = 0; j < n && peep; j++)
+                    a[3 * U + j] += p[2 * LD + j] * cn[j];
+                rc__sigmoid(U, a + 3 * U, a + 3 * U);
+                rc__tanh(n, cn, tc);
+                for (size_t j = 0; j < n; j++) {
+                    m[b * U + j] = a[3 * U + j] * tc[j];
+                    cb[j] = cn[j];
+                    for (size_t q = 0; q < 4; q++)
+                        S[(q * R + b) * U + j] = a[q * U + j];
+                }
+            }
+            int same = 1;
+            for (int level = RC_SIMD_PORTABLE; level <= RC_SIMD_AVX512; level++) {
+                if (rc__simd_use(level))
+                    continue;
+                float Sk[4 * R * U], ck[R * LD], mk[R * U];
+                memcpy(Sk, S0, sizeof Sk);
+                memcpy(ck, c0, sizeof ck);
+                rc__lstm_cell(R, n, Sk, ck, LD, peep ? p : NULL, LD, live, mk);
+                rc__simd_use(-1);
+                for (size_t b = 0; b < R; b++) {
+                    same &= memcmp(ck + b * LD, c + b * LD, (live[b] ? n : LD) * sizeof *ck) == 0;
+                    for (size_t j = 0; j < n && live[b]; j++) {
+                        same &= memcmp(&mk[b * U + j], &m[b * U + j], sizeof *mk) == 0;
+                        for (size_t q = 0; q < 4; q++)
+                            same &= memcmp(&Sk[(q * R + b) * U + j], &S[(q * R + b) * U + j], sizeof *Sk) == 0;
+                    }
+                }
+                same &= memcmp(ck + R * LD - (LD - n), c0 + R * LD - (LD - n), (LD - n) * sizeof *ck) == 0;
+            }
+            t_case("kernels: LSTM cell of %zu units%s == sigmoid, tanh and the arithmetic, every level bit for bit",
+                   n, peep ? " with peepholes" : "");
+            T_CHECK(same, "the fused cell differs from the composed one");
+        }
+    free(S0), free(c0), free(p);
+}
+
 /* The mixture NLL and its gradient: portable against double, and every
  * SIMD level against portable, bit for bit; 20 components (the speech
  * models), 3, and 1. */
@@ -294,6 +406,8 @@ static void simd_suite(void)
 
     mixture_suite();
     packed_gemm_suite();
+    gemm_at_suite();
+    lstm_cell_suite();
 
     t_case("kernels: rc__simd_use refuses a level beyond the CPU and -1 restores the best");
     T_CHECK(rc__simd_use(RC_SIMD_AVX512 + 1) == -1 && rc__simd_use(-1) == 0, "levels");

@@ -76,6 +76,15 @@ size_t rc__gemm_at_work(size_t N);
 void rc__gemm_at(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B, size_t ldb, float *C,
                  size_t ldc, float *work);
 
+/* One LSTM step on a tile of rows x PACK_COLS units, n of them real: S
+ * [4][rows][PACK_COLS] pre-activations of i f g o in, gates out; the cell
+ * states of row b at c + b ldc updated; peepholes [3] at p + q ldp or NULL;
+ * m [rows][PACK_COLS] = o tanh(c); rows with live[b] == 0 untouched (live
+ * NULL: all).  The same numbers as rc__sigmoid, rc__tanh and the cell's
+ * arithmetic done one after another (simd.inc). */
+void rc__lstm_cell(size_t rows, size_t n, float *S, float *c, size_t ldc, const float *p, size_t ldp,
+                   const unsigned char *live, float *m);
+
 /* LSTM gate weights W [4H, K] (PyTorch's layout, gates i f g o) packed as
  * op(B) = W^T by blocks of PACK_COLS hidden units: group u holds the four
  * gates of units [u PACK_COLS, (u + 1) PACK_COLS) (zero past H), so one

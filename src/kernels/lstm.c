@@ -115,8 +115,7 @@ static void fused_step_block(const rc__seq_dims *d, const rc__seq_weights *w, co
                              size_t t, size_t u, const float *hin, float *hout, float *y, lstm_cache *k)
 {
     size_t B = d->B, H = d->H, I = d->I, G = 4 * H, at = t * B, j0 = u * U, n = H - j0 < U ? H - j0 : U;
-    float S[5 * FUSED_ROWS * U]; /* gates i f g o, then tanh(c): [5][B][U] */
-    const float *p_i = w->w_ph, *p_f = w->w_ph ? w->w_ph + H : NULL, *p_o = w->w_ph ? w->w_ph + 2 * H : NULL;
+    float S[5 * FUSED_ROWS * U]; /* gates i f g o, then m = o tanh(c): [5][B][U] */
     float *c = f->c;
     /* a = (b + x W_ih^T) + h W_hh^T, summed in the unfused kernels' order */
     for (size_t g = 0; g < 4; g++)
@@ -128,39 +127,22 @@ static void fused_step_block(const rc__seq_dims *d, const rc__seq_weights *w, co
     if (f->p_ih)
         rc__gemm_packed_local(B, 4 * U, I, x + at * I, I, f->p_ih + u * I * 4 * U, 1.0f, S, U, B * U);
     rc__gemm_packed_local(B, 4 * U, H, hin, H, f->p_hh + u * H * 4 * U, 1.0f, S, U, B * U);
-    float *Si = S, *Sf = S + B * U, *Sg = S + 2 * B * U, *So = S + 3 * B * U, *Sc = S + 4 * B * U;
-    if (p_i)
-        for (size_t b = 0; b < B; b++)
-            for (size_t j = 0; j < n; j++) {
-                Si[b * U + j] += p_i[j0 + j] * c[b * H + j0 + j];
-                Sf[b * U + j] += p_f[j0 + j] * c[b * H + j0 + j];
-            }
-    rc__sigmoid(2 * B * U, Si, Si); /* i, f */
-    rc__tanh(B * U, Sg, Sg);
-    for (size_t b = 0; b < B; b++) {
-        float *cb = c + b * H + j0;
-        if (rc__seq_active(d, t, b))
-            for (size_t j = 0; j < n; j++)
-                cb[j] = Sf[b * U + j] * cb[j] + Si[b * U + j] * Sg[b * U + j];
-        for (size_t j = 0; j < U; j++)
-            Sc[b * U + j] = j < n ? cb[j] : 0.0f;
-        if (p_o)
-            for (size_t j = 0; j < n; j++)
-                So[b * U + j] += p_o[j0 + j] * cb[j];
-    }
-    rc__sigmoid(B * U, So, So);
-    rc__tanh(B * U, Sc, Sc);
+    unsigned char live[FUSED_ROWS];
+    for (size_t b = 0; b < B; b++)
+        live[b] = (unsigned char)rc__seq_active(d, t, b);
+    float *m = S + 4 * B * U;
+    rc__lstm_cell(B, n, S, c + j0, H, w->w_ph ? w->w_ph + j0 : NULL, H, live, m);
     for (size_t b = 0; b < B; b++) {
         const float *hb = hin + b * H + j0;
-        float *ob = hout + b * H + j0, *yb = y + (at + b) * H + j0;
+        float *ob = hout + b * H + j0;
         if (k->gates)
             memcpy(k->hprev + (at + b) * H + j0, hb, n * sizeof(float));
-        if (!rc__seq_active(d, t, b)) {
+        if (!live[b]) {
             memcpy(ob, hb, n * sizeof(float));
             continue;
         }
-        for (size_t j = 0; j < n; j++)
-            ob[j] = yb[j] = So[b * U + j] * Sc[b * U + j];
+        memcpy(ob, m + b * U, n * sizeof(float));
+        memcpy(y + (at + b) * H + j0, m + b * U, n * sizeof(float));
         if (k->gates)
             for (size_t g = 0; g < 4; g++)
                 memcpy(k->gates + (at + b) * G + g * H + j0, S + (g * B + b) * U, n * sizeof(float));

@@ -46,13 +46,15 @@ typedef struct {
     void (*gemm)(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
                  const float *B, size_t ldb, float beta, float *C, size_t ldc);
     void (*mixture)(size_t rows, size_t K, const float *p, const float *t, float *nll, float *g);
+    void (*lstm_cell)(size_t rows, size_t n, float *S, float *c, size_t ldc, const float *p, size_t ldp,
+                      const unsigned char *live, float *m);
     void (*gemm_packed)(int trans_a, size_t m, size_t N, size_t K, const float *A, size_t lda, const float *P,
                         float beta, float *C, size_t ldc, size_t pstride);
 } simd_table;
 
 #define TABLE(suffix) \
     {#suffix, sigmoid_##suffix, tanh_##suffix, bce_terms_##suffix, normal_##suffix, sum_squares_##suffix, \
-     rmsprop_##suffix, gemm_##suffix, mixture_##suffix, gemm_packed_##suffix}
+     rmsprop_##suffix, gemm_##suffix, mixture_##suffix, lstm_cell_##suffix, gemm_packed_##suffix}
 static const simd_table tables[] = {
     TABLE(portable),
 #if RC_SIMD_X86
@@ -176,6 +178,12 @@ void rc__gemm_at(size_t M, size_t N, size_t K, const float *A, size_t lda, const
             tb->gemm_packed(1, m, N, kc, A + k0 * lda + r0, lda, work, 1.0f, C + r0 * ldc, ldc, PACK_COLS);
         }
     }
+}
+
+void rc__lstm_cell(size_t rows, size_t n, float *S, float *c, size_t ldc, const float *p, size_t ldp,
+                   const unsigned char *live, float *m)
+{
+    table()->lstm_cell(rows, n, S, c, ldc, p, ldp, live, m);
 }
 
 void rc__mixture(size_t rows, size_t K, const float *p, const float *t, float *nll, float *g)
