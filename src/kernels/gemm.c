@@ -22,24 +22,28 @@ static void pack_panel(int trans_b, size_t c0, size_t n, size_t K, const float *
             dst[j] = j >= n ? 0.0f : trans_b ? B[(c0 + j) * ldb + k] : B[k * ldb + c0 + j];
 }
 
-void rc__pack_b(int trans_b, size_t N, size_t K, const float *B, size_t ldb, float *P)
+void rc__pack_group(int trans_b, size_t N, size_t K, const float *B, size_t ldb, size_t grp, float *P)
 {
-    for (size_t p = 0; p * PACK_COLS < rc__packed_size(N, 1); p++) {
+    for (size_t p = grp * PACK_GROUP; p < (grp + 1) * PACK_GROUP; p++) {
         size_t c0 = p * PACK_COLS;
         pack_panel(trans_b, c0, c0 >= N ? 0 : N - c0 < PACK_COLS ? N - c0 : PACK_COLS, K, B, ldb,
                    P + p * K * PACK_COLS);
     }
 }
 
+void rc__pack_b(int trans_b, size_t N, size_t K, const float *B, size_t ldb, float *P)
+{
+    for (size_t grp = 0; grp * GROUP_COLS < N; grp++)
+        rc__pack_group(trans_b, N, K, B, ldb, grp, P);
+}
+
 size_t rc__packed_gates_size(size_t H, size_t K) { return (H + PACK_COLS - 1) / PACK_COLS * GROUP_COLS * K; }
 
-void rc__pack_gates(size_t H, size_t K, const float *W, size_t ldw, float *P)
+void rc__pack_gates(size_t H, size_t K, const float *W, size_t ldw, size_t u, float *P)
 {
-    for (size_t u = 0; u * PACK_COLS < H; u++) {
-        size_t c0 = u * PACK_COLS, n = H - c0 < PACK_COLS ? H - c0 : PACK_COLS;
-        for (size_t g = 0; g < PACK_GROUP; g++)
-            pack_panel(1, g * H + c0, n, K, W, ldw, P + (u * PACK_GROUP + g) * K * PACK_COLS);
-    }
+    size_t c0 = u * PACK_COLS, n = H - c0 < PACK_COLS ? H - c0 : PACK_COLS;
+    for (size_t g = 0; g < PACK_GROUP; g++)
+        pack_panel(1, g * H + c0, n, K, W, ldw, P + (u * PACK_GROUP + g) * K * PACK_COLS);
 }
 
 void rc__sgemm(int trans_a, int trans_b, size_t M, size_t N, size_t K, float alpha,

@@ -59,6 +59,8 @@ void rc__rmsprop(size_t n, const float *grad, const float *w, float wd, float al
 enum { PACK_ROWS = 4, PACK_COLS = 16, PACK_GROUP = 4 };
 size_t rc__packed_size(size_t N, size_t K);
 void rc__pack_b(int trans_b, size_t N, size_t K, const float *B, size_t ldb, float *P);
+/* Only column group grp (columns [grp, grp + 1) x PACK_GROUP PACK_COLS) of it. */
+void rc__pack_group(int trans_b, size_t N, size_t K, const float *B, size_t ldb, size_t grp, float *P);
 int rc__packed_wins(size_t M);
 void rc__gemm_packed(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *P, float beta, float *C,
                      size_t ldc);
@@ -88,9 +90,10 @@ void rc__lstm_cell(size_t rows, size_t n, float *S, float *c, size_t ldc, const 
 /* LSTM gate weights W [4H, K] (PyTorch's layout, gates i f g o) packed as
  * op(B) = W^T by blocks of PACK_COLS hidden units: group u holds the four
  * gates of units [u PACK_COLS, (u + 1) PACK_COLS) (zero past H), so one
- * thread computes every gate of its units and can finish them at once. */
+ * thread computes every gate of its units and can finish them at once.
+ * rc__pack_gates packs group u (each thread its own). */
 size_t rc__packed_gates_size(size_t H, size_t K);
-void rc__pack_gates(size_t H, size_t K, const float *W, size_t ldw, float *P);
+void rc__pack_gates(size_t H, size_t K, const float *W, size_t ldw, size_t u, float *P);
 
 /* An OpenMP directive, or nothing in a build without OpenMP. */
 #if RC_HAVE_OPENMP

@@ -160,9 +160,6 @@ static void fused_forward(const rc__seq_dims *d, const rc__seq_weights *w, const
     lstm_cache k = cache ? carve(d, cache) : (lstm_cache){0};
     if (f.gx)
         rc__seq_input_projection(d, w, x, G, 1, f.gx, rc__seq_input_scratch(d, work, 0));
-    else
-        rc__pack_gates(H, d->I, w->w_ih, d->I, f.p_ih);
-    rc__pack_gates(H, H, w->w_hh, H, f.p_hh);
     for (size_t j = 0; j < G; j++)
         f.bias[j] = (w->b_ih ? w->b_ih[j] : 0.0f) + (w->b_hh ? w->b_hh[j] : 0.0f);
     memcpy(f.h[0], h0, B * H * sizeof(float));
@@ -172,11 +169,20 @@ static void fused_forward(const rc__seq_dims *d, const rc__seq_weights *w, const
         memcpy(c_before(d, &k, rc__seq_time(d, 0)), f.c, B * H * sizeof(float));
     int parallel = fused_threads_pay(d);
     (void)parallel;
+    /* each thread packs the weights of its own units (the same static schedule as the steps') */
     RC_OMP("omp parallel if (parallel)")
-    for (size_t s = 0; s < T; s++) {
+    {
         RC_OMP("omp for schedule(static)")
-        for (size_t u = 0; u < blocks; u++)
-            fused_step_block(d, w, &f, x, rc__seq_time(d, s), u, f.h[s & 1], f.h[~s & 1], y, &k);
+        for (size_t u = 0; u < blocks; u++) {
+            if (f.p_ih)
+                rc__pack_gates(H, d->I, w->w_ih, d->I, u, f.p_ih);
+            rc__pack_gates(H, H, w->w_hh, H, u, f.p_hh);
+        }
+        for (size_t s = 0; s < T; s++) {
+            RC_OMP("omp for schedule(static)")
+            for (size_t u = 0; u < blocks; u++)
+                fused_step_block(d, w, &f, x, rc__seq_time(d, s), u, f.h[s & 1], f.h[~s & 1], y, &k);
+        }
     }
     memcpy(h_n, f.h[T & 1], B * H * sizeof(float));
     memcpy(c_n, f.c, B * H * sizeof(float));
@@ -312,7 +318,6 @@ static void fused_backward(const rc__seq_dims *d, const rc__seq_weights *w, cons
     size_t T = d->T, B = d->B, H = d->H, G = 4 * H, blocks = (H + UB - 1) / UB, floats;
     fused_work f = carve_fused(d, work, 1, &floats);
     lstm_cache k = carve(d, (float *)cache);
-    rc__pack_b(0, H, G, w->w_hh, H, f.p_hh);
     rc__copy_or_zero(B * H, dh_n, f.h[0]); /* dh */
     rc__copy_or_zero(B * H, dc_n, f.c);    /* dc */
     int parallel = fused_threads_pay(d);
@@ -321,14 +326,19 @@ static void fused_backward(const rc__seq_dims *d, const rc__seq_weights *w, cons
      * size), so the second needs no barrier: the next step's first loop
      * reads only the thread's own columns of dh. */
     RC_OMP("omp parallel if (parallel)")
-    for (size_t s = T; s-- > 0;) {
-        size_t t = rc__seq_time(d, s);
+    {
         RC_OMP("omp for schedule(static)")
-        for (size_t u = 0; u < blocks; u++)
-            fused_grad_block(d, w, &f, &k, dy, g, t, u);
-        RC_OMP("omp for schedule(static) nowait")
-        for (size_t u = 0; u < blocks; u++)
-            fused_dh_block(d, &f, t, u);
+        for (size_t u = 0; u < blocks; u++) /* W_hh's columns of the thread's units */
+            rc__pack_group(0, H, G, w->w_hh, H, u, f.p_hh);
+        for (size_t s = T; s-- > 0;) {
+            size_t t = rc__seq_time(d, s);
+            RC_OMP("omp for schedule(static)")
+            for (size_t u = 0; u < blocks; u++)
+                fused_grad_block(d, w, &f, &k, dy, g, t, u);
+            RC_OMP("omp for schedule(static) nowait")
+            for (size_t u = 0; u < blocks; u++)
+                fused_dh_block(d, &f, t, u);
+        }
     }
     if (g->h0)
         rc__accumulate(B * H, f.h[0], g->h0);

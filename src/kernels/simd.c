@@ -163,15 +163,16 @@ void rc__gemm_at(size_t M, size_t N, size_t K, const float *A, size_t lda, const
                  size_t ldc, float *work)
 {
     const simd_table *tb = table();
-    size_t blocks = (M + PACK_ROWS - 1) / PACK_ROWS;
+    size_t blocks = (M + PACK_ROWS - 1) / PACK_ROWS, groups = (N + PACK_GROUP * PACK_COLS - 1) / (PACK_GROUP * PACK_COLS);
 #if RC_HAVE_OPENMP
     int parallel = omp_get_max_threads() > 1 && blocks >= 8 && M * N * K >= ((size_t)1 << 20);
 #endif
     RC_OMP("omp parallel if (parallel)")
     for (size_t k0 = 0; k0 < K; k0 += AT_KC) {
         size_t kc = K - k0 < AT_KC ? K - k0 : AT_KC;
-        RC_OMP("omp single")
-        rc__pack_b(0, N, kc, B + k0 * ldb, ldb, work);
+        RC_OMP("omp for schedule(static)")
+        for (size_t grp = 0; grp < groups; grp++)
+            rc__pack_group(0, N, kc, B + k0 * ldb, ldb, grp, work);
         RC_OMP("omp for schedule(static)")
         for (size_t r = 0; r < blocks; r++) {
             size_t r0 = r * PACK_ROWS, m = M - r0 < PACK_ROWS ? M - r0 : PACK_ROWS;
