@@ -459,13 +459,14 @@ RC_API rc_tensor *rc_rnn_forward(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const r
  *
  * A stream runs a unidirectional network over B sequences one step, or a
  * chunk of steps, at a time, carrying the states from call to call; the
- * results equal one rc_rnn_forward over the whole sequence (to float
- * rounding: an LSTM pass of 4 or more steps and 4 to 64 rows runs its own
- * packed kernel, a shorter call the BLAS, and their sums round
- * differently).  All memory is
+ * results equal one rc_rnn_forward over the whole sequence (bit for bit
+ * where both run the same kernels; to float rounding where the whole pass
+ * takes another, as for an input of mostly zeros).  All memory is
  * allocated by rc_rnn_stream_new: running allocates nothing.  The network
  * must outlive its streams; any number of streams may share one network,
- * each used by one thread at a time. */
+ * each used by one thread at a time.  The stream reads the weights when it
+ * is created (an LSTM without projection, up to 64 sequences, keeps them
+ * packed for its step kernel): after changing them, create a new stream. */
 typedef struct rc_rnn_stream rc_rnn_stream;
 
 /* batch: B; max_steps: the most steps one internal pass handles (longer

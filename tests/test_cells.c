@@ -507,7 +507,12 @@ static void check_stream(const cell_case *c, size_t chunk)
             worst = fmax(worst, fabs(rc_rnn_stream_h(s)[i] - h_n->data[i]));
         for (size_t i = 0; c_n && i < c_n->size; i++)
             worst = fmax(worst, fabs(rc_rnn_stream_c(s)[i] - c_n->data[i]));
-        T_CHECK(worst == 0.0, "stream differs from the whole sequence by %g (must be bitwise equal)", worst);
+        /* a stream runs an LSTM's fused kernel (dense x); the whole pass takes it from 4 rows, and sums
+         * a sparse x over its nonzeros */
+        if (c->cell == RC_CELL_LSTM && !c->proj && (c->batch < 4 || c->sparse_x))
+            T_CHECK(worst <= 1e-6, "stream differs from the whole sequence by %g", worst);
+        else
+            T_CHECK(worst == 0.0, "stream differs from the whole sequence by %g (must be bitwise equal)", worst);
         free(ys);
     }
     rc_rnn_stream_free(s);
@@ -520,9 +525,8 @@ void suite_stream(void)
     char name[160];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const cell_case *c = &cases[i];
-        if (c->bidirectional || c->with_lengths || c->batch_first || c->dropout > 0.0f || c->hidden)
-            continue; /* (the sized cases' whole passes take the packed LSTM kernel, a stream's short
-                       * calls the BLAS: equal to rounding, not bitwise) */
+        if (c->bidirectional || c->with_lengths || c->batch_first || c->dropout > 0.0f)
+            continue;
         describe(name, sizeof name, c);
         for (size_t chunk = 1; chunk <= 3; chunk += 2) {
             t_case("stream: %zu step(s) at a time == whole sequence, no allocation: %s", chunk, name);

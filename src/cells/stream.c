@@ -1,11 +1,14 @@
 /* stream.c — streaming inference: the fused forward kernels run chunk by
  * chunk on buffers allocated once, with each layer's h (and c) carried
  * between calls.  Layer outputs alternate between two buffers so a residual
- * link can add a layer's input to its output. */
+ * link can add a layer's input to its output.  LSTM layers of the fused
+ * kernel's kind keep their weights packed from the stream's creation: a
+ * one-step call then runs that kernel without packing them again. */
 #include "cells.h"
 
 #include "../kernels/recurrent.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +19,8 @@ struct rc_rnn_stream {
     float *c;       /* [L, B, H] or NULL */
     float *buf[2];  /* [max_steps, B, Ho] layer outputs */
     float *work;    /* the kernels' scratch for max_steps */
+    float *packed;  /* the packed weights of the fused LSTM layers, or NULL */
+    size_t *packed_at; /* [L]: each layer's offset in packed, or SIZE_MAX when it has none */
 };
 
 static rc__seq_dims layer_dims(const rc_rnn *rnn, size_t layer, size_t steps, size_t batch)
@@ -23,6 +28,20 @@ static rc__seq_dims layer_dims(const rc_rnn *rnn, size_t layer, size_t steps, si
     const rc_rnn_config *cfg = rc_rnn_config_of(rnn);
     size_t in = layer == 0 ? cfg->input_size : rc_rnn_state_size(rnn);
     return (rc__seq_dims){cfg->cell, steps, batch, in, cfg->hidden_size, cfg->proj_size, 0, NULL, 0};
+}
+
+static rc__seq_weights layer_weights(const rc_rnn *rnn, size_t layer)
+{
+    const rc__layer *lw = rc__rnn_layer(rnn, layer, 0);
+    return (rc__seq_weights){lw->w_ih->data, lw->w_hh->data, lw->b_ih ? lw->b_ih->data : NULL,
+                             lw->b_hh ? lw->b_hh->data : NULL, lw->w_hr ? lw->w_hr->data : NULL,
+                             lw->w_ph ? lw->w_ph->data : NULL};
+}
+
+/* A layer whose weights the stream keeps packed for the fused LSTM kernel. */
+static int keeps_packed(const rc__seq_dims *d)
+{
+    return d->cell == RC_CELL_LSTM && !d->P && d->B <= RC__FUSED_MAX_ROWS;
 }
 
 rc_rnn_stream *rc_rnn_stream_new(const rc_rnn *rnn, size_t batch, size_t max_steps)
@@ -40,14 +59,22 @@ rc_rnn_stream *rc_rnn_stream_new(const rc_rnn *rnn, size_t batch, size_t max_ste
         !rc__mul_size(bound, 2 * sizeof(float), &bound))
         return rc__fail_null(RC_ENOMEM, "rc_rnn_stream_new: batch %zu x %zu steps is too large",
                              batch, max_steps);
+    size_t packed = 0, *packed_at = malloc(L * sizeof *packed_at);
+    if (!packed_at)
+        return rc__fail_null(RC_ENOMEM, "rc_rnn_stream_new: out of memory");
     for (size_t l = 0; l < L; l++) {
         rc__seq_dims d = layer_dims(rnn, l, max_steps, batch);
-        size_t w = rc__seq_work_bound(&d);
+        size_t w = keeps_packed(&d) ? rc__lstm_packed_work_size(&d) : rc__seq_work_bound(&d);
         work = w > work ? w : work;
+        packed_at[l] = keeps_packed(&d) ? packed : SIZE_MAX;
+        packed += keeps_packed(&d) ? rc__lstm_packed_size(&d) : 0;
     }
     rc_rnn_stream *s = calloc(1, sizeof *s);
-    if (!s)
+    if (!s) {
+        free(packed_at);
         return rc__fail_null(RC_ENOMEM, "rc_rnn_stream_new: out of memory");
+    }
+    s->packed_at = packed_at;
     s->rnn = rnn;
     s->batch = batch;
     s->max_steps = max_steps;
@@ -57,12 +84,20 @@ rc_rnn_stream *rc_rnn_stream_new(const rc_rnn *rnn, size_t batch, size_t max_ste
     s->buf[0] = rc__alloc_aligned(out * sizeof(float));
     s->buf[1] = rc__alloc_aligned(out * sizeof(float));
     s->work = rc__alloc_aligned(work * sizeof(float));
-    if (!s->h || (cfg->cell == RC_CELL_LSTM && !s->c) || !s->buf[0] || !s->buf[1] || !s->work) {
+    s->packed = packed ? rc__alloc_aligned(packed * sizeof(float)) : NULL;
+    if (!s->h || (cfg->cell == RC_CELL_LSTM && !s->c) || !s->buf[0] || !s->buf[1] || !s->work ||
+        (packed && !s->packed)) {
         rc_rnn_stream_free(s);
         return rc__fail_null(RC_ENOMEM, "rc_rnn_stream_new: cannot allocate buffers for batch %zu "
                                         "and %zu steps",
                              batch, max_steps);
     }
+    for (size_t l = 0; l < L; l++)
+        if (packed_at[l] != SIZE_MAX) {
+            rc__seq_dims d = layer_dims(rnn, l, max_steps, batch);
+            rc__seq_weights w = layer_weights(rnn, l);
+            rc__lstm_pack(&d, &w, s->packed + packed_at[l]);
+        }
     rc_rnn_stream_reset(s);
     return s;
 }
@@ -76,6 +111,8 @@ void rc_rnn_stream_free(rc_rnn_stream *s)
     rc__free_aligned(s->buf[0]);
     rc__free_aligned(s->buf[1]);
     rc__free_aligned(s->work);
+    rc__free_aligned(s->packed);
+    free(s->packed_at);
     free(s);
 }
 
@@ -100,13 +137,13 @@ static void run_pass(rc_rnn_stream *s, const float *x, size_t n, float *y)
     const float *in = x;
     for (size_t l = 0; l < L; l++) {
         rc__seq_dims d = layer_dims(s->rnn, l, n, B);
-        const rc__layer *lw = rc__rnn_layer(s->rnn, l, 0);
-        rc__seq_weights w = {lw->w_ih->data, lw->w_hh->data,
-                             lw->b_ih ? lw->b_ih->data : NULL, lw->b_hh ? lw->b_hh->data : NULL,
-                             lw->w_hr ? lw->w_hr->data : NULL, lw->w_ph ? lw->w_ph->data : NULL};
+        rc__seq_weights w = layer_weights(s->rnn, l);
         float *out = l + 1 == L && y ? y : s->buf[l % 2];
         float *h = s->h + l * B * Ho, *c = s->c ? s->c + l * B * H : NULL;
-        rc__seq_forward(&d, &w, in, h, c, out, h, c, NULL, s->work);
+        if (s->packed_at[l] != SIZE_MAX)
+            rc__lstm_forward_packed(&d, &w, s->packed + s->packed_at[l], in, h, c, out, h, c, s->work);
+        else
+            rc__seq_forward(&d, &w, in, h, c, out, h, c, NULL, s->work);
         if (cfg->residual && l > 0)
             for (size_t i = 0; i < n * B * Ho; i++)
                 out[i] += in[i];

@@ -47,7 +47,7 @@ static float *c_after(const rc__seq_dims *d, const lstm_cache *k, size_t t)
     return k->cs + (d->reverse ? t : t + 1) * d->B * d->H;
 }
 
-/* ---- the fused kernel (rc__seq_fused: no projection, 4-64 rows) ----
+/* ---- the fused kernel (rc__seq_fused, and streams: no projection, up to 64 rows) ----
  *
  * Threads own blocks of U = PACK_COLS hidden units.  Per step each computes
  * the four gates of its units from the packed weights (rc__pack_gates) into
@@ -57,9 +57,8 @@ static float *c_after(const rc__seq_dims *d, const lstm_cache *k, size_t t)
  * every element computed the same way at any thread count.  The backward
  * splits the same way: the gate gradients of a thread's units, a barrier,
  * then its units' columns of dh_prev = da W_hh.  The input product
- * x_t W_ih^T is taken inside the loop unless x is sparse (then gx of all
- * steps is computed before it, over the nonzeros). */
-enum { U = PACK_COLS, UB = PACK_GROUP * PACK_COLS, FUSED_ROWS = 64 }; /* UB: the backward's blocks */
+ * x_t W_ih^T is taken inside the loop or before it (x_in_loop). */
+enum { U = PACK_COLS, UB = PACK_GROUP * PACK_COLS, FUSED_ROWS = RC__FUSED_MAX_ROWS }; /* UB: the backward's blocks */
 
 typedef struct {
     float *gx;         /* [T, B, 4H] with biases (sparse x), else NULL */
@@ -71,23 +70,30 @@ typedef struct {
     float *dg;         /* backward: [T, B, 4H] gate gradients */
 } fused_work;
 
-static fused_work carve_fused(const rc__seq_dims *d, float *work, int backward, size_t *floats)
+enum { FORWARD, FORWARD_PREPACKED, BACKWARD };
+
+/* The input product inside the time loop for a dense x, else gx of all
+ * steps first, over the nonzeros. */
+static int x_in_loop(const rc__seq_dims *d) { return !d->sparse_x; }
+
+static fused_work carve_fused(const rc__seq_dims *d, float *work, int mode, size_t *floats)
 {
     size_t TB = d->T * d->B, B = d->B, H = d->H, G = 4 * H;
     fused_work f = {0};
     float *p = work;
-    if (backward) {
+    if (mode == BACKWARD) {
         size_t loop = rc__packed_size(H, G), after = rc__seq_grads_packed_size(d->I, G);
         size_t hh = rc__gemm_at_work(H);
         after = after > hh ? after : hh;
         f.dg = p, p += TB * G;
         f.p_hh = p, p += loop > after ? loop : after;
     } else {
-        if (d->sparse_x)
+        if (!x_in_loop(d))
             f.gx = p, p += TB * G;
-        else
+        else if (mode == FORWARD)
             f.p_ih = p, p += rc__packed_gates_size(H, d->I);
-        f.p_hh = p, p += rc__packed_gates_size(H, H);
+        if (mode == FORWARD)
+            f.p_hh = p, p += rc__packed_gates_size(H, H);
         f.bias = p, p += G;
     }
     f.h[0] = p, p += B * H;
@@ -100,7 +106,27 @@ static fused_work carve_fused(const rc__seq_dims *d, float *work, int backward, 
 size_t rc__lstm_fused_work_size(const rc__seq_dims *d, int backward)
 {
     size_t n;
-    carve_fused(d, NULL, backward, &n);
+    carve_fused(d, NULL, backward ? BACKWARD : FORWARD, &n);
+    return n;
+}
+
+size_t rc__lstm_packed_size(const rc__seq_dims *d)
+{
+    return rc__packed_gates_size(d->H, d->I) + rc__packed_gates_size(d->H, d->H);
+}
+
+void rc__lstm_pack(const rc__seq_dims *d, const rc__seq_weights *w, float *P)
+{
+    for (size_t u = 0; u * U < d->H; u++) {
+        rc__pack_gates(d->H, d->I, w->w_ih, d->I, u, P);
+        rc__pack_gates(d->H, d->H, w->w_hh, d->H, u, P + rc__packed_gates_size(d->H, d->I));
+    }
+}
+
+size_t rc__lstm_packed_work_size(const rc__seq_dims *d)
+{
+    size_t n;
+    carve_fused(d, NULL, FORWARD_PREPACKED, &n);
     return n;
 }
 
@@ -152,14 +178,20 @@ static void fused_step_block(const rc__seq_dims *d, const rc__seq_weights *w, co
             memcpy(c_after(d, k, t) + b * H + j0, c + b * H + j0, n * sizeof(float));
 }
 
-static void fused_forward(const rc__seq_dims *d, const rc__seq_weights *w, const float *x, const float *h0,
-                          const float *c0, float *y, float *h_n, float *c_n, float *cache, float *work)
+/* The forward; P: the weights packed by rc__lstm_pack, or NULL to pack them here. */
+static void fused_forward(const rc__seq_dims *d, const rc__seq_weights *w, const float *P, const float *x,
+                          const float *h0, const float *c0, float *y, float *h_n, float *c_n, float *cache,
+                          float *work)
 {
     size_t T = d->T, B = d->B, H = d->H, G = 4 * H, blocks = (H + U - 1) / U, floats;
-    fused_work f = carve_fused(d, work, 0, &floats);
+    fused_work f = carve_fused(d, work, P ? FORWARD_PREPACKED : FORWARD, &floats);
     lstm_cache k = cache ? carve(d, cache) : (lstm_cache){0};
     if (f.gx)
         rc__seq_input_projection(d, w, x, G, 1, f.gx, rc__seq_input_scratch(d, work, 0));
+    if (P) {
+        f.p_ih = f.gx ? NULL : (float *)P;
+        f.p_hh = (float *)P + rc__packed_gates_size(H, d->I);
+    }
     for (size_t j = 0; j < G; j++)
         f.bias[j] = (w->b_ih ? w->b_ih[j] : 0.0f) + (w->b_hh ? w->b_hh[j] : 0.0f);
     memcpy(f.h[0], h0, B * H * sizeof(float));
@@ -174,9 +206,10 @@ static void fused_forward(const rc__seq_dims *d, const rc__seq_weights *w, const
     {
         RC_OMP("omp for schedule(static)")
         for (size_t u = 0; u < blocks; u++) {
-            if (f.p_ih)
+            if (f.p_ih && !P)
                 rc__pack_gates(H, d->I, w->w_ih, d->I, u, f.p_ih);
-            rc__pack_gates(H, H, w->w_hh, H, u, f.p_hh);
+            if (!P)
+                rc__pack_gates(H, H, w->w_hh, H, u, f.p_hh);
         }
         for (size_t s = 0; s < T; s++) {
             RC_OMP("omp for schedule(static)")
@@ -188,12 +221,18 @@ static void fused_forward(const rc__seq_dims *d, const rc__seq_weights *w, const
     memcpy(c_n, f.c, B * H * sizeof(float));
 }
 
+void rc__lstm_forward_packed(const rc__seq_dims *d, const rc__seq_weights *w, const float *P, const float *x,
+                             const float *h0, const float *c0, float *y, float *h_n, float *c_n, float *work)
+{
+    fused_forward(d, w, P, x, h0, c0, y, h_n, c_n, NULL, work);
+}
+
 void rc__lstm_forward(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
                       const float *h0, const float *c0, float *y, float *h_n, float *c_n,
                       float *cache, float *work)
 {
     if (rc__seq_fused(d)) {
-        fused_forward(d, w, x, h0, c0, y, h_n, c_n, cache, work);
+        fused_forward(d, w, NULL, x, h0, c0, y, h_n, c_n, cache, work);
         return;
     }
     size_t T = d->T, B = d->B, H = d->H, Ho = rc__seq_hout(d), G = 4 * H;
@@ -316,7 +355,7 @@ static void fused_backward(const rc__seq_dims *d, const rc__seq_weights *w, cons
                            float *work)
 {
     size_t T = d->T, B = d->B, H = d->H, G = 4 * H, blocks = (H + UB - 1) / UB, floats;
-    fused_work f = carve_fused(d, work, 1, &floats);
+    fused_work f = carve_fused(d, work, BACKWARD, &floats);
     lstm_cache k = carve(d, (float *)cache);
     rc__copy_or_zero(B * H, dh_n, f.h[0]); /* dh */
     rc__copy_or_zero(B * H, dc_n, f.c);    /* dc */
