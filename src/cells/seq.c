@@ -175,7 +175,7 @@ static const float *data_of(const rc_tensor *t) { return t ? t->data : NULL; }
 static rc__seq_weights weights_of(rc_tensor *const *in)
 {
     return (rc__seq_weights){data_of(in[IN_W_IH]), data_of(in[IN_W_HH]), data_of(in[IN_B_IH]),
-                             data_of(in[IN_B_HH]), data_of(in[IN_W_HR]), data_of(in[IN_W_PH])};
+                             data_of(in[IN_B_HH]), data_of(in[IN_W_HR]), data_of(in[IN_W_PH]), NULL, NULL};
 }
 
 static int fused_backward(rc_tape *tp, rc__node *node)

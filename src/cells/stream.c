@@ -1,11 +1,12 @@
 /* stream.c — streaming inference: the fused forward kernels run chunk by
  * chunk on buffers allocated once, with each layer's h (and c) carried
  * between calls.  Layer outputs alternate between two buffers so a residual
- * link can add a layer's input to its output.  LSTM layers of the fused
- * kernel's kind keep their weights packed from the stream's creation: a
- * one-step call then runs that kernel without packing them again. */
+ * link can add a layer's input to its output.  Layers keep their weights
+ * packed from the stream's creation (packing_of): a one-step call runs the
+ * packed kernels, on every thread, without packing them again. */
 #include "cells.h"
 
+#include "../kernels/kernels.h"
 #include "../kernels/recurrent.h"
 
 #include <stdint.h>
@@ -19,7 +20,7 @@ struct rc_rnn_stream {
     float *c;       /* [L, B, H] or NULL */
     float *buf[2];  /* [max_steps, B, Ho] layer outputs */
     float *work;    /* the kernels' scratch for max_steps */
-    float *packed;  /* the packed weights of the fused LSTM layers, or NULL */
+    float *packed;  /* the packed weights of the layers that keep them (packing_of), or NULL */
     size_t *packed_at; /* [L]: each layer's offset in packed, or SIZE_MAX when it has none */
 };
 
@@ -35,13 +36,32 @@ static rc__seq_weights layer_weights(const rc_rnn *rnn, size_t layer)
     const rc__layer *lw = rc__rnn_layer(rnn, layer, 0);
     return (rc__seq_weights){lw->w_ih->data, lw->w_hh->data, lw->b_ih ? lw->b_ih->data : NULL,
                              lw->b_hh ? lw->b_hh->data : NULL, lw->w_hr ? lw->w_hr->data : NULL,
-                             lw->w_ph ? lw->w_ph->data : NULL};
+                             lw->w_ph ? lw->w_ph->data : NULL, NULL, NULL};
 }
 
-/* A layer whose weights the stream keeps packed for the fused LSTM kernel. */
-static int keeps_packed(const rc__seq_dims *d)
+/* How a layer keeps its weights packed: an LSTM without projection for the
+ * fused kernel, a GRU (reset after) as W_ih^T and W_hh^T for the packed
+ * product in place of the BLAS, whose one-row calls use one thread (GRU-256,
+ * one row, 2 threads: 21 -> 15 us per step); up to RC__FUSED_MAX_ROWS rows.
+ * A tanh/relu RNN keeps the BLAS: its products are too small to share
+ * (RNN-256: 5 us per step on the BLAS, 6 packed, 8 on two threads). */
+enum { PACKED_NONE, PACKED_LSTM, PACKED_PLAIN };
+
+static int packing_of(const rc__seq_dims *d)
 {
-    return d->cell == RC_CELL_LSTM && !d->P && d->B <= RC__FUSED_MAX_ROWS;
+    if (d->B > RC__FUSED_MAX_ROWS || d->P)
+        return PACKED_NONE;
+    return d->cell == RC_CELL_LSTM ? PACKED_LSTM : d->cell == RC_CELL_GRU ? PACKED_PLAIN : PACKED_NONE;
+}
+
+static size_t packed_floats(const rc__seq_dims *d)
+{
+    size_t GH = rc_cell_gates(d->cell) * d->H;
+    switch (packing_of(d)) {
+    case PACKED_LSTM: return rc__lstm_packed_size(d);
+    case PACKED_PLAIN: return rc__packed_size(GH, d->I) + rc__packed_size(GH, d->H);
+    default: return 0;
+    }
 }
 
 rc_rnn_stream *rc_rnn_stream_new(const rc_rnn *rnn, size_t batch, size_t max_steps)
@@ -64,10 +84,10 @@ rc_rnn_stream *rc_rnn_stream_new(const rc_rnn *rnn, size_t batch, size_t max_ste
         return rc__fail_null(RC_ENOMEM, "rc_rnn_stream_new: out of memory");
     for (size_t l = 0; l < L; l++) {
         rc__seq_dims d = layer_dims(rnn, l, max_steps, batch);
-        size_t w = keeps_packed(&d) ? rc__lstm_packed_work_size(&d) : rc__seq_work_bound(&d);
+        size_t w = packing_of(&d) == PACKED_LSTM ? rc__lstm_packed_work_size(&d) : rc__seq_work_bound(&d);
         work = w > work ? w : work;
-        packed_at[l] = keeps_packed(&d) ? packed : SIZE_MAX;
-        packed += keeps_packed(&d) ? rc__lstm_packed_size(&d) : 0;
+        packed_at[l] = packing_of(&d) != PACKED_NONE ? packed : SIZE_MAX;
+        packed += packed_floats(&d);
     }
     rc_rnn_stream *s = calloc(1, sizeof *s);
     if (!s) {
@@ -92,12 +112,18 @@ rc_rnn_stream *rc_rnn_stream_new(const rc_rnn *rnn, size_t batch, size_t max_ste
                                         "and %zu steps",
                              batch, max_steps);
     }
-    for (size_t l = 0; l < L; l++)
-        if (packed_at[l] != SIZE_MAX) {
-            rc__seq_dims d = layer_dims(rnn, l, max_steps, batch);
-            rc__seq_weights w = layer_weights(rnn, l);
-            rc__lstm_pack(&d, &w, s->packed + packed_at[l]);
+    for (size_t l = 0; l < L; l++) {
+        rc__seq_dims d = layer_dims(rnn, l, max_steps, batch);
+        rc__seq_weights w = layer_weights(rnn, l);
+        float *P = s->packed + (packed_at[l] == SIZE_MAX ? 0 : packed_at[l]);
+        size_t GH = rc_cell_gates(d.cell) * d.H;
+        if (packing_of(&d) == PACKED_LSTM) {
+            rc__lstm_pack(&d, &w, P);
+        } else if (packing_of(&d) == PACKED_PLAIN) {
+            rc__pack_b(1, GH, d.I, w.w_ih, d.I, P);
+            rc__pack_b(1, GH, d.H, w.w_hh, d.H, P + rc__packed_size(GH, d.I));
         }
+    }
     rc_rnn_stream_reset(s);
     return s;
 }
@@ -140,8 +166,13 @@ static void run_pass(rc_rnn_stream *s, const float *x, size_t n, float *y)
         rc__seq_weights w = layer_weights(s->rnn, l);
         float *out = l + 1 == L && y ? y : s->buf[l % 2];
         float *h = s->h + l * B * Ho, *c = s->c ? s->c + l * B * H : NULL;
-        if (s->packed_at[l] != SIZE_MAX)
-            rc__lstm_forward_packed(&d, &w, s->packed + s->packed_at[l], in, h, c, out, h, c, s->work);
+        const float *P = s->packed_at[l] == SIZE_MAX ? NULL : s->packed + s->packed_at[l];
+        if (packing_of(&d) == PACKED_PLAIN) {
+            w.p_ih = P;
+            w.p_hh = P + rc__packed_size(rc_cell_gates(d.cell) * d.H, d.I);
+        }
+        if (packing_of(&d) == PACKED_LSTM)
+            rc__lstm_forward_packed(&d, &w, P, in, h, c, out, h, c, s->work);
         else
             rc__seq_forward(&d, &w, in, h, c, out, h, c, NULL, s->work);
         if (cfg->residual && l > 0)

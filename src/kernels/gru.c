@@ -49,7 +49,10 @@ void rc__gru_forward(const rc__seq_dims *d, const rc__seq_weights *w, const floa
             for (size_t b = 0; b < B; b++)
                 for (size_t j = 0; j < G; j++)
                     ah[b * G + j] = w->b_hh ? w->b_hh[j] : 0.0f;
-            rc__sgemm(0, 1, B, G, H, 1.0f, h, H, w->w_hh, H, 1.0f, ah, G);
+            if (w->p_hh)
+                rc__gemm_packed(B, G, H, h, H, w->p_hh, 1.0f, ah, G);
+            else
+                rc__sgemm(0, 1, B, G, H, 1.0f, h, H, w->w_hh, H, 1.0f, ah, G);
         }
         for (size_t b = 0; b < B; b++) {
             float *ab = ah + b * G;

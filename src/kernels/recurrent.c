@@ -176,7 +176,10 @@ void rc__seq_input_projection(const rc__seq_dims *d, const rc__seq_weights *w, c
             row[j] = (w->b_ih ? w->b_ih[j] : 0.0f) + (fold_hh_bias && w->b_hh ? w->b_hh[j] : 0.0f);
     }
     if (!sparse_wins(TB, I, x, used)) {
-        rc__sgemm(0, 1, TB, GH, I, 1.0f, x, I, w->w_ih, I, 1.0f, gx, GH);
+        if (w->p_ih)
+            rc__gemm_packed(TB, GH, I, x, I, w->p_ih, 1.0f, gx, GH);
+        else
+            rc__sgemm(0, 1, TB, GH, I, 1.0f, x, I, w->w_ih, I, 1.0f, gx, GH);
         return;
     }
     for (size_t k = 0; k < I; k++)

@@ -30,6 +30,10 @@ typedef struct {            /* PyTorch layout; G gates */
     const float *b_hh;       /* [G*H] or NULL */
     const float *w_hr;       /* [P, H] or NULL */
     const float *w_ph;       /* [3, H] (i, f, o) or NULL */
+    /* A stream's GRU (reset after) layers: W_ih^T and W_hh^T packed by
+     * rc__pack_b, for rc__gemm_packed in place of the BLAS (forward only);
+     * NULL otherwise. */
+    const float *p_ih, *p_hh;
 } rc__seq_weights;
 
 typedef struct {            /* gradients, accumulated into; NULL: not wanted */
