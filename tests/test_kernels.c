@@ -223,6 +223,64 @@ static void lstm_cell_suite(void)
     free(S0), free(c0), free(p);
 }
 
+/* The LSTM cell's backward == its equations written out after rc__tanh, bit
+ * for bit, at every SIMD level: with and without dy, peepholes and their
+ * gradients, a whole and a partial row of units. */
+static void lstm_cell_grad_suite(void)
+{
+    enum { H = 70 };
+    rc_rng rng;
+    rc_rng_seed(&rng, 31, 31);
+    float *gates = random_matrix(&rng, 4 * H), *cp = random_matrix(&rng, H), *cn = random_matrix(&rng, H);
+    float *dy = random_matrix(&rng, H), *p = random_matrix(&rng, 3 * H), *dh = random_matrix(&rng, H);
+    float *dc0 = random_matrix(&rng, H), *gp0 = random_matrix(&rng, 3 * H);
+    for (size_t j = 0; j < 4 * H; j++)
+        gates[j] = 1.0f / (1.0f + expf(-gates[j])); /* in (0, 1) like the gates */
+    for (size_t n = 64; n > 0; n = n == 64 ? 6 : 0)
+        for (int opt = 0; opt < 4; opt++) { /* bit 0: dy; bit 1: peepholes with gradients */
+            const float *y = opt & 1 ? dy : NULL, *pp = opt & 2 ? p : NULL;
+            float dc[H], da[4 * H], gp[3 * H], tc[H];
+            memcpy(dc, dc0, sizeof dc);
+            memcpy(gp, gp0, sizeof gp);
+            memset(da, 0, sizeof da);
+            rc__tanh(n, cn, tc);
+            for (size_t j = 0; j < n; j++) {
+                float i = gates[j], f = gates[H + j], g = gates[2 * H + j], o = gates[3 * H + j];
+                float dm = y ? dh[j] + y[j] : dh[j];
+                float dao = dm * tc[j] * o * (1.0f - o);
+                float dcj = dc[j] + dm * o * (1.0f - tc[j] * tc[j]);
+                if (pp)
+                    dcj += dao * pp[2 * H + j];
+                float dai = dcj * g * i * (1.0f - i), dag = dcj * i * (1.0f - g * g);
+                float daf = dcj * cp[j] * f * (1.0f - f);
+                da[j] = dai, da[H + j] = daf, da[2 * H + j] = dag, da[3 * H + j] = dao;
+                dc[j] = pp ? dcj * f + (dai * pp[j] + daf * pp[H + j]) : dcj * f;
+                if (pp) {
+                    gp[j] += dai * cp[j];
+                    gp[H + j] += daf * cp[j];
+                    gp[2 * H + j] += dao * cn[j];
+                }
+            }
+            int same = 1;
+            for (int level = RC_SIMD_PORTABLE; level <= RC_SIMD_AVX512; level++) {
+                if (rc__simd_use(level))
+                    continue;
+                float dck[H], dak[4 * H], gpk[3 * H];
+                memcpy(dck, dc0, sizeof dck);
+                memcpy(gpk, gp0, sizeof gpk);
+                memset(dak, 0, sizeof dak);
+                rc__lstm_cell_grad(n, H, gates, cp, cn, y, pp, pp ? gpk : NULL, dh, dck, dak);
+                rc__simd_use(-1);
+                same &= memcmp(dck, dc, sizeof dck) == 0 && memcmp(dak, da, sizeof dak) == 0 &&
+                        memcmp(gpk, gp, sizeof gpk) == 0;
+            }
+            t_case("kernels: LSTM cell backward, %zu units%s%s == its equations, every level bit for bit", n,
+                   y ? ", dy" : "", pp ? ", peepholes" : "");
+            T_CHECK(same, "the cell's backward differs from its equations");
+        }
+    free(gates), free(cp), free(cn), free(dy), free(p), free(dh), free(dc0), free(gp0);
+}
+
 /* The mixture NLL and its gradient: portable against double, and every
  * SIMD level against portable, bit for bit; 20 components (the speech
  * models), 3, and 1. */
@@ -408,6 +466,7 @@ static void simd_suite(void)
     packed_gemm_suite();
     gemm_at_suite();
     lstm_cell_suite();
+    lstm_cell_grad_suite();
 
     t_case("kernels: rc__simd_use refuses a level beyond the CPU and -1 restores the best");
     T_CHECK(rc__simd_use(RC_SIMD_AVX512 + 1) == -1 && rc__simd_use(-1) == 0, "levels");

@@ -87,6 +87,15 @@ void rc__gemm_at(size_t M, size_t N, size_t K, const float *A, size_t lda, const
 void rc__lstm_cell(size_t rows, size_t n, float *S, float *c, size_t ldc, const float *p, size_t ldp,
                    const unsigned char *live, float *m);
 
+/* The LSTM cell's backward for one row of n <= RC_LSTM_GRAD_MAX units (simd.inc gives the
+ * equations): gates i f g o at gates + q H, cell states before (cp) and
+ * after (cn), dh (+ dy unless NULL) and dc in → da (at da + q H) and dc
+ * (in place); peepholes p [3] at p + q H and their gradients gp (same
+ * layout) or NULL. */
+enum { RC_LSTM_GRAD_MAX = 64 }; /* the most units one rc__lstm_cell_grad call takes */
+void rc__lstm_cell_grad(size_t n, size_t H, const float *gates, const float *cp, const float *cn, const float *dy,
+                        const float *p, float *gp, const float *dh, float *dc, float *da);
+
 /* LSTM gate weights W [4H, K] (PyTorch's layout, gates i f g o) packed as
  * op(B) = W^T by blocks of PACK_COLS hidden units: group u holds the four
  * gates of units [u PACK_COLS, (u + 1) PACK_COLS) (zero past H), so one

@@ -305,11 +305,8 @@ static void fused_grad_block(const rc__seq_dims *d, const rc__seq_weights *w, co
                              const lstm_cache *k, const float *dy, const rc__seq_grads *g, size_t t, size_t u)
 {
     size_t B = d->B, H = d->H, G = 4 * H, at = t * B, j0 = u * UB, n = H - j0 < UB ? H - j0 : UB;
-    float tc[FUSED_ROWS * UB]; /* tanh(c) [B][UB] */
-    const float *p_i = w->w_ph, *p_f = w->w_ph ? w->w_ph + H : NULL, *p_o = w->w_ph ? w->w_ph + 2 * H : NULL;
-    float *gp_i = g->w_ph, *gp_f = g->w_ph ? g->w_ph + H : NULL, *gp_o = g->w_ph ? g->w_ph + 2 * H : NULL;
-    for (size_t b = 0; b < B; b++)
-        rc__tanh(n, c_after(d, k, t) + b * H + j0, tc + b * UB);
+    const float *p = w->w_ph ? w->w_ph + j0 : NULL;
+    float *gp = g->w_ph ? g->w_ph + j0 : NULL;
     for (size_t b = 0; b < B; b++) {
         float *da = f->dg + (at + b) * G + j0;
         if (!rc__seq_active(d, t, b)) {
@@ -317,25 +314,9 @@ static void fused_grad_block(const rc__seq_dims *d, const rc__seq_weights *w, co
                 memset(da + q * H, 0, n * sizeof(float));
             continue;
         }
-        const float *gt = k->gates + (at + b) * G + j0;
-        const float *cp = c_before(d, k, t) + b * H + j0, *cn = c_after(d, k, t) + b * H + j0;
-        float *dhb = f->h[0] + b * H + j0, *dcb = f->c + b * H + j0;
-        for (size_t j = 0; j < n; j++) {
-            float i = gt[j], fg = gt[H + j], gg = gt[2 * H + j], o = gt[3 * H + j], tcj = tc[b * UB + j];
-            float dmj = dhb[j] + (dy ? dy[(at + b) * H + j0 + j] : 0.0f);
-            float dao = dmj * tcj * o * (1.0f - o);
-            float dcj = dcb[j] + dmj * o * (1.0f - tcj * tcj) + (p_o ? dao * p_o[j0 + j] : 0.0f);
-            float dai = dcj * gg * i * (1.0f - i);
-            float dag = dcj * i * (1.0f - gg * gg);
-            float daf = dcj * cp[j] * fg * (1.0f - fg);
-            da[j] = dai, da[H + j] = daf, da[2 * H + j] = dag, da[3 * H + j] = dao;
-            dcb[j] = dcj * fg + (p_i ? dai * p_i[j0 + j] + daf * p_f[j0 + j] : 0.0f);
-            if (gp_i) {
-                gp_i[j0 + j] += dai * cp[j];
-                gp_f[j0 + j] += daf * cp[j];
-                gp_o[j0 + j] += dao * cn[j];
-            }
-        }
+        rc__lstm_cell_grad(n, H, k->gates + (at + b) * G + j0, c_before(d, k, t) + b * H + j0,
+                           c_after(d, k, t) + b * H + j0, dy ? dy + (at + b) * H + j0 : NULL, p, gp,
+                           f->h[0] + b * H + j0, f->c + b * H + j0, da);
     }
 }
 

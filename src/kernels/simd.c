@@ -48,13 +48,16 @@ typedef struct {
     void (*mixture)(size_t rows, size_t K, const float *p, const float *t, float *nll, float *g);
     void (*lstm_cell)(size_t rows, size_t n, float *S, float *c, size_t ldc, const float *p, size_t ldp,
                       const unsigned char *live, float *m);
+    void (*lstm_cell_grad)(size_t n, size_t H, const float *gates, const float *cp, const float *cn, const float *dy,
+                           const float *p, float *gp, const float *dh, float *dc, float *da);
     void (*gemm_packed)(int trans_a, size_t m, size_t N, size_t K, const float *A, size_t lda, const float *P,
                         float beta, float *C, size_t ldc, size_t pstride);
 } simd_table;
 
 #define TABLE(suffix) \
     {#suffix, sigmoid_##suffix, tanh_##suffix, bce_terms_##suffix, normal_##suffix, sum_squares_##suffix, \
-     rmsprop_##suffix, gemm_##suffix, mixture_##suffix, lstm_cell_##suffix, gemm_packed_##suffix}
+     rmsprop_##suffix, gemm_##suffix, mixture_##suffix, lstm_cell_##suffix, lstm_cell_grad_##suffix, \
+     gemm_packed_##suffix}
 static const simd_table tables[] = {
     TABLE(portable),
 #if RC_SIMD_X86
@@ -185,6 +188,12 @@ void rc__lstm_cell(size_t rows, size_t n, float *S, float *c, size_t ldc, const 
                    const unsigned char *live, float *m)
 {
     table()->lstm_cell(rows, n, S, c, ldc, p, ldp, live, m);
+}
+
+void rc__lstm_cell_grad(size_t n, size_t H, const float *gates, const float *cp, const float *cn, const float *dy,
+                        const float *p, float *gp, const float *dh, float *dc, float *da)
+{
+    table()->lstm_cell_grad(n, H, gates, cp, cn, dy, p, gp, dh, dc, da);
 }
 
 void rc__mixture(size_t rows, size_t K, const float *p, const float *t, float *nll, float *g)
