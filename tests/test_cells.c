@@ -412,56 +412,38 @@ static void test_errors(void)
     rc_params_free(p2);
 }
 
+static void check_fd_fused(net *n) { check_fd(n, 0); }
+
+static void check_fd_composed(net *n) { check_fd(n, 1); }
+
+/* The case named name, when selected: a fresh network through one check. */
+static void run_check(const cell_case *c, const char *what, const char *name, void (*check)(net *))
+{
+    t_case("%s%s", what, name);
+    if (!t_selected())
+        return;
+    net n;
+    net_init(&n, c);
+    if (n.rnn)
+        check(&n);
+    net_free(&n);
+}
+
 void suite_cells(void)
 {
     char name[160];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const cell_case *c = &cases[i];
         describe(name, sizeof name, c);
-        net n;
-
-        t_case("cells: fused == composed: %s", name);
-        if (t_selected()) {
-            net_init(&n, c);
-            if (n.rnn)
-                check_fused_equals_composed(&n);
-            net_free(&n);
-        }
-        if (c->hidden) { /* too many weights for finite differences: the threads instead */
-            t_case("cells: the same bits on 1 and 2 threads: %s", name);
-            if (t_selected()) {
-                net_init(&n, c);
-                if (n.rnn)
-                    check_threads(&n);
-                net_free(&n);
-            }
-        } else {
-            t_case("gradcheck: rnn_layer (fused) %s", name);
-            if (t_selected()) {
-                net_init(&n, c);
-                if (n.rnn)
-                    check_fd(&n, 0);
-                net_free(&n);
-            }
-        }
-        if (c->layers == 1 && !c->bidirectional && !c->hidden) {
-            t_case("gradcheck: composed cell %s", name);
-            if (t_selected()) {
-                net_init(&n, c);
-                if (n.rnn)
-                    check_fd(&n, 1);
-                net_free(&n);
-            }
-        }
-        if (c->with_lengths && !c->batch_first && c->dropout == 0.0f) {
-            t_case("cells: lengths act as packed sequences: %s", name);
-            if (t_selected()) {
-                net_init(&n, c);
-                if (n.rnn)
-                    check_lengths(&n);
-                net_free(&n);
-            }
-        }
+        run_check(c, "cells: fused == composed: ", name, check_fused_equals_composed);
+        if (c->hidden) /* too many weights for finite differences: the threads instead */
+            run_check(c, "cells: the same bits on 1 and 2 threads: ", name, check_threads);
+        else
+            run_check(c, "gradcheck: rnn_layer (fused) ", name, check_fd_fused);
+        if (c->layers == 1 && !c->bidirectional && !c->hidden)
+            run_check(c, "gradcheck: composed cell ", name, check_fd_composed);
+        if (c->with_lengths && !c->batch_first && c->dropout == 0.0f)
+            run_check(c, "cells: lengths act as packed sequences: ", name, check_lengths);
     }
     test_errors();
 }
