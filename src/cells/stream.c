@@ -42,7 +42,7 @@ static rc__seq_weights layer_weights(const rc_rnn *rnn, size_t layer)
 /* How a layer keeps its weights packed: an LSTM without projection for the
  * fused kernel, a GRU (reset after) as W_ih^T and W_hh^T for the packed
  * product in place of the BLAS, whose one-row calls use one thread (GRU-256,
- * one row, 2 threads: 21 -> 15 us per step); up to RC__FUSED_MAX_ROWS rows.
+ * one row, 2 threads: 21 -> 11-15 us per step); up to RC__FUSED_MAX_ROWS rows.
  * A tanh/relu RNN keeps the BLAS: its products are too small to share
  * (RNN-256: 5 us per step on the BLAS, 6 packed, 8 on two threads). */
 enum { PACKED_NONE, PACKED_LSTM, PACKED_PLAIN };
@@ -115,13 +115,12 @@ rc_rnn_stream *rc_rnn_stream_new(const rc_rnn *rnn, size_t batch, size_t max_ste
     for (size_t l = 0; l < L; l++) {
         rc__seq_dims d = layer_dims(rnn, l, max_steps, batch);
         rc__seq_weights w = layer_weights(rnn, l);
-        float *P = s->packed + (packed_at[l] == SIZE_MAX ? 0 : packed_at[l]);
         size_t GH = rc_cell_gates(d.cell) * d.H;
         if (packing_of(&d) == PACKED_LSTM) {
-            rc__lstm_pack(&d, &w, P);
+            rc__lstm_pack(&d, &w, s->packed + packed_at[l]);
         } else if (packing_of(&d) == PACKED_PLAIN) {
-            rc__pack_b(1, GH, d.I, w.w_ih, d.I, P);
-            rc__pack_b(1, GH, d.H, w.w_hh, d.H, P + rc__packed_size(GH, d.I));
+            rc__pack_b(1, GH, d.I, w.w_ih, d.I, s->packed + packed_at[l]);
+            rc__pack_b(1, GH, d.H, w.w_hh, d.H, s->packed + packed_at[l] + rc__packed_size(GH, d.I));
         }
     }
     rc_rnn_stream_reset(s);

@@ -116,6 +116,16 @@ void rc__seq_backward(const rc__seq_dims *d, const rc__seq_weights *w, const flo
     }
 }
 
+/* 1 when at most a tenth of x [n] is nonzero; a dense x is told from its
+ * first tenth or so. */
+static int mostly_zeros(size_t n, const float *x)
+{
+    size_t nnz = 0, limit = n / 10;
+    for (size_t i = 0; i < n && nnz < limit; i++)
+        nnz += x[i] != 0.0f;
+    return nnz < limit;
+}
+
 /* Inputs that are mostly zeros (piano rolls, one-hot codes) are cheaper as
  * sums over their nonzeros: the rows of W_ih^T for the inputs in use
  * (at most I GH copies) and nnz GH multiply-adds, against T B I GH for the
@@ -125,14 +135,6 @@ void rc__seq_backward(const rc__seq_dims *d, const rc__seq_weights *w, const flo
  * Unlike a GEMM (0 * NaN = NaN), the sums skip zero inputs, so a NaN or
  * infinite weight of an input that is zero throughout does not reach the
  * output; the trainer stops before any update could make one. */
-static int mostly_zeros(size_t n, const float *x)
-{
-    size_t nnz = 0, limit = n / 10; /* a dense x is told from its first tenth or so */
-    for (size_t i = 0; i < n && nnz < limit; i++)
-        nnz += x[i] != 0.0f;
-    return nnz < limit;
-}
-
 static int sparse_wins(size_t TB, size_t I, const float *x, float *used)
 {
     if (!mostly_zeros(TB * I, x))
