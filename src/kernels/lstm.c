@@ -51,13 +51,15 @@ static float *c_after(const rc__seq_dims *d, const lstm_cache *k, size_t t)
  *
  * Threads own blocks of U = PACK_COLS hidden units.  Per step each computes
  * the four gates of its units from the packed weights (rc__pack_gates) into
- * a tile [5][B][U] on its stack — gates i f g o, then tanh(c) — finishes
- * the cell there, and writes its units' columns of c, h, y and the cache:
+ * a tile [5][B][U] on its stack — gates i f g o, then m = o tanh(c) —
+ * finishes the cell there in one SIMD pass (rc__lstm_cell), and writes its
+ * units' columns of c, h, y and the cache:
  * one barrier per step (every thread reads all of h), one thread pool, and
  * every element computed the same way at any thread count.  The backward
  * splits the same way: the gate gradients of a thread's units, a barrier,
  * then its units' columns of dh_prev = da W_hh.  The input product
- * x_t W_ih^T is taken inside the loop or before it (x_in_loop). */
+ * x_t W_ih^T is taken inside the loop, or for a sparse x before it (gx of
+ * all steps, over the nonzeros). */
 enum { U = PACK_COLS, UB = PACK_GROUP * PACK_COLS, FUSED_ROWS = RC__FUSED_MAX_ROWS }; /* UB: the backward's blocks */
 
 typedef struct {
@@ -72,10 +74,6 @@ typedef struct {
 
 enum { FORWARD, FORWARD_PREPACKED, BACKWARD };
 
-/* The input product inside the time loop for a dense x, else gx of all
- * steps first, over the nonzeros. */
-static int x_in_loop(const rc__seq_dims *d) { return !d->sparse_x; }
-
 static fused_work carve_fused(const rc__seq_dims *d, float *work, int mode, size_t *floats)
 {
     size_t TB = d->T * d->B, B = d->B, H = d->H, G = 4 * H;
@@ -88,7 +86,7 @@ static fused_work carve_fused(const rc__seq_dims *d, float *work, int mode, size
         f.dg = p, p += TB * G;
         f.p_hh = p, p += loop > after ? loop : after;
     } else {
-        if (!x_in_loop(d))
+        if (d->sparse_x)
             f.gx = p, p += TB * G;
         else if (mode == FORWARD)
             f.p_ih = p, p += rc__packed_gates_size(H, d->I);
