@@ -58,8 +58,8 @@ static float *c_after(const rc__seq_dims *d, const lstm_cache *k, size_t t)
  * every element computed the same way at any thread count.  The backward
  * splits the same way: the gate gradients of a thread's units, a barrier,
  * then its units' columns of dh_prev = da W_hh.  The input product
- * x_t W_ih^T is taken inside the loop, or for a sparse x before it (gx of
- * all steps, over the nonzeros). */
+ * x_t W_ih^T is taken inside the loop, or for a sparse or narrow x before
+ * it (gx of all steps; narrow_input). */
 enum { U = PACK_COLS, UB = PACK_GROUP * PACK_COLS, FUSED_ROWS = RC__FUSED_MAX_ROWS }; /* UB: the backward's blocks */
 
 typedef struct {
@@ -74,6 +74,14 @@ typedef struct {
 
 enum { FORWARD, FORWARD_PREPACKED, BACKWARD };
 
+/* Inputs narrower than a column group (UB) are multiplied outside the
+ * packed kernel, whose tiles they would mostly pad: gx of all steps before
+ * the time loop (one BLAS GEMM, or the sparse sums), and the gradients
+ * dW_ih and dx after it on the BLAS.  (FSDD's LSTM-195 with 20 inputs, one
+ * epoch on one thread: 28.7 s with them in the packed kernel.)  A stream's
+ * call always multiplies inside the loop, on its packed W_ih. */
+static int narrow_input(const rc__seq_dims *d) { return d->I < UB; }
+
 static fused_work carve_fused(const rc__seq_dims *d, float *work, int mode, size_t *floats)
 {
     size_t TB = d->T * d->B, B = d->B, H = d->H, G = 4 * H;
@@ -86,7 +94,7 @@ static fused_work carve_fused(const rc__seq_dims *d, float *work, int mode, size
         f.dg = p, p += TB * G;
         f.p_hh = p, p += loop > after ? loop : after;
     } else {
-        if (d->sparse_x)
+        if (d->sparse_x || (mode == FORWARD && narrow_input(d)))
             f.gx = p, p += TB * G;
         else if (mode == FORWARD)
             f.p_ih = p, p += rc__packed_gates_size(H, d->I);
@@ -128,6 +136,15 @@ size_t rc__lstm_packed_work_size(const rc__seq_dims *d)
     return n;
 }
 
+/* dst = src, n <= U floats: a whole block as a fixed-size copy (inlined). */
+static inline void copy_units(float *dst, const float *src, size_t n)
+{
+    if (n == U)
+        memcpy(dst, src, U * sizeof(float));
+    else
+        memcpy(dst, src, n * sizeof(float));
+}
+
 /* The parallel region pays when a step has this much work per thread. */
 static int fused_threads_pay(const rc__seq_dims *d)
 {
@@ -136,8 +153,9 @@ static int fused_threads_pay(const rc__seq_dims *d)
 
 /* Step t's gates, state and outputs of units [j0, j0 + n). */
 static void fused_step_block(const rc__seq_dims *d, const rc__seq_weights *w, const fused_work *f, const float *x,
-                             size_t t, size_t u, const float *hin, float *hout, float *y, lstm_cache *k)
+                             size_t s, size_t u, const float *hin, float *hout, float *y, lstm_cache *k)
 {
+    size_t t = rc__seq_time(d, s);
     size_t B = d->B, H = d->H, I = d->I, G = 4 * H, at = t * B, j0 = u * U, n = H - j0 < U ? H - j0 : U;
     float S[5 * FUSED_ROWS * U]; /* gates i f g o, then m = o tanh(c): [5][B][U] */
     float *c = f->c;
@@ -145,9 +163,18 @@ static void fused_step_block(const rc__seq_dims *d, const rc__seq_weights *w, co
     for (size_t g = 0; g < 4; g++)
         for (size_t b = 0; b < B; b++) {
             const float *add = f->gx ? f->gx + (at + b) * G + g * H + j0 : f->bias + g * H + j0;
-            for (size_t j = 0; j < U; j++)
-                S[(g * B + b) * U + j] = j < n ? add[j] : 0.0f;
+            float *Sb = S + (g * B + b) * U;
+            if (n < U)
+                memset(Sb, 0, U * sizeof(float));
+            copy_units(Sb, add, n);
         }
+    if (f->gx && s + 1 < d->T) /* the next step's gx: rows far apart, which no prefetcher follows */
+        for (size_t g = 0; g < 4; g++)
+            for (size_t b = 0; b < B; b++) {
+                const float *next = f->gx + (rc__seq_time(d, s + 1) * B + b) * G + g * H + j0;
+                __builtin_prefetch(next);
+                __builtin_prefetch(next + n - 1);
+            }
     if (f->p_ih)
         rc__gemm_packed_local(B, 4 * U, I, x + at * I, I, f->p_ih + u * I * 4 * U, 1.0f, S, U, B * U);
     rc__gemm_packed_local(B, 4 * U, H, hin, H, f->p_hh + u * H * 4 * U, 1.0f, S, U, B * U);
@@ -160,20 +187,20 @@ static void fused_step_block(const rc__seq_dims *d, const rc__seq_weights *w, co
         const float *hb = hin + b * H + j0;
         float *ob = hout + b * H + j0;
         if (k->gates)
-            memcpy(k->hprev + (at + b) * H + j0, hb, n * sizeof(float));
+            copy_units(k->hprev + (at + b) * H + j0, hb, n);
         if (!live[b]) {
-            memcpy(ob, hb, n * sizeof(float));
+            copy_units(ob, hb, n);
             continue;
         }
-        memcpy(ob, m + b * U, n * sizeof(float));
-        memcpy(y + (at + b) * H + j0, m + b * U, n * sizeof(float));
+        copy_units(ob, m + b * U, n);
+        copy_units(y + (at + b) * H + j0, m + b * U, n);
         if (k->gates)
             for (size_t g = 0; g < 4; g++)
-                memcpy(k->gates + (at + b) * G + g * H + j0, S + (g * B + b) * U, n * sizeof(float));
+                copy_units(k->gates + (at + b) * G + g * H + j0, S + (g * B + b) * U, n);
     }
     if (k->gates)
         for (size_t b = 0; b < B; b++)
-            memcpy(c_after(d, k, t) + b * H + j0, c + b * H + j0, n * sizeof(float));
+            copy_units(c_after(d, k, t) + b * H + j0, c + b * H + j0, n);
 }
 
 /* The forward; P: the weights packed by rc__lstm_pack, or NULL to pack them here. */
@@ -212,7 +239,7 @@ static void fused_forward(const rc__seq_dims *d, const rc__seq_weights *w, const
         for (size_t s = 0; s < T; s++) {
             RC_OMP("omp for schedule(static)")
             for (size_t u = 0; u < blocks; u++)
-                fused_step_block(d, w, &f, x, rc__seq_time(d, s), u, f.h[s & 1], f.h[~s & 1], y, &k);
+                fused_step_block(d, w, &f, x, s, u, f.h[s & 1], f.h[~s & 1], y, &k);
         }
     }
     memcpy(h_n, f.h[T & 1], B * H * sizeof(float));
@@ -364,7 +391,7 @@ static void fused_backward(const rc__seq_dims *d, const rc__seq_weights *w, cons
         rc__accumulate(B * H, f.c, g->c0);
     if (g->w_hh)
         rc__gemm_at(G, H, T * B, f.dg, G, k.hprev, H, g->w_hh, H, f.p_hh);
-    rc__seq_input_grads(d, w, x, f.dg, G, 1, g, rc__seq_input_scratch(d, work, 1), f.p_hh);
+    rc__seq_input_grads(d, w, x, f.dg, G, 1, g, rc__seq_input_scratch(d, work, 1), narrow_input(d) ? NULL : f.p_hh);
 }
 
 void rc__lstm_backward(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
