@@ -53,9 +53,10 @@ void rc__rmsprop(size_t n, const float *grad, const float *w, float wd, float al
  * registers, where OpenBLAS's kernels are made for many rows (M = 8,
  * N = 1024, K = 256: 38 us with 8 x 16 blocks against OpenBLAS's 91 us;
  * the 4 x 64 blocks reach 110-116 GFLOP/s of the 117 peak).
- * rc__packed_wins(M) says when it beats the BLAS: 4 to 64 rows (at M = 1
- * OpenBLAS's sgemv is 2.6x faster, the kernel computing all PACK_ROWS rows).
- * Threads split the column groups. */
+ * rc__packed_wins(M) says when it beats the BLAS in a whole pass: 4 to 64
+ * rows (at 1-3 rows the BLAS path is faster; the kernel's one-row form
+ * serves streams, whose weights stay packed).  Threads split the rows when
+ * there are many, else the column groups. */
 enum { PACK_ROWS = 4, PACK_COLS = 16, PACK_GROUP = 4 };
 size_t rc__packed_size(size_t N, size_t K);
 void rc__pack_b(int trans_b, size_t N, size_t K, const float *B, size_t ldb, float *P);

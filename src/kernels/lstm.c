@@ -168,13 +168,14 @@ static void fused_step_block(const rc__seq_dims *d, const rc__seq_weights *w, co
                 memset(Sb, 0, U * sizeof(float));
             copy_units(Sb, add, n);
         }
-    if (f->gx && s + 1 < d->T) /* the next step's gx: rows far apart, which no prefetcher follows */
+    if (f->gx && s + 1 < d->T) { /* the next step's gx: rows far apart, which no prefetcher follows */
+        const float *next = f->gx + rc__seq_time(d, s + 1) * B * G + j0;
         for (size_t g = 0; g < 4; g++)
             for (size_t b = 0; b < B; b++) {
-                const float *next = f->gx + (rc__seq_time(d, s + 1) * B + b) * G + g * H + j0;
-                __builtin_prefetch(next);
-                __builtin_prefetch(next + n - 1);
+                __builtin_prefetch(next + b * G + g * H);
+                __builtin_prefetch(next + b * G + g * H + n - 1);
             }
+    }
     if (f->p_ih)
         rc__gemm_packed_local(B, 4 * U, I, x + at * I, I, f->p_ih + u * I * 4 * U, 1.0f, S, U, B * U);
     rc__gemm_packed_local(B, 4 * U, H, hin, H, f->p_hh + u * H * 4 * U, 1.0f, S, U, B * U);
