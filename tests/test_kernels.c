@@ -111,47 +111,69 @@ static void packed_gemm_suite(void)
         }
 }
 
-/* C += A^T B over many rows (the weight gradients): against double, every
- * SIMD level against portable and two threads against one, bit for bit;
- * chunks of rows past PACK_AT_K, rows of C past PACK_ROWS, column tails. */
+/* C_i += A^T B_i over many rows (the weight gradients), one term or two
+ * sharing A: against double, every SIMD level against portable and two
+ * threads against one, bit for bit; chunks of rows past AT_KC, several
+ * pieces of row blocks and a last partial one, rows of C past PACK_ROWS,
+ * column tails. */
 static void gemm_at_suite(void)
 {
-    static const size_t shapes[][3] = {{1, 1, 1}, {5, 37, 300}, {8, 64, 256}, {30, 70, 600}};
+    static const size_t shapes[][4] = {{1, 1, 0, 1}, {5, 37, 0, 300}, {8, 64, 20, 256}, {30, 70, 0, 600},
+                                       {70, 40, 17, 520}};
     rc_rng rng;
     rc_rng_seed(&rng, 23, 23);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-        size_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2], lda = M + 2, ldb = N + 3, ldc = N + 1;
-        float *A = random_matrix(&rng, K * lda), *B = random_matrix(&rng, K * ldb), *C0 = random_matrix(&rng, M * ldc);
-        float *work = malloc(rc__gemm_at_work(N) * sizeof *work), *C[4];
+        size_t M = shapes[s][0], K = shapes[s][3], lda = M + 2, terms = shapes[s][2] ? 2 : 1;
+        size_t N[2] = {shapes[s][1], shapes[s][2]}, ldb[2] = {N[0] + 3, N[1] + 1}, ldc[2] = {N[0] + 1, N[1] + 2};
+        float *A = random_matrix(&rng, K * lda), *B[2], *C0[2], *C[4][2];
+        size_t floats = 0;
+        for (size_t i = 0; i < terms; i++) {
+            B[i] = random_matrix(&rng, K * ldb[i]);
+            C0[i] = random_matrix(&rng, M * ldc[i]);
+            floats += rc__gemm_at_work(N[i]);
+        }
+        float *work = malloc(floats * sizeof *work);
         for (int run = 0; run < 4; run++) { /* portable, AVX2, AVX-512; the best on two threads */
-            C[run] = malloc(M * ldc * sizeof *C[run]);
-            memcpy(C[run], C0, M * ldc * sizeof *C0);
-            if (run < 3 && rc__simd_use(run)) {
-                memcpy(C[run], C[0], M * ldc * sizeof *C0);
-                continue;
+            int missing = run < 3 && rc__simd_use(run); /* a level this CPU lacks: portable's result */
+            rc__at_term t[2];
+            for (size_t i = 0; i < terms; i++) {
+                C[run][i] = malloc(M * ldc[i] * sizeof *C[run][i]);
+                memcpy(C[run][i], missing ? C[0][i] : C0[i], M * ldc[i] * sizeof *C0[i]);
+                t[i] = (rc__at_term){.N = N[i], .ldb = ldb[i], .ldc = ldc[i], .B = B[i], .C = C[run][i]};
             }
+            if (missing)
+                continue;
             rc_set_num_threads(run == 3 ? 2 : 1);
-            rc__gemm_at(M, N, K, A, lda, B, ldb, C[run], ldc, work);
+            rc__gemm_at(M, K, A, lda, terms, t, work);
             rc_set_num_threads(1);
             rc__simd_use(-1);
         }
         double worst = 0.0;
-        for (size_t i = 0; i < M; i++)
-            for (size_t j = 0; j < N; j++) {
-                double sum = C0[i * ldc + j], size = fabs(sum);
-                for (size_t k = 0; k < K; k++) {
-                    double v = (double)A[k * lda + i] * B[k * ldb + j];
-                    sum += v, size += fabs(v);
+        for (size_t q = 0; q < terms; q++)
+            for (size_t i = 0; i < M; i++)
+                for (size_t j = 0; j < N[q]; j++) {
+                    double sum = C0[q][i * ldc[q] + j], size = fabs(sum);
+                    for (size_t k = 0; k < K; k++) {
+                        double v = (double)A[k * lda + i] * B[q][k * ldb[q] + j];
+                        sum += v, size += fabs(v);
+                    }
+                    worst = fmax(worst, fabs(C[0][q][i * ldc[q] + j] - sum) / size);
                 }
-                worst = fmax(worst, fabs(C[0][i * ldc + j] - sum) / size);
-            }
-        t_case("kernels: A^T B %zux%zux%zu within 1e-6 of double; SIMD copies and 2 threads bit for bit", M, N, K);
+        t_case("kernels: A^T B %zux%zux%zu (%zu terms) within 1e-6 of double; SIMD copies and 2 threads bit for bit",
+               M, N[0], K, terms);
         size_t where = 0;
         T_CHECK(worst <= 1e-6, "worst relative error %.3g", worst);
-        T_CHECK(same_bits(C[1], C[0], M * ldc, &where) && same_bits(C[2], C[0], M * ldc, &where) &&
-                    same_bits(C[3], C[0], M * ldc, &where),
-                "first difference at %zu", where);
-        free(A), free(B), free(C0), free(work), free(C[0]), free(C[1]), free(C[2]), free(C[3]);
+        int same = 1;
+        for (size_t q = 0; q < terms; q++)
+            for (int run = 1; run < 4; run++)
+                same = same && same_bits(C[run][q], C[0][q], M * ldc[q], &where);
+        T_CHECK(same, "first difference at %zu", where);
+        free(A), free(work);
+        for (size_t q = 0; q < terms; q++) {
+            free(B[q]), free(C0[q]);
+            for (int run = 0; run < 4; run++)
+                free(C[run][q]);
+        }
     }
 }
 

@@ -70,14 +70,20 @@ void rc__gemm_packed(size_t M, size_t N, size_t K, const float *A, size_t lda, c
 void rc__gemm_packed_local(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *P, float beta,
                            float *C, size_t ldc, size_t pstride);
 
-/* C [M, N] += A^T B for A [K, M] and B [K, N] with many rows K (the weight
- * gradients summed over every step): B packed a chunk of rows at a time
- * into work [rc__gemm_at_work(N)] and the kernel reading A transposed, so
- * neither operand is copied whole; threads split the rows of C (the same
- * result at any thread count). */
+/* C_i [M, N_i] += A^T B_i for A [K, M] and each term's B_i [K, N_i], with
+ * many rows K (the weight gradients summed over every step; the terms share
+ * A, as dW_ih and dW_hh share the gate gradients): B_i packed a chunk of rows
+ * at a time into work [the sum of rc__gemm_at_work(N_i)], A transposed a few
+ * row blocks at a time, so no operand is copied whole; threads split the
+ * rows of C (the same result at any thread count). */
+enum { RC_AT_TERMS = 2 };
+typedef struct {
+    size_t N, ldb, ldc;
+    const float *B;
+    float *C;
+} rc__at_term;
 size_t rc__gemm_at_work(size_t N);
-void rc__gemm_at(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B, size_t ldb, float *C,
-                 size_t ldc, float *work);
+void rc__gemm_at(size_t M, size_t K, const float *A, size_t lda, size_t terms, const rc__at_term *t, float *work);
 
 /* One LSTM step on a tile of rows x PACK_COLS units, n of them real: S
  * [4][rows][PACK_COLS] pre-activations of i f g o in, gates out; the cell

@@ -89,7 +89,7 @@ static fused_work carve_fused(const rc__seq_dims *d, float *work, int mode, size
     float *p = work;
     if (mode == BACKWARD) {
         size_t loop = rc__packed_size(H, G), after = rc__seq_grads_packed_size(d->I, G);
-        size_t hh = rc__gemm_at_work(H);
+        size_t hh = rc__gemm_at_work(H) + rc__gemm_at_work(d->I);
         after = after > hh ? after : hh;
         f.dg = p, p += TB * G;
         f.p_hh = p, p += loop > after ? loop : after;
@@ -390,9 +390,20 @@ static void fused_backward(const rc__seq_dims *d, const rc__seq_weights *w, cons
         rc__accumulate(B * H, f.h[0], g->h0);
     if (g->c0)
         rc__accumulate(B * H, f.c, g->c0);
+    /* dW_hh and a dense, wide input's dW_ih in one pass over the gate gradients */
+    rc__at_term terms[RC_AT_TERMS];
+    size_t n = 0;
+    rc__seq_grads rest = *g;
+    if (g->w_ih && !narrow_input(d) && !d->sparse_x) {
+        terms[n++] = (rc__at_term){.N = d->I, .ldb = d->I, .ldc = d->I, .B = x, .C = g->w_ih};
+        rest.w_ih = NULL;
+    }
     if (g->w_hh)
-        rc__gemm_at(G, H, T * B, f.dg, G, k.hprev, H, g->w_hh, H, f.p_hh);
-    rc__seq_input_grads(d, w, x, f.dg, G, 1, g, rc__seq_input_scratch(d, work, 1), narrow_input(d) ? NULL : f.p_hh);
+        terms[n++] = (rc__at_term){.N = H, .ldb = H, .ldc = H, .B = k.hprev, .C = g->w_hh};
+    if (n)
+        rc__gemm_at(G, T * B, f.dg, G, n, terms, f.p_hh);
+    rc__seq_input_grads(d, w, x, f.dg, G, 1, &rest, rc__seq_input_scratch(d, work, 1),
+                        narrow_input(d) ? NULL : f.p_hh);
 }
 
 void rc__lstm_backward(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,

@@ -198,7 +198,7 @@ void rc__seq_input_grads(const rc__seq_dims *d, const rc__seq_weights *w, const 
     float *used = scratch, *dwt = scratch + I; /* [I], [I, GH] rows of dW_ih^T in use */
     if (g->w_ih && !sparse_wins(TB, I, x, used)) {
         if (packed)
-            rc__gemm_at(GH, I, TB, DG, GH, x, I, g->w_ih, I, packed);
+            rc__gemm_at(GH, TB, DG, GH, 1, &(rc__at_term){.N = I, .ldb = I, .ldc = I, .B = x, .C = g->w_ih}, packed);
         else
             rc__sgemm(1, 0, GH, I, TB, 1.0f, DG, GH, x, I, 1.0f, g->w_ih, I);
     } else if (g->w_ih) { /* dW_ih^T[k, :] = sum over rows of x[r, k] DG[r, :] */
