@@ -18,7 +18,9 @@ done
 
 # Build and test needs; the demo's data set is a package too.
 packages="gcc make libc6-dev zlib1g-dev libcjson-dev libarchive-dev dataset-fashion-mnist"
-[ "$blas" = openblas ] && packages="$packages libopenblas-dev"
+# OpenBLAS's OpenMP build beside the default one: the Makefile links it when
+# OpenMP is on, so its threads and recur's are one pool.
+[ "$blas" = openblas ] && packages="$packages libopenblas-dev libopenblas-openmp-dev"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "deps.sh: not a Debian system; make sure the equivalents of these are installed: $packages" >&2

@@ -11,7 +11,9 @@
 #include <cblas.h>
 #endif
 
-#if RC_HAVE_OPENBLAS
+#if RC_HAVE_OPENBLAS && defined(RC_OPENBLAS_OPENMP)
+#define RC__BLAS_NAME "openblas, its OpenMP build"
+#elif RC_HAVE_OPENBLAS
 #define RC__BLAS_NAME "openblas"
 #else
 #define RC__BLAS_NAME "none (portable C)"
