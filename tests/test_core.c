@@ -157,6 +157,27 @@ static void test_arena(void)
     }
     T_CHECK(a.reserved == after_first, "the arena grew from %zu to %zu bytes", after_first, a.reserved);
     rc__arena_free(&a);
+
+    t_case("arena: a longer pass frees the free chunks too small for it; a shorter one reuses its chunks");
+    rc__arena_init(&a, 4096);
+    static const size_t passes[][2] = {{50000, 20000}, {100032, 40000}, {50000, 20000}, {100032, 40000}};
+    size_t after_long = 0;
+    for (int round = 0; round < 4; round++) {
+        for (int k = 0; k < 2; k++) {
+            unsigned char *p = rc__arena_alloc(&a, passes[round][k]);
+            T_CHECK(p, "allocation failed");
+            if (p)
+                memset(p, round, passes[round][k]);
+        }
+        if (round == 1)
+            after_long = a.reserved;
+        rc__arena_reset(&a);
+    }
+    T_CHECK(after_long == 100032 + 40000, "after the longer pass %zu bytes reserved, not %d", after_long,
+            100032 + 40000);
+    T_CHECK(a.reserved == after_long, "the shorter passes grew the arena from %zu to %zu bytes", after_long,
+            a.reserved);
+    rc__arena_free(&a);
 }
 
 static void test_params(void)
