@@ -70,7 +70,12 @@ static double max_diff(const float *a, const float *b, size_t n, double *scale)
  * when "5" is written to /proc/self/clear_refs and reports it as VmHWM in
  * /proc/self/status; elsewhere getrusage's peak of the whole process.  What
  * the check freed is first handed back to the system (glibc keeps freed
- * heap memory resident otherwise, and it would count as the passes'). */
+ * heap memory resident otherwise, and it would count as the passes'), and
+ * blocks of 1 MB and more are mapped on their own from the start: glibc
+ * otherwise raises that threshold as the check frees large blocks, and
+ * which of the passes' buffers then land in the heap, and stay resident
+ * around them, depended on the order of the check's frees (shape c of the
+ * speed issue: 278 or 310 MB for the same passes). */
 static void reset_peak(void)
 {
 #ifdef __GLIBC__
@@ -204,6 +209,9 @@ int cmd_bench(int argc, char **argv)
     }
     rc_tensor_fill_normal(x, &rng, 0.0f, 1.0f);
     rc_tensor_require_grad(x);
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, 1 << 20); /* see reset_peak */
+#endif
     int train = mode == 1;
     size_t D = bidirectional ? 2 : 1, out = rc_rnn_output_size(rnn);
     float *ones = malloc(T * B * out * sizeof *ones);
