@@ -75,7 +75,8 @@ void rc__gemm_packed_local(size_t M, size_t N, size_t K, const float *A, size_t 
  * A, as dW_ih and dW_hh share the gate gradients): B_i packed a chunk of rows
  * at a time into work [the sum of rc__gemm_at_work(N_i)], A transposed a few
  * row blocks at a time, so no operand is copied whole; threads split the
- * rows of C (the same result at any thread count). */
+ * rows of C (the same result at any thread count).  At most RC_AT_TERMS
+ * terms. */
 enum { RC_AT_TERMS = 2 };
 typedef struct {
     size_t N, ldb, ldc;
