@@ -8,9 +8,7 @@
 #include <cblas.h>
 #endif
 
-enum { GROUP_COLS = PACK_GROUP * PACK_COLS };
-
-size_t rc__packed_size(size_t N, size_t K) { return (N + GROUP_COLS - 1) / GROUP_COLS * GROUP_COLS * K; }
+size_t rc__packed_size(size_t N, size_t K) { return (N + PACK_GROUP_COLS - 1) / PACK_GROUP_COLS * PACK_GROUP_COLS * K; }
 
 int rc__packed_wins(size_t M) { return M >= 4 && M <= 64; }
 
@@ -33,11 +31,11 @@ void rc__pack_group(int trans_b, size_t N, size_t K, const float *B, size_t ldb,
 
 void rc__pack_b(int trans_b, size_t N, size_t K, const float *B, size_t ldb, float *P)
 {
-    for (size_t grp = 0; grp * GROUP_COLS < N; grp++)
+    for (size_t grp = 0; grp * PACK_GROUP_COLS < N; grp++)
         rc__pack_group(trans_b, N, K, B, ldb, grp, P);
 }
 
-size_t rc__packed_gates_size(size_t H, size_t K) { return (H + PACK_COLS - 1) / PACK_COLS * GROUP_COLS * K; }
+size_t rc__packed_gates_size(size_t H, size_t K) { return (H + PACK_COLS - 1) / PACK_COLS * PACK_GROUP_COLS * K; }
 
 void rc__pack_gates(size_t H, size_t K, const float *W, size_t ldw, size_t u, float *P)
 {

@@ -57,7 +57,7 @@ void rc__rmsprop(size_t n, const float *grad, const float *w, float wd, float al
  * rows (at 1-3 rows the BLAS path is faster; the kernel's one-row form
  * serves streams, whose weights stay packed).  Threads split the rows when
  * there are many, else the column groups. */
-enum { PACK_ROWS = 4, PACK_COLS = 16, PACK_GROUP = 4 };
+enum { PACK_ROWS = 4, PACK_COLS = 16, PACK_GROUP = 4, PACK_GROUP_COLS = PACK_GROUP * PACK_COLS };
 size_t rc__packed_size(size_t N, size_t K);
 void rc__pack_b(int trans_b, size_t N, size_t K, const float *B, size_t ldb, float *P);
 /* Only column group grp (columns [grp, grp + 1) x PACK_GROUP PACK_COLS) of it. */

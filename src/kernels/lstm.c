@@ -60,7 +60,7 @@ static float *c_after(const rc__seq_dims *d, const lstm_cache *k, size_t t)
  * then its units' columns of dh_prev = da W_hh.  The input product
  * x_t W_ih^T is taken inside the loop, or for a sparse or narrow x before
  * it (gx of all steps; narrow_input). */
-enum { U = PACK_COLS, UB = PACK_GROUP * PACK_COLS, FUSED_ROWS = RC__FUSED_MAX_ROWS }; /* UB: the backward's blocks */
+enum { U = PACK_COLS, UB = PACK_GROUP_COLS, FUSED_ROWS = RC__FUSED_MAX_ROWS }; /* UB: the backward's blocks */
 
 typedef struct {
     float *gx;         /* [T, B, 4H] with biases (sparse x), else NULL */

@@ -56,7 +56,7 @@ static size_t cell_work_size(const rc__seq_dims *d, int backward)
 static size_t packed_size(const rc__seq_dims *d, int backward)
 {
     size_t GH = gates_of(d), Ho = rc__seq_hout(d);
-    if (d->cell != RC_CELL_LSTM || rc__seq_fused(d) || !rc__packed_wins(d->B) || d->T < PACK_MIN_STEPS)
+    if (d->cell != RC_CELL_LSTM || !d->P || !rc__packed_wins(d->B) || d->T < PACK_MIN_STEPS)
         return 0;
     return backward ? rc__packed_size(Ho, GH) : rc__packed_size(GH, Ho);
 }

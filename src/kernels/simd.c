@@ -112,11 +112,14 @@ void rc__normal(size_t n, uint64_t key, float std, float *out) { table()->normal
 
 double rc__sum_squares(size_t n, const float *x) { return table()->sum_squares(n, x); }
 
+/* Column groups of PACK_GROUP panels that N columns take. */
+static size_t column_groups(size_t N) { return (N + PACK_GROUP_COLS - 1) / PACK_GROUP_COLS; }
+
 /* Column groups [g0, g1) of the packed product. */
 static void packed_groups(const simd_table *tb, size_t M, size_t N, size_t K, const float *A, size_t lda,
                           const float *P, float beta, float *C, size_t ldc, size_t pstride, size_t g0, size_t g1)
 {
-    size_t w = PACK_GROUP * PACK_COLS, n0 = g0 * w, n = (g1 * w < N ? g1 * w : N) - n0;
+    size_t n0 = g0 * PACK_GROUP_COLS, n = (g1 * PACK_GROUP_COLS < N ? g1 * PACK_GROUP_COLS : N) - n0;
     tb->gemm_packed(0, M, n, K, A, lda, P + n0 * K, beta, C + n0 / PACK_COLS * pstride, ldc, pstride);
 }
 
@@ -126,7 +129,7 @@ void rc__gemm_packed(size_t M, size_t N, size_t K, const float *A, size_t lda, c
                      size_t ldc)
 {
     const simd_table *tb = table();
-    size_t groups = (N + PACK_GROUP * PACK_COLS - 1) / (PACK_GROUP * PACK_COLS);
+    size_t groups = column_groups(N);
 #if RC_HAVE_OPENMP
     size_t threads = (size_t)omp_get_max_threads(), blocks = (M + PACK_ROWS - 1) / PACK_ROWS;
     if (threads > 1 && blocks >= 16 * threads) { /* many rows: each thread a share of them */
@@ -152,8 +155,7 @@ void rc__gemm_packed(size_t M, size_t N, size_t K, const float *A, size_t lda, c
 void rc__gemm_packed_local(size_t M, size_t N, size_t K, const float *A, size_t lda, const float *P, float beta,
                            float *C, size_t ldc, size_t pstride)
 {
-    size_t groups = (N + PACK_GROUP * PACK_COLS - 1) / (PACK_GROUP * PACK_COLS);
-    packed_groups(table(), M, N, K, A, lda, P, beta, C, ldc, pstride, 0, groups);
+    packed_groups(table(), M, N, K, A, lda, P, beta, C, ldc, pstride, 0, column_groups(N));
 }
 
 /* Rows of A^T in chunks of AT_KC: each term's B chunk packed (256 x N
@@ -186,12 +188,11 @@ static void pack_at(size_t M, size_t k0, size_t kc, const float *A, size_t lda, 
 void rc__gemm_at(size_t M, size_t K, const float *A, size_t lda, size_t terms, const rc__at_term *t, float *work)
 {
     const simd_table *tb = table();
-    enum { W = PACK_GROUP * PACK_COLS };
     size_t blocks = (M + PACK_ROWS - 1) / PACK_ROWS, pieces = (blocks + AT_RB - 1) / AT_RB, groups = 0, flops = 0;
     float *P[RC_AT_TERMS];
     for (size_t i = 0; i < terms; i++) {
         P[i] = i ? P[i - 1] + rc__gemm_at_work(t[i - 1].N) : work;
-        groups += (t[i].N + W - 1) / W;
+        groups += column_groups(t[i].N);
         flops += M * t[i].N * K;
     }
 #if RC_HAVE_OPENMP
@@ -203,8 +204,8 @@ void rc__gemm_at(size_t M, size_t K, const float *A, size_t lda, size_t terms, c
         RC_OMP("omp for schedule(static)")
         for (size_t g = 0; g < groups; g++) { /* (term, column group) pairs */
             size_t i = 0, grp = g;
-            while (grp >= (t[i].N + W - 1) / W)
-                grp -= (t[i].N + W - 1) / W, i++;
+            while (grp >= column_groups(t[i].N))
+                grp -= column_groups(t[i].N), i++;
             rc__pack_group(0, t[i].N, kc, t[i].B + k0 * t[i].ldb, t[i].ldb, grp, P[i]);
         }
         RC_OMP("omp for schedule(static)")
