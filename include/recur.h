@@ -328,10 +328,14 @@ RC_API rc_tensor *rc_max_pool2d(rc_tape *tp, rc_tensor *x, size_t k_h, size_t k_
 
 /* ---------------------------------------------------------------- recurrent networks
  *
- * A recurrent network is PyTorch's nn.RNN / nn.LSTM / nn.GRU: num_layers
- * stacked layers, each uni- or bidirectional, over time-major input
- * x [T, B, I].  Weights carry PyTorch's names, shapes and gate order, so a
- * PyTorch state_dict loads without transposition:
+ * A recurrent network runs any cell of RC_CELL_LIST as num_layers stacked
+ * layers, each uni- or bidirectional, over time-major input x [T, B, I],
+ * as PyTorch's nn.RNN / nn.LSTM / nn.GRU do for theirs.  A cell declares
+ * its weights by name (a file stores them as <name>_l{k}[_reverse]), its
+ * states (a list of named widths: state 0 is what h0 / h_n name, state 1
+ * c0 / c_n) and the width of its output.  PyTorch's three cells carry
+ * PyTorch's names, shapes and gate order, so a PyTorch state_dict loads
+ * without transposition:
  *   weight_ih_l{k}[_reverse]  [G*H, I_k]   I_0 = I, I_k = D*H_out after
  *   weight_hh_l{k}[_reverse]  [G*H, H_out]
  *   bias_ih_l{k}[_reverse]    [G*H]        (when bias)
@@ -339,45 +343,46 @@ RC_API rc_tensor *rc_max_pool2d(rc_tape *tp, rc_tensor *x, size_t k_h, size_t k_
  *   weight_hr_l{k}[_reverse]  [P, H]       (LSTM with proj_size P)
  *   weight_ph_l{k}[_reverse]  [3, H]       (LSTM with peepholes: rows i, f, o)
  * G = 1 (RNN), 4 (LSTM: gates i, f, g, o), 3 (GRU: r, z, n); H_out = P when
- * the LSTM has a projection, H otherwise; D = 2 when bidirectional.
+ * the LSTM has a projection, H otherwise; D = 2 when bidirectional.  Every
+ * cell's equations and weight names are in its file, src/cells/<name>.c;
+ * `recur cells` lists them.
  *
- * The cells — X(enum, name, gates, family); the family names the source
- * file src/cells/<family>.c that defines the cell's step:                    */
-#define RC_CELL_LIST(X)                                   \
-    X(RC_CELL_RNN_TANH, "rnn_tanh", 1, rnn)               \
-    X(RC_CELL_RNN_RELU, "rnn_relu", 1, rnn)               \
-    X(RC_CELL_LSTM, "lstm", 4, lstm)                      \
-    X(RC_CELL_GRU, "gru", 3, gru)                         \
-    X(RC_CELL_GRU_RESET_BEFORE, "gru_reset_before", 3, gru)
+ * The cells — X(enum, token): one line per cell.  The token is the cell's
+ * name (in files, on the command line) and names its descriptor, defined in
+ * src/cells/<token>.c (or its family's file) with the cell's equations and
+ * paper above the code.  A line without its descriptor does not link.     */
+#define RC_CELL_LIST(X)                                                  \
+    X(RC_CELL_RNN_TANH, rnn_tanh)                 /* Elman 1990 */        \
+    X(RC_CELL_RNN_RELU, rnn_relu)                                          \
+    X(RC_CELL_LSTM, lstm)                         /* Hochreiter 1997 */   \
+    X(RC_CELL_GRU, gru)                           /* Cho et al. 2014 */   \
+    X(RC_CELL_GRU_RESET_BEFORE, gru_reset_before)
 
-/* rnn_tanh / rnn_relu (Elman 1990):  h' = act(W_ih x + b_ih + W_hh h + b_hh)
- * lstm (Hochreiter & Schmidhuber 1997; peepholes: Gers & Schmidhuber 2000, in
- * the form of Graves 2013 used by Chung et al. 2014):
- *   i = sigmoid(W_ii x + b_ii + W_hi h + b_hi + p_i * c)
- *   f = sigmoid(W_if x + b_if + W_hf h + b_hf + p_f * c)
- *   g = tanh(W_ig x + b_ig + W_hg h + b_hg)
- *   c' = f * c + i * g
- *   o = sigmoid(W_io x + b_io + W_ho h + b_ho + p_o * c')
- *   h' = o * tanh(c')            (times W_hr^T with a projection)
- * gru (Cho et al. 2014 with the reset after the recurrent matmul, as in
- * PyTorch and cuDNN):
- *   r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)
- *   z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)
- *   n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
- *   h' = (1 - z) * n + z * h
- * gru_reset_before (Cho et al. 2014 as in the paper; Chung et al. 2014):
- *   n = tanh(W_in x + b_in + W_hn (r * h) + b_hn), the rest as gru.        */
 enum rc_cell {
-#define RC__CELL_ENUM(id, name, gates, family) id,
+#define RC__CELL_ENUM(id, token) id,
     RC_CELL_LIST(RC__CELL_ENUM)
 #undef RC__CELL_ENUM
     RC_CELL_COUNT
 };
 
+/* The most states a cell carries, and the most numeric options it has. */
+enum { RC_MAX_STATES = 8, RC_CELL_MAX_OPTIONS = 8 };
+
 /* "lstm", ... for a cell id (NULL when out of range), and back (-1 when
  * unknown). */
 RC_API const char *rc_cell_name(int cell);
 RC_API int rc_cell_from_name(const char *name);
+/* One line: what the cell is and its paper ("LSTM (Hochreiter & Schmidhuber
+ * 1997) ..."); NULL when out of range. */
+RC_API const char *rc_cell_summary(int cell);
+/* The cell's numeric options (settable by name, see rc_rnn_config_set), in
+ * order: the name of option i (NULL past the last), its one-line doc, its
+ * default. */
+RC_API const char *rc_cell_option_name(int cell, size_t i);
+RC_API const char *rc_cell_option_doc(int cell, size_t i);
+RC_API double rc_cell_option_default(int cell, size_t i);
+/* Deprecated (the rows of weight_hh over H, 0 for a cell without one): a
+ * gate count means nothing for most cells. */
 RC_API size_t rc_cell_gates(int cell);
 
 typedef struct rc_rnn_config {
@@ -386,14 +391,24 @@ typedef struct rc_rnn_config {
     size_t hidden_size;   /* H */
     size_t num_layers;    /* L >= 1 */
     int bidirectional;    /* D = 2 when set */
-    int bias;             /* 1: bias_ih and bias_hh (PyTorch's default) */
-    size_t proj_size;     /* LSTM only: P in 1..H-1, 0 for none */
-    int peephole;         /* LSTM only: diagonal peepholes */
+    int bias;             /* 1: the cell's biases (PyTorch's default) */
+    size_t proj_size;     /* the LSTM's option "proj_size" (PyTorch's spelling): P in 1..H-1, 0 for none */
+    int peephole;         /* the LSTM's option "peephole": diagonal peepholes */
     float dropout;        /* on the outputs of every layer but the last, when training */
     int residual;         /* layers 2..L add their input to their output */
+    double options[RC_CELL_MAX_OPTIONS]; /* the cell's own options, in rc_cell_option_name's order */
+    unsigned options_set; /* bit i: options[i] was set; the others take the cell's defaults */
 } rc_rnn_config;
 
-/* One layer, unidirectional, with bias, no dropout: PyTorch's defaults. */
+/* Sets the cell's option `name` (RC_EINVAL, naming the cell's options, when
+ * it has none of that name or the value is out of its range). */
+RC_API int rc_rnn_config_set(rc_rnn_config *cfg, const char *name, double value);
+/* The value of option `name` as the network will use it (set, else the
+ * default); NaN when the cell has no such option. */
+RC_API double rc_rnn_config_get(const rc_rnn_config *cfg, const char *name);
+
+/* One layer, unidirectional, with bias, no dropout, the cell's default
+ * options: PyTorch's defaults. */
 RC_API rc_rnn_config rc_rnn_config_default(int cell, size_t input_size, size_t hidden_size);
 /* Checks a configuration; RC_EINVAL with a message naming the field. */
 RC_API int rc_rnn_config_check(const rc_rnn_config *cfg);
@@ -427,8 +442,13 @@ RC_API rc_rnn *rc_rnn_load(const char *path, int cell);
 RC_API int rc_rnn_save(const rc_rnn *rnn, const char *path);
 /* D * H_out: the width of each output step. */
 RC_API size_t rc_rnn_output_size(const rc_rnn *rnn);
-/* H_out: the width of h states (P with a projection, else H). */
+/* H_out: the width of h states (P with a projection, else H): state 0's. */
 RC_API size_t rc_rnn_state_size(const rc_rnn *rnn);
+/* The states every layer and direction carries: their number, and state
+ * i's name ("h", "c", ...) and width n_i (NULL and 0 past the last). */
+RC_API size_t rc_rnn_state_count(const rc_rnn *rnn);
+RC_API const char *rc_rnn_state_name(const rc_rnn *rnn, size_t i);
+RC_API size_t rc_rnn_state_width(const rc_rnn *rnn, size_t i);
 
 /* Options of one call of rc_rnn_forward; zero-initialise, then set. */
 typedef struct rc_rnn_options {
@@ -444,6 +464,9 @@ typedef struct rc_rnn_options {
     int composed;             /* 1: run the cells' composed steps (the
                                  specification, slow) instead of the fused
                                  sequence kernels */
+    rc_tensor *const *states0; /* instead of h0 and c0, for any cell: [rc_rnn_state_count]
+                                 initial states [L*D, B, n_i] (an entry may be NULL
+                                 for zeros), or NULL */
 } rc_rnn_options;
 
 /* Runs the network over x [T, B, I] on the tape and returns the output
@@ -454,6 +477,10 @@ typedef struct rc_rnn_options {
  * NULL. */
 RC_API rc_tensor *rc_rnn_forward(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const rc_rnn_options *opts,
                                  rc_tensor **h_n, rc_tensor **c_n);
+/* rc_rnn_forward for any cell: every final state, states_n[i] [L*D, B, n_i]
+ * (states_n has rc_rnn_state_count entries, or is NULL). */
+RC_API rc_tensor *rc_rnn_forward_states(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const rc_rnn_options *opts,
+                                        rc_tensor **states_n);
 
 /* ---------------------------------------------------------------- streaming inference
  *
@@ -482,6 +509,9 @@ RC_API int rc_rnn_stream_run(rc_rnn_stream *s, const float *x, size_t n_steps, f
  * h [L, B, H_out] and c [L, B, H] (NULL unless the network is an LSTM). */
 RC_API float *rc_rnn_stream_h(rc_rnn_stream *s);
 RC_API float *rc_rnn_stream_c(rc_rnn_stream *s);
+/* Any cell's states: state i [L, B, n_i] (rc_rnn_state_name / _width), NULL
+ * past the last; h and c are states 0 and 1. */
+RC_API float *rc_rnn_stream_state(rc_rnn_stream *s, size_t i);
 
 /* ---------------------------------------------------------------- safetensors files
  *

@@ -2,12 +2,15 @@
  * directions, dropout between layers, residual links, initial and final
  * states, per-sequence lengths, batch-first at the edge.
  *
- * Each layer and direction runs either as one fused kernel recorded as a
- * single tape node (src/kernels/recurrent.h), or step by step through the
- * cell's composed step (the specification the kernels are tested against).
- * Lengths: at steps t >= lengths[b] the state of sequence b is kept and its
- * output is zero, so the reverse direction starts at each sequence's own
- * last step, as with PyTorch's packed sequences. */
+ * The network is what its cell declares (cell.h), layer by layer and
+ * direction by direction: the parameters, named <base>_l{k}[_reverse], and
+ * the states, carried as [L*D, B, n_i] between calls.  Each layer and
+ * direction runs either as the cell's fused kernel, recorded as a single
+ * tape node, or step by step through the cell's composed step (the
+ * specification the kernels are tested against), which every cell has.
+ * Lengths: at steps t >= lengths[b] the states of sequence b are kept and
+ * its output is zero, so the reverse direction starts at each sequence's
+ * own last step, as with PyTorch's packed sequences. */
 #include "cells.h"
 
 #include "../kernels/recurrent.h"
@@ -18,20 +21,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The registry: each cell's composed step, from RC_CELL_LIST. */
-static const rc__step_fn cell_steps[RC_CELL_COUNT] = {
-#define RC__CELL_STEP(id, name, gates, family) [id] = rc__##family##_step,
-    RC_CELL_LIST(RC__CELL_STEP)
-#undef RC__CELL_STEP
-};
-
 struct rc_rnn {
-    rc_rnn_config cfg;
-    size_t dirs;        /* D */
-    rc__layer *layers;  /* [L * D], layer-major, forward before reverse */
-    rc_params *params;  /* where the weights live */
-    int owns_params;    /* rc_rnn_free frees them (networks loaded from files) */
-    char prefix[64];    /* of the weights' names in params */
+    rc_rnn_config cfg;                  /* as used: proj_size, peephole and options resolved */
+    const rc__cell *cell;
+    size_t dirs;                        /* D */
+    double opt[RC_CELL_MAX_OPTIONS];    /* the cell's options, set or default */
+    rc__cell_layer *layers;             /* [L * D], layer-major, forward before reverse */
+    size_t n_params;                    /* slots per layer: one past the highest any layer declares */
+    size_t n_states, state_width[RC_MAX_STATES], out_width;
+    const char *state_name[RC_MAX_STATES];
+    rc_params *params;                  /* where the weights live */
+    int owns_params;                    /* rc_rnn_free frees them (networks loaded from files) */
+    char prefix[64];                    /* of the weights' names in params */
 };
 
 rc_rnn_config rc_rnn_config_default(int cell, size_t input_size, size_t hidden_size)
@@ -45,6 +46,56 @@ rc_rnn_config rc_rnn_config_default(int cell, size_t input_size, size_t hidden_s
     return cfg;
 }
 
+/* What every layer declares, checked to agree: the states and the output
+ * width (layer l > 0 reads D * O). */
+typedef struct {
+    size_t n_states, state_width[RC_MAX_STATES], out_width, n_params;
+    const char *state_name[RC_MAX_STATES];
+} net_shape;
+
+/* Declares layer l into d, from its input width. */
+static int declare_layer(const rc_rnn_config *cfg, const double *opt, size_t in_width, rc__cell_decl *d)
+{
+    const rc__cell *cell = rc__cell_of(cfg->cell);
+    rc__cell_dims dims = {in_width, cfg->hidden_size, cfg->bias, opt};
+    memset(d, 0, sizeof *d);
+    if (cell->declare(d, &dims))
+        return rc_last_status();
+    if (d->n_states == 0)
+        return rc__fail(RC_EINVAL, "rnn config: the cell %s declares no state", rc_cell_name(cfg->cell));
+    if (d->out_width == 0)
+        d->out_width = d->state_width[0];
+    return RC_OK;
+}
+
+/* Declares every layer (into decls [L], when not NULL) and the shape they
+ * share. */
+static int declare_all(const rc_rnn_config *cfg, const double *opt, rc__cell_decl *decls, net_shape *shape)
+{
+    size_t D = cfg->bidirectional ? 2 : 1;
+    rc__cell_decl one;
+    memset(shape, 0, sizeof *shape);
+    for (size_t l = 0; l < cfg->num_layers; l++) {
+        rc__cell_decl *d = decls ? &decls[l] : &one;
+        if (declare_layer(cfg, opt, l == 0 ? cfg->input_size : D * shape->out_width, d))
+            return rc_last_status();
+        if (l == 0) {
+            shape->n_states = d->n_states;
+            shape->out_width = d->out_width;
+            memcpy(shape->state_width, d->state_width, sizeof shape->state_width);
+            memcpy(shape->state_name, d->state_name, sizeof shape->state_name);
+        } else if (d->n_states != shape->n_states || d->out_width != shape->out_width ||
+                   memcmp(d->state_width, shape->state_width, sizeof shape->state_width)) {
+            return rc__fail(RC_EINVAL, "rnn config: the cell %s declares other states or outputs for layer %zu "
+                                       "than for layer 0; they must stack",
+                            rc_cell_name(cfg->cell), l);
+        }
+        if (d->n_params > shape->n_params)
+            shape->n_params = d->n_params;
+    }
+    return RC_OK;
+}
+
 int rc_rnn_config_check(const rc_rnn_config *cfg)
 {
     if (!cfg)
@@ -56,36 +107,52 @@ int rc_rnn_config_check(const rc_rnn_config *cfg)
         return rc__fail(RC_EINVAL, "rnn config: input_size (%zu), hidden_size (%zu) and num_layers "
                                    "(%zu) must all be at least 1",
                         cfg->input_size, cfg->hidden_size, cfg->num_layers);
-    int lstm = cfg->cell == RC_CELL_LSTM;
-    if (cfg->proj_size && (!lstm || cfg->proj_size >= cfg->hidden_size))
-        return rc__fail(RC_EINVAL, "rnn config: proj_size %zu needs an LSTM and must be smaller "
-                                   "than hidden_size %zu",
-                        cfg->proj_size, cfg->hidden_size);
-    if (cfg->peephole && !lstm)
-        return rc__fail(RC_EINVAL, "rnn config: peepholes need an LSTM, the cell is %s",
-                        rc_cell_name(cfg->cell));
     if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
         return rc__fail(RC_EINVAL, "rnn config: dropout %g is not in [0, 1)", (double)cfg->dropout);
+    double opt[RC_CELL_MAX_OPTIONS];
+    net_shape shape;
+    if (rc__cell_options(cfg, opt) || declare_all(cfg, opt, NULL, &shape))
+        return rc_last_status();
     return RC_OK;
 }
 
-size_t rc_rnn_state_size(const rc_rnn *rnn)
-{
-    return rnn->cfg.proj_size ? rnn->cfg.proj_size : rnn->cfg.hidden_size;
-}
+size_t rc_rnn_state_size(const rc_rnn *rnn) { return rnn->state_width[0]; }
 
-size_t rc_rnn_output_size(const rc_rnn *rnn) { return rnn->dirs * rc_rnn_state_size(rnn); }
+size_t rc_rnn_output_size(const rc_rnn *rnn) { return rnn->dirs * rnn->out_width; }
+
+size_t rc_rnn_state_count(const rc_rnn *rnn) { return rnn->n_states; }
+
+const char *rc_rnn_state_name(const rc_rnn *rnn, size_t i) { return i < rnn->n_states ? rnn->state_name[i] : NULL; }
+
+size_t rc_rnn_state_width(const rc_rnn *rnn, size_t i) { return i < rnn->n_states ? rnn->state_width[i] : 0; }
 
 const rc_rnn_config *rc_rnn_config_of(const rc_rnn *rnn) { return &rnn->cfg; }
 
-/* Adds prefix + base + "_l{layer}" + "_reverse"? to params. */
-static rc_tensor *add_weight(rc_params *params, const char *prefix, const char *base, size_t layer,
-                             size_t dir, int ndim, size_t rows, size_t cols)
+/* The configuration as the network uses it: every option of the cell set,
+ * and the PyTorch-spelled fields equal to their options. */
+static void resolve(rc_rnn_config *cfg, const double *opt)
 {
-    char name[128];
-    snprintf(name, sizeof name, "%s%s_l%zu%s", prefix ? prefix : "", base, layer,
-             dir ? "_reverse" : "");
-    return rc_params_add(params, name, ndim, (size_t[]){rows, cols});
+    const rc__cell *cell = rc__cell_of(cfg->cell);
+    cfg->options_set = 0;
+    for (size_t i = 0; cell->options && cell->options[i].name; i++) {
+        cfg->options[i] = opt[i];
+        cfg->options_set |= 1u << i;
+    }
+    int proj = rc__cell_option_index(cfg->cell, "proj_size"), peep = rc__cell_option_index(cfg->cell, "peephole");
+    cfg->proj_size = proj < 0 ? 0 : (size_t)opt[proj];
+    cfg->peephole = peep < 0 ? 0 : opt[peep] != 0.0;
+}
+
+/* Draws t from init (PyTorch's: uniform in +-1/sqrt(H)). */
+static void draw(rc_tensor *t, rc__init init, size_t H, rc_rng *rng)
+{
+    float k = 1.0f / sqrtf((float)H);
+    switch (init.kind) {
+    case RC__INIT_TORCH: rc_tensor_fill_uniform(t, rng, -k, k); break;
+    case RC__INIT_UNIFORM: rc_tensor_fill_uniform(t, rng, init.a, init.b); break;
+    case RC__INIT_NORMAL: rc_tensor_fill_normal(t, rng, init.a, init.b); break;
+    case RC__INIT_CONST: rc_tensor_fill(t, init.a); break;
+    }
 }
 
 rc_rnn *rc_rnn_new(const rc_rnn_config *cfg, rc_params *params, const char *prefix, rc_rng *rng)
@@ -94,49 +161,59 @@ rc_rnn *rc_rnn_new(const rc_rnn_config *cfg, rc_params *params, const char *pref
         return NULL;
     if (!params)
         return rc__fail_null(RC_EINVAL, "rc_rnn_new: params is NULL");
-    rc_rnn *rnn = calloc(1, sizeof *rnn);
     size_t D = cfg->bidirectional ? 2 : 1, L = cfg->num_layers;
+    rc_rnn *rnn = calloc(1, sizeof *rnn);
+    rc__cell_decl *decls = malloc(L * sizeof *decls);
     if (rnn)
         rnn->layers = calloc(L * D, sizeof *rnn->layers);
-    if (!rnn || !rnn->layers) {
+    if (!rnn || !rnn->layers || !decls) {
+        free(decls);
+        if (rnn)
+            free(rnn->layers);
         free(rnn);
         return rc__fail_null(RC_ENOMEM, "rc_rnn_new: out of memory");
     }
     rnn->cfg = *cfg;
+    rnn->cell = rc__cell_of(cfg->cell);
     rnn->dirs = D;
     rnn->params = params;
     snprintf(rnn->prefix, sizeof rnn->prefix, "%s", prefix ? prefix : "");
-    size_t H = cfg->hidden_size, Ho = rc_rnn_state_size(rnn), GH = rc_cell_gates(cfg->cell) * H;
+    net_shape shape;
+    if (rc__cell_options(cfg, rnn->opt) || declare_all(cfg, rnn->opt, decls, &shape)) {
+        free(decls);
+        rc_rnn_free(rnn);
+        return NULL;
+    }
+    resolve(&rnn->cfg, rnn->opt);
+    rnn->n_params = shape.n_params;
+    rnn->n_states = shape.n_states;
+    rnn->out_width = shape.out_width;
+    memcpy(rnn->state_width, shape.state_width, sizeof rnn->state_width);
+    memcpy(rnn->state_name, shape.state_name, sizeof rnn->state_name);
     for (size_t l = 0; l < L; l++)
         for (size_t d = 0; d < D; d++) {
-            rc__layer *w = &rnn->layers[l * D + d];
-            size_t in = l == 0 ? cfg->input_size : D * Ho;
-            w->w_ih = add_weight(params, prefix, "weight_ih", l, d, 2, GH, in);
-            w->w_hh = add_weight(params, prefix, "weight_hh", l, d, 2, GH, Ho);
-            if (cfg->bias) {
-                w->b_ih = add_weight(params, prefix, "bias_ih", l, d, 1, GH, 1);
-                w->b_hh = add_weight(params, prefix, "bias_hh", l, d, 1, GH, 1);
-            }
-            if (cfg->proj_size)
-                w->w_hr = add_weight(params, prefix, "weight_hr", l, d, 2, Ho, H);
-            if (cfg->peephole)
-                w->w_ph = add_weight(params, prefix, "weight_ph", l, d, 2, 3, H);
-            if (!w->w_ih || !w->w_hh || (cfg->bias && !w->b_hh) || (cfg->proj_size && !w->w_hr) ||
-                (cfg->peephole && !w->w_ph)) {
-                rc_rnn_free(rnn);
-                return NULL;
+            const rc__cell_decl *dc = &decls[l];
+            rc__cell_layer *layer = &rnn->layers[l * D + d];
+            layer->cell = rnn->cell;
+            layer->dims = (rc__cell_dims){l == 0 ? cfg->input_size : D * rnn->out_width, cfg->hidden_size,
+                                          cfg->bias, rnn->opt};
+            for (size_t k = 0; k < dc->n_declared; k++) {
+                const rc__cell_param *p = &dc->param[dc->order[k]];
+                char name[160];
+                snprintf(name, sizeof name, "%s%s_l%zu%s", rnn->prefix, p->base, l, d ? "_reverse" : "");
+                if (!(layer->w[dc->order[k]] = rc_params_add(params, name, p->ndim, p->shape))) {
+                    free(decls);
+                    rc_rnn_free(rnn);
+                    return NULL;
+                }
             }
         }
-    if (rng) { /* PyTorch: every weight uniform in +-1/sqrt(H) */
-        float k = 1.0f / sqrtf((float)H);
-        for (size_t i = 0; i < L * D; i++) {
-            rc_tensor *all[6] = {rnn->layers[i].w_ih, rnn->layers[i].w_hh, rnn->layers[i].b_ih,
-                                 rnn->layers[i].b_hh, rnn->layers[i].w_hr, rnn->layers[i].w_ph};
-            for (int j = 0; j < 6; j++)
-                if (all[j])
-                    rc_tensor_fill_uniform(all[j], rng, -k, k);
-        }
+    for (size_t i = 0; rng && i < L * D; i++) { /* in declaration order, layer by layer */
+        const rc__cell_decl *dc = &decls[i / D];
+        for (size_t k = 0; k < dc->n_declared; k++)
+            draw(rnn->layers[i].w[dc->order[k]], dc->param[dc->order[k]].init, cfg->hidden_size, rng);
     }
+    free(decls);
     return rnn;
 }
 
@@ -154,7 +231,7 @@ rc_params *rc_rnn_params(const rc_rnn *rnn) { return rnn->params; }
 
 const char *rc__rnn_prefix(const rc_rnn *rnn) { return rnn->prefix; }
 
-const rc__layer *rc__rnn_layer(const rc_rnn *rnn, size_t l, size_t d)
+const rc__cell_layer *rc__rnn_layer(const rc_rnn *rnn, size_t l, size_t d)
 {
     return &rnn->layers[l * rnn->dirs + d];
 }
@@ -163,90 +240,96 @@ void rc__rnn_own_params(rc_rnn *rnn) { rnn->owns_params = 1; }
 
 /* ------------------------------------------------------------ fused layers */
 
+/* The node's inputs: x, the initial states, then the layer's slots. */
+enum { MAX_IN = 1 + RC_MAX_STATES + RC__CELL_MAX_PARAMS };
+
 typedef struct {
-    rc__seq_dims dims;
+    rc__fused_call call;
+    rc__cell_dims dims;         /* call.dims points here */
+    const rc__cell_kernels *k;
+    size_t n_states, n_params;
     float *cache;
 } fused_saved;
 
-enum { IN_X, IN_H0, IN_C0, IN_W_IH, IN_W_HH, IN_B_IH, IN_B_HH, IN_W_HR, IN_W_PH, N_IN };
-
 static const float *data_of(const rc_tensor *t) { return t ? t->data : NULL; }
-
-static rc__seq_weights weights_of(rc_tensor *const *in)
-{
-    return (rc__seq_weights){data_of(in[IN_W_IH]), data_of(in[IN_W_HH]), data_of(in[IN_B_IH]),
-                             data_of(in[IN_B_HH]), data_of(in[IN_W_HR]), data_of(in[IN_W_PH]), NULL, NULL};
-}
 
 static int fused_backward(rc_tape *tp, rc__node *node)
 {
-    const fused_saved *sv = node->saved;
-    float *g[N_IN];
+    fused_saved *sv = node->saved;
+    sv->call.dims = &sv->dims;
+    size_t n = sv->n_states;
+    float *g[MAX_IN];
     int status = rc__input_grads(tp, node, g);
     if (status)
         return status;
-    float *work = rc__tape_scratch(tp, rc__seq_work_size(&sv->dims, 1));
+    float *work = rc__tape_scratch(tp, sv->k->work_size(&sv->call, 1));
     if (!work)
         return RC_ENOMEM;
-    rc__seq_grads grads = {g[IN_X], g[IN_H0], g[IN_C0], g[IN_W_IH], g[IN_W_HH],
-                           g[IN_B_IH], g[IN_B_HH], g[IN_W_HR], g[IN_W_PH]};
-    rc__seq_weights w = weights_of(node->in);
-    rc_tensor *h_n = node->extra[0], *c_n = node->extra[1];
-    rc__seq_backward(&sv->dims, &w, node->in[IN_X]->data, sv->cache, node->out->grad,
-                     h_n->grad, c_n ? c_n->grad : NULL, &grads, work);
+    const float *w[RC__CELL_MAX_PARAMS] = {0}, *ds_n[RC_MAX_STATES] = {0};
+    float *g_w[RC__CELL_MAX_PARAMS] = {0}, *g_s0[RC_MAX_STATES] = {0};
+    for (size_t j = 0; j < sv->n_params; j++) {
+        w[j] = data_of(node->in[1 + n + j]);
+        g_w[j] = g[1 + n + j];
+    }
+    for (size_t i = 0; i < n; i++) {
+        g_s0[i] = g[1 + i];
+        ds_n[i] = node->extra[i]->grad;
+    }
+    sv->k->backward(&sv->call, w, node->in[0]->data, sv->cache, node->out->grad, ds_n, g[0], g_w, g_s0, work);
     return RC_OK;
 }
 
-/* One layer and direction through the fused kernel.  x [T, B, I],
- * h0 [1, B, Ho], c0 [1, B, H] or NULL → y [T, B, Ho], *h_n [1, B, Ho],
- * *c_n [1, B, H] (LSTM). */
-static rc_tensor *fused_layer(rc_tape *tp, const rc_rnn *rnn, const rc__layer *w, int reverse,
-                              rc_tensor *x, rc_tensor *h0, rc_tensor *c0, const int32_t *lengths,
-                              rc_tensor **h_n, rc_tensor **c_n)
+/* One layer and direction through the cell's fused kernel, one tape node:
+ * x [T, B, I], s[i] [B, n_i] -> y [T, B, O], s_n[i] [1, B, n_i]. */
+static rc_tensor *fused_layer(rc_tape *tp, const rc_rnn *rnn, const rc__cell_layer *L, const rc__fused_call *call,
+                              rc_tensor *x, rc_tensor *const *s, rc_tensor **s_n)
 {
-    const rc_rnn_config *cfg = &rnn->cfg;
-    size_t T = x->shape[0], B = x->shape[1], H = cfg->hidden_size, Ho = rc_rnn_state_size(rnn);
-    int lstm = cfg->cell == RC_CELL_LSTM;
-    rc__seq_dims dims = {cfg->cell, T, B, x->shape[2], H, cfg->proj_size, reverse, lengths, 0};
-    dims.sparse_x = rc__seq_sparse_x(&dims, x->data);
-    rc_tensor *y = rc__tape_output(tp, "rc_rnn_forward", 3, (size_t[]){T, B, Ho});
-    *h_n = rc__tape_output(tp, "rc_rnn_forward", 3, (size_t[]){1, B, Ho});
-    *c_n = lstm ? rc__tape_output(tp, "rc_rnn_forward", 3, (size_t[]){1, B, H}) : NULL;
-    if (!y || !*h_n || (lstm && !*c_n))
+    const rc__cell_kernels *k = L->cell->kernels;
+    size_t T = call->T, B = call->B, n = rnn->n_states;
+    rc_tensor *y = rc__tape_output(tp, "rc_rnn_forward", 3, (size_t[]){T, B, rnn->out_width});
+    if (!y)
         return NULL;
-
-    rc_tensor *in[N_IN] = {x, h0, c0, w->w_ih, w->w_hh, w->b_ih, w->b_hh, w->w_hr, w->w_ph};
+    for (size_t i = 0; i < n; i++)
+        if (!(s_n[i] = rc__tape_output(tp, "rc_rnn_forward", 3, (size_t[]){1, B, rnn->state_width[i]})))
+            return NULL;
+    rc_tensor *in[MAX_IN] = {x};
+    for (size_t i = 0; i < n; i++)
+        in[1 + i] = s[i];
+    for (size_t j = 0; j < rnn->n_params; j++)
+        in[1 + n + j] = L->w[j];
     rc__node *node;
-    if (rc__record(tp, RC__OP_rnn_layer, fused_backward, y, N_IN, in, &node))
+    if (rc__record(tp, RC__OP_rnn_layer, fused_backward, y, 1 + n + rnn->n_params, in, &node))
         return NULL;
     fused_saved *sv = NULL;
     if (node) {
         sv = rc__tape_alloc(tp, 1, sizeof *sv);
-        float *cache = rc__tape_alloc(tp, rc__seq_cache_size(&dims), sizeof(float));
+        float *cache = sv ? rc__tape_alloc(tp, k->cache_size(call), sizeof(float)) : NULL;
         if (!sv || !cache)
             return NULL;
-        sv->dims = dims;
-        sv->cache = cache;
+        *sv = (fused_saved){*call, *call->dims, k, n, rnn->n_params, cache};
         node->saved = sv;
-        rc__add_output(node, 0, *h_n);
-        if (lstm)
-            rc__add_output(node, 1, *c_n);
+        for (size_t i = 0; i < n; i++)
+            rc__add_output(node, (int)i, s_n[i]);
     }
-    float *work = rc__tape_scratch(tp, rc__seq_work_size(&dims, 0)); /* after the tape's allocations above */
+    float *work = rc__tape_scratch(tp, k->work_size(call, 0)); /* after the tape's allocations above */
     if (!work)
         return NULL;
-    rc__seq_weights wk = weights_of(in);
-    rc__seq_forward(&dims, &wk, x->data, h0->data, c0 ? c0->data : NULL, y->data, (*h_n)->data,
-                    lstm ? (*c_n)->data : NULL, sv ? sv->cache : NULL, work);
+    const float *w[RC__CELL_MAX_PARAMS] = {0}, *s0[RC_MAX_STATES] = {0};
+    float *sn[RC_MAX_STATES] = {0};
+    for (size_t j = 0; j < rnn->n_params; j++)
+        w[j] = data_of(L->w[j]);
+    for (size_t i = 0; i < n; i++)
+        s0[i] = s[i]->data, sn[i] = s_n[i]->data;
+    k->forward(call, w, NULL, x->data, s0, y->data, sn, sv ? sv->cache : NULL, work);
     return y;
 }
 
 /* ------------------------------------------------------------ composed layers */
 
-/* A constant [1, B, 1] column: 1 where step t is inside sequence b. */
+/* A constant [B, 1] column: 1 where step t is inside sequence b. */
 static rc_tensor *step_mask(rc_tape *tp, const int32_t *lengths, size_t t, size_t B)
 {
-    rc_tensor *m = rc_tape_tensor(tp, 3, (size_t[]){1, B, 1});
+    rc_tensor *m = rc_tape_tensor(tp, 2, (size_t[]){B, 1});
     for (size_t b = 0; m && b < B; b++)
         m->data[b] = t < (size_t)lengths[b] ? 1.0f : 0.0f;
     return m;
@@ -259,58 +342,84 @@ static rc_tensor *masked(rc_tape *tp, rc_tensor *mask, rc_tensor *new_value, rc_
 }
 
 /* The same contract as fused_layer, step by step through the cell's
- * composed step. */
-static rc_tensor *composed_layer(rc_tape *tp, const rc_rnn *rnn, const rc__layer *w, int reverse,
-                                 rc_tensor *x, rc_tensor *h0, rc_tensor *c0, const int32_t *lengths,
-                                 rc_tensor **h_n, rc_tensor **c_n)
+ * composed step: pre (every step at once), then step after step on rows
+ * u_t [B, U]. */
+static rc_tensor *composed_layer(rc_tape *tp, const rc_rnn *rnn, const rc__cell_layer *L, int reverse,
+                                 rc_tensor *x, const int32_t *lengths, rc_tensor *const *s0, rc_tensor **s_n)
 {
-    size_t T = x->shape[0], B = x->shape[1];
-    rc__step_fn step = cell_steps[rnn->cfg.cell];
-    rc_tensor **ys = rc__tape_alloc(tp, T, sizeof *ys);
-    if (!ys)
+    size_t T = x->shape[0], B = x->shape[1], n = rnn->n_states;
+    rc_tensor *u = L->cell->pre ? L->cell->pre(tp, L, x) : x;
+    rc_tensor **ys = rc__tape_alloc(tp, T, sizeof *ys), *s[RC_MAX_STATES];
+    if (!u || !ys)
         return NULL;
-    rc_tensor *h = h0, *c = c0;
-    for (size_t s = 0; s < T; s++) {
-        size_t t = reverse ? T - 1 - s : s;
-        rc_tensor *c_new = NULL;
-        rc_tensor *h_new = step(tp, rnn->cfg.cell, w, rc_slice(tp, x, 0, t, 1), h, c, &c_new);
-        if (!h_new)
+    memcpy(s, s0, n * sizeof *s);
+    for (size_t k = 0; k < T; k++) {
+        size_t t = reverse ? T - 1 - k : k;
+        rc_tensor *u_t = rc_reshape(tp, rc_slice(tp, u, 0, t, 1), 2, (size_t[]){B, u->shape[2]});
+        rc_tensor *s_new[RC_MAX_STATES] = {0};
+        rc_tensor *y = u_t ? L->cell->step(tp, L, u_t, s, s_new) : NULL;
+        if (!y)
             return NULL;
-        if (lengths) {
-            rc_tensor *mask = step_mask(tp, lengths, t, B);
-            ys[t] = rc_mul(tp, h_new, mask);
-            h = masked(tp, mask, h_new, h);
-            c = c ? masked(tp, mask, c_new, c) : NULL;
-        } else {
-            ys[t] = h_new;
-            h = h_new;
-            c = c_new;
-        }
+        rc_tensor *mask = lengths ? step_mask(tp, lengths, t, B) : NULL;
+        for (size_t i = 0; i < n; i++)
+            if (!(s[i] = mask ? masked(tp, mask, s_new[i], s[i]) : s_new[i]))
+                return s_new[i] ? NULL : rc__fail_null(RC_EINVAL, "cell %s: the step left state %s unset",
+                                                       rc_cell_name(rnn->cfg.cell), rnn->state_name[i]);
+        if (!(ys[t] = mask ? rc_mul(tp, y, mask) : y))
+            return NULL;
     }
-    *h_n = h;
-    *c_n = c;
-    return rc_concat(tp, ys, T, 0);
+    for (size_t i = 0; i < n; i++)
+        if (!(s_n[i] = rc_reshape(tp, s[i], 3, (size_t[]){1, B, rnn->state_width[i]})))
+            return NULL;
+    return rc_reshape(tp, rc_concat(tp, ys, T, 0), 3, (size_t[]){T, B, rnn->out_width});
 }
 
 /* ------------------------------------------------------------ the driver */
 
-/* Row `row` of a state tensor [L*D, B, n] as [1, B, n], or zeros. */
-static rc_tensor *state_row(rc_tape *tp, rc_tensor *s, size_t row, size_t B, size_t n)
+/* One layer and direction: the cell's fused kernel when it has one that
+ * takes the call (and the node can carry its states), else the composed
+ * step. */
+static rc_tensor *run_layer(rc_tape *tp, const rc_rnn *rnn, const rc__cell_layer *L, int reverse, rc_tensor *x,
+                            const rc_rnn_options *o, rc_tensor *const *s0, rc_tensor **s_n)
 {
-    return s ? rc_slice(tp, s, 0, row, 1) : rc_tape_tensor(tp, 3, (size_t[]){1, B, n});
+    const rc__cell_kernels *k = L->cell->kernels;
+    if (k && !o->composed && rnn->n_states <= RC__NODE_EXTRA) {
+        size_t T = x->shape[0], B = x->shape[1], I = x->shape[2];
+        rc__fused_call call = {T, B, I, reverse, o->lengths, 0, 0, k->variant, &L->dims};
+        call.sparse_x = rc__seq_sparse_input(T * B * I, x->data);
+        if (k->takes(&call))
+            return fused_layer(tp, rnn, L, &call, x, s0, s_n);
+    }
+    return composed_layer(tp, rnn, L, reverse, x, o->lengths, s0, s_n);
 }
 
-static int check_state(const char *what, const rc_tensor *s, size_t rows, size_t B, size_t n)
+/* Row `row` of a state tensor [L*D, B, n] as [B, n], or zeros. */
+static rc_tensor *state_row(rc_tape *tp, rc_tensor *s, size_t row, size_t B, size_t n)
 {
-    if (s && (s->ndim != 3 || s->shape[0] != rows || s->shape[1] != B || s->shape[2] != n)) {
-        char sh[64];
-        return rc__fail(RC_ESHAPE, "rc_rnn_forward: %s must be [%zu, %zu, %zu], got %s", what, rows,
-                        B, n, rc_shape_str(s, sh, sizeof sh));
+    if (!s)
+        return rc_tape_tensor(tp, 2, (size_t[]){B, n});
+    return rc_reshape(tp, rc_slice(tp, s, 0, row, 1), 2, (size_t[]){B, n});
+}
+
+/* The initial states of a call: states0, or h0 and c0. */
+static int initial_states(const rc_rnn *rnn, const rc_rnn_options *o, rc_tensor **s0)
+{
+    memset(s0, 0, RC_MAX_STATES * sizeof *s0);
+    if (o->states0 && (o->h0 || o->c0))
+        return rc__fail(RC_EINVAL, "rc_rnn_forward: give the initial states as states0 or as h0 and c0, not both");
+    if (o->states0) {
+        memcpy(s0, o->states0, rnn->n_states * sizeof *s0);
+        return RC_OK;
     }
+    if (o->c0 && rnn->n_states < 2)
+        return rc__fail(RC_EINVAL, "rc_rnn_forward: c0 given, but a %s has no cell state",
+                        rc_cell_name(rnn->cfg.cell));
+    s0[0] = o->h0;
+    s0[1] = o->c0;
     return RC_OK;
 }
 
-static int check_call(const rc_rnn *rnn, const rc_tensor *x, const rc_rnn_options *o)
+static int check_call(const rc_rnn *rnn, const rc_tensor *x, const rc_rnn_options *o, rc_tensor *const *s0)
 {
     const rc_rnn_config *cfg = &rnn->cfg;
     char sh[64];
@@ -320,12 +429,13 @@ static int check_call(const rc_rnn *rnn, const rc_tensor *x, const rc_rnn_option
                         rc_shape_str(x, sh, sizeof sh));
     size_t T = x->shape[o->batch_first ? 1 : 0], B = x->shape[o->batch_first ? 0 : 1];
     size_t rows = cfg->num_layers * rnn->dirs;
-    if (check_state("h0", o->h0, rows, B, rc_rnn_state_size(rnn)) ||
-        check_state("c0", o->c0, rows, B, cfg->hidden_size))
-        return rc_last_status();
-    if (o->c0 && cfg->cell != RC_CELL_LSTM)
-        return rc__fail(RC_EINVAL, "rc_rnn_forward: c0 given, but a %s has no cell state",
-                        rc_cell_name(cfg->cell));
+    for (size_t i = 0; i < rnn->n_states; i++) {
+        const rc_tensor *s = s0[i];
+        size_t n = rnn->state_width[i];
+        if (s && (s->ndim != 3 || s->shape[0] != rows || s->shape[1] != B || s->shape[2] != n))
+            return rc__fail(RC_ESHAPE, "rc_rnn_forward: %s0 must be [%zu, %zu, %zu], got %s", rnn->state_name[i],
+                            rows, B, n, rc_shape_str(s, sh, sizeof sh));
+    }
     for (size_t b = 0; o->lengths && b < B; b++)
         if (o->lengths[b] < 1 || (size_t)o->lengths[b] > T)
             return rc__fail(RC_EINVAL, "rc_rnn_forward: lengths[%zu] = %ld is not in 1..%zu", b,
@@ -333,14 +443,8 @@ static int check_call(const rc_rnn *rnn, const rc_tensor *x, const rc_rnn_option
     return RC_OK;
 }
 
-/* Stacks the final states [1, B, n] of every layer and direction. */
-static rc_tensor *stack_states(rc_tape *tp, rc_tensor **rows, size_t n)
-{
-    return rc_concat(tp, rows, n, 0);
-}
-
-rc_tensor *rc_rnn_forward(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const rc_rnn_options *opts,
-                          rc_tensor **h_n, rc_tensor **c_n)
+rc_tensor *rc_rnn_forward_states(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const rc_rnn_options *opts,
+                                 rc_tensor **states_n)
 {
     static const rc_rnn_options none = {0};
     const rc_rnn_options *o = opts ? opts : &none;
@@ -348,29 +452,30 @@ rc_tensor *rc_rnn_forward(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const rc_rnn_o
         return NULL;
     if (!rnn)
         return rc__fail_null(RC_EINVAL, "rc_rnn_forward: network is NULL");
-    if (check_call(rnn, x, o))
+    rc_tensor *s0[RC_MAX_STATES];
+    if (initial_states(rnn, o, s0) || check_call(rnn, x, o, s0))
         return NULL;
     const rc_rnn_config *cfg = &rnn->cfg;
-    size_t L = cfg->num_layers, D = rnn->dirs, H = cfg->hidden_size, Ho = rc_rnn_state_size(rnn);
-    int lstm = cfg->cell == RC_CELL_LSTM;
+    size_t L = cfg->num_layers, D = rnn->dirs, n = rnn->n_states;
     rc_tensor *input = o->batch_first ? rc_transpose(tp, x, 0, 1) : x;
     size_t B = x->shape[o->batch_first ? 0 : 1];
-    rc_tensor **hs = rc__tape_alloc(tp, L * D, sizeof *hs), **cs = rc__tape_alloc(tp, L * D, sizeof *cs);
-    if (!input || !hs || !cs)
+    rc_tensor **fin = rc__tape_alloc(tp, n * L * D, sizeof *fin); /* [n][L*D] final states [1, B, n_i] */
+    if (!input || !fin)
         return NULL;
 
     for (size_t l = 0; l < L; l++) {
         rc_tensor *outs[2];
         for (size_t d = 0; d < D; d++) {
             size_t row = l * D + d;
-            rc_tensor *h0 = state_row(tp, o->h0, row, B, Ho);
-            rc_tensor *c0 = lstm ? state_row(tp, o->c0, row, B, H) : NULL;
-            if (!h0 || (lstm && !c0))
-                return NULL;
-            outs[d] = (o->composed ? composed_layer : fused_layer)(
-                tp, rnn, &rnn->layers[row], (int)d, input, h0, c0, o->lengths, &hs[row], &cs[row]);
+            rc_tensor *s[RC_MAX_STATES], *s_n[RC_MAX_STATES];
+            for (size_t i = 0; i < n; i++)
+                if (!(s[i] = state_row(tp, s0[i], row, B, rnn->state_width[i])))
+                    return NULL;
+            outs[d] = run_layer(tp, rnn, &rnn->layers[row], (int)d, input, o, s, s_n);
             if (!outs[d])
                 return NULL;
+            for (size_t i = 0; i < n; i++)
+                fin[i * L * D + row] = s_n[i];
         }
         rc_tensor *out = D == 2 ? rc_concat(tp, outs, 2, 2) : outs[0];
         if (cfg->residual && l > 0)
@@ -381,11 +486,20 @@ rc_tensor *rc_rnn_forward(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const rc_rnn_o
             return NULL;
         input = out;
     }
-    if (h_n && !(*h_n = stack_states(tp, hs, L * D)))
-        return NULL;
-    if (c_n)
-        *c_n = lstm ? stack_states(tp, cs, L * D) : NULL;
-    if (c_n && lstm && !*c_n)
-        return NULL;
+    for (size_t i = 0; states_n && i < n; i++)
+        if (!(states_n[i] = rc_concat(tp, fin + i * L * D, L * D, 0)))
+            return NULL;
     return o->batch_first ? rc_transpose(tp, input, 0, 1) : input;
+}
+
+rc_tensor *rc_rnn_forward(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const rc_rnn_options *opts,
+                          rc_tensor **h_n, rc_tensor **c_n)
+{
+    rc_tensor *states_n[RC_MAX_STATES] = {0};
+    rc_tensor *y = rc_rnn_forward_states(tp, rnn, x, opts, h_n || c_n ? states_n : NULL);
+    if (h_n)
+        *h_n = y ? states_n[0] : NULL;
+    if (c_n)
+        *c_n = y && rc_rnn_state_count(rnn) > 1 ? states_n[1] : NULL;
+    return y;
 }

@@ -17,7 +17,6 @@
 #include "recurrent.h"
 
 #include "kernels.h"
-#include "recur.h"
 
 #include <math.h>
 #include <string.h>
@@ -26,7 +25,7 @@ void rc__gru_forward(const rc__seq_dims *d, const rc__seq_weights *w, const floa
                      const float *h0, float *y, float *h_n, float *cache, float *work)
 {
     size_t T = d->T, B = d->B, H = d->H, G = 3 * H, TB = T * B;
-    int before = d->cell == RC_CELL_GRU_RESET_BEFORE;
+    int before = d->kind == RC__SEQ_GRU_RESET_BEFORE;
     float *gx = work;         /* [T, B, 3H] */
     float *ah = gx + TB * G;  /* [B, 3H] recurrent terms */
     float *h = ah + B * G;    /* [B, H] state */
@@ -93,7 +92,7 @@ void rc__gru_backward(const rc__seq_dims *d, const rc__seq_weights *w, const flo
                       const rc__seq_grads *g, float *work)
 {
     size_t T = d->T, B = d->B, H = d->H, G = 3 * H, TB = T * B;
-    int before = d->cell == RC_CELL_GRU_RESET_BEFORE;
+    int before = d->kind == RC__SEQ_GRU_RESET_BEFORE;
     const float *hprev_all = cache, *gates_all = cache + TB * H;
     const float *hn_all = before ? NULL : gates_all + TB * G;
     float *DG = work;            /* [T, B, 3H] gate pre-activation gradients (input side) */

@@ -2,11 +2,11 @@
 #include "recurrent.h"
 
 #include "kernels.h"
-#include "recur.h"
 
+#include <assert.h>
 #include <string.h>
 
-static size_t gates_of(const rc__seq_dims *d) { return rc_cell_gates(d->cell) * d->H; }
+static size_t gates_of(const rc__seq_dims *d) { return rc__seq_gates(d->kind) * d->H; }
 
 /* Packing W_hh pays only over several steps (below). */
 enum { PACK_MIN_STEPS = 4 };
@@ -14,9 +14,9 @@ enum { PACK_MIN_STEPS = 4 };
 size_t rc__seq_cache_size(const rc__seq_dims *d)
 {
     size_t TB = d->T * d->B, extra = 0, states = 0;
-    if (d->cell == RC_CELL_LSTM)
+    if (d->kind == RC__SEQ_LSTM)
         states = (d->T + 1) * d->B * d->H; /* c0 and c after each step */
-    else if (d->cell == RC_CELL_GRU)
+    else if (d->kind == RC__SEQ_GRU)
         extra = d->H;     /* W_hn h + b_hn of each step */
     /* h before each step, gate activations, the extras */
     return TB * (rc__seq_hout(d) + gates_of(d) + extra) + states;
@@ -24,7 +24,7 @@ size_t rc__seq_cache_size(const rc__seq_dims *d)
 
 int rc__seq_fused(const rc__seq_dims *d)
 {
-    return d->cell == RC_CELL_LSTM && !d->P && rc__packed_wins(d->B) && d->T >= PACK_MIN_STEPS;
+    return d->kind == RC__SEQ_LSTM && !d->P && rc__packed_wins(d->B) && d->T >= PACK_MIN_STEPS;
 }
 
 /* The cell kernels' own scratch; the sparse input path's [I, GH + 1] follows. */
@@ -40,9 +40,9 @@ static size_t cell_work_size(const rc__seq_dims *d, int backward)
      * has a projection (for dW_hr), else of one step; then per-step dh, dc
      * and temporaries */
     size_t blocks = TB * GH;
-    if (d->cell == RC_CELL_GRU || d->cell == RC_CELL_GRU_RESET_BEFORE)
+    if (d->kind == RC__SEQ_GRU || d->kind == RC__SEQ_GRU_RESET_BEFORE)
         blocks += TB * GH + TB * H;
-    else if (d->cell == RC_CELL_LSTM)
+    else if (d->kind == RC__SEQ_LSTM)
         blocks += (d->P ? TB : B) * (H + Ho);
     return blocks + B * (2 * Ho + 3 * H + GH);
 }
@@ -56,7 +56,7 @@ static size_t cell_work_size(const rc__seq_dims *d, int backward)
 static size_t packed_size(const rc__seq_dims *d, int backward)
 {
     size_t GH = gates_of(d), Ho = rc__seq_hout(d);
-    if (d->cell != RC_CELL_LSTM || !d->P || !rc__packed_wins(d->B) || d->T < PACK_MIN_STEPS)
+    if (d->kind != RC__SEQ_LSTM || !d->P || !rc__packed_wins(d->B) || d->T < PACK_MIN_STEPS)
         return 0;
     return backward ? rc__packed_size(Ho, GH) : rc__packed_size(GH, Ho);
 }
@@ -96,11 +96,13 @@ void rc__seq_forward(const rc__seq_dims *d, const rc__seq_weights *w, const floa
                      const float *h0, const float *c0, float *y, float *h_n, float *c_n,
                      float *cache, float *work)
 {
-    switch (d->cell) {
-    case RC_CELL_LSTM: rc__lstm_forward(d, w, x, h0, c0, y, h_n, c_n, cache, work); break;
-    case RC_CELL_GRU:
-    case RC_CELL_GRU_RESET_BEFORE: rc__gru_forward(d, w, x, h0, y, h_n, cache, work); break;
-    default: rc__rnn_forward(d, w, x, h0, y, h_n, cache, work); break;
+    switch (d->kind) {
+    case RC__SEQ_LSTM: rc__lstm_forward(d, w, x, h0, c0, y, h_n, c_n, cache, work); break;
+    case RC__SEQ_GRU:
+    case RC__SEQ_GRU_RESET_BEFORE: rc__gru_forward(d, w, x, h0, y, h_n, cache, work); break;
+    case RC__SEQ_RNN_TANH:
+    case RC__SEQ_RNN_RELU: rc__rnn_forward(d, w, x, h0, y, h_n, cache, work); break;
+    default: assert(!"rc__seq_forward: no such kernel");
     }
 }
 
@@ -108,11 +110,13 @@ void rc__seq_backward(const rc__seq_dims *d, const rc__seq_weights *w, const flo
                       const float *cache, const float *dy, const float *dh_n, const float *dc_n,
                       const rc__seq_grads *g, float *work)
 {
-    switch (d->cell) {
-    case RC_CELL_LSTM: rc__lstm_backward(d, w, x, cache, dy, dh_n, dc_n, g, work); break;
-    case RC_CELL_GRU:
-    case RC_CELL_GRU_RESET_BEFORE: rc__gru_backward(d, w, x, cache, dy, dh_n, g, work); break;
-    default: rc__rnn_backward(d, w, x, cache, dy, dh_n, g, work); break;
+    switch (d->kind) {
+    case RC__SEQ_LSTM: rc__lstm_backward(d, w, x, cache, dy, dh_n, dc_n, g, work); break;
+    case RC__SEQ_GRU:
+    case RC__SEQ_GRU_RESET_BEFORE: rc__gru_backward(d, w, x, cache, dy, dh_n, g, work); break;
+    case RC__SEQ_RNN_TANH:
+    case RC__SEQ_RNN_RELU: rc__rnn_backward(d, w, x, cache, dy, dh_n, g, work); break;
+    default: assert(!"rc__seq_backward: no such kernel");
     }
 }
 
@@ -151,7 +155,7 @@ static int sparse_wins(size_t TB, size_t I, const float *x, float *used)
     return 10 * (n_used + nnz) < TB * I;
 }
 
-int rc__seq_sparse_x(const rc__seq_dims *d, const float *x) { return mostly_zeros(d->T * d->B * d->I, x); }
+int rc__seq_sparse_input(size_t n, const float *x) { return mostly_zeros(n, x); }
 
 /* For every nonzero x[r, k] of x [TB, I], with rows of GH floats:
  * out[r] += x[r, k] in[k], or with by_input out[k] += x[r, k] in[r]. */

@@ -1,5 +1,5 @@
 /* recurrent.h — fused sequence kernels for one layer and one direction of
- * an RNN, LSTM or GRU: forward over all T steps, and the hand-written
+ * an RNN, LSTM or GRU (the cells reach them through src/cells/seq_kernels.c): forward over all T steps, and the hand-written
  * backward through time.  The standard plan:
  *   - one GEMM for the input projections of all steps,
  *   - per step one GEMM for the recurrent part and one pointwise pass,
@@ -12,13 +12,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The forms of the fused kernels; each cell's file says which it runs. */
+enum { RC__SEQ_RNN_TANH, RC__SEQ_RNN_RELU, RC__SEQ_LSTM, RC__SEQ_GRU, RC__SEQ_GRU_RESET_BEFORE, RC__SEQ_KINDS };
+
 typedef struct {
-    int cell;                /* enum rc_cell */
+    int kind;                /* RC__SEQ_* */
     size_t T, B, I, H, P;    /* P: LSTM projection size, 0 for none */
     int reverse;             /* walk t = T-1 .. 0 */
     const int32_t *lengths;  /* [B], each 1..T, or NULL */
-    int sparse_x;            /* x mostly zeros (rc__seq_sparse_x): its product stays out of the time loop */
+    int sparse_x;            /* x mostly zeros (rc__seq_sparse_input): its product stays out of the time loop */
 } rc__seq_dims;
+
+/* G: the gates of the kind (1, 4 or 3), the rows of W_ih and W_hh over H. */
+static inline size_t rc__seq_gates(int kind)
+{
+    return kind == RC__SEQ_LSTM ? 4 : kind == RC__SEQ_GRU || kind == RC__SEQ_GRU_RESET_BEFORE ? 3 : 1;
+}
 
 /* Width of h: P with a projection, else H. */
 static inline size_t rc__seq_hout(const rc__seq_dims *d) { return d->P ? d->P : d->H; }
@@ -50,9 +59,10 @@ size_t rc__seq_work_size(const rc__seq_dims *d, int backward);
 /* The most any forward of 1 to d->T steps needs (a stream's block). */
 size_t rc__seq_work_bound(const rc__seq_dims *d);
 
-/* 1 when x [T, B, I] is mostly zeros (a tenth or fewer nonzeros): the
- * input products are then taken over its nonzeros before the time loop. */
-int rc__seq_sparse_x(const rc__seq_dims *d, const float *x);
+/* 1 when x [n] (all steps' inputs) is mostly zeros (a tenth or fewer
+ * nonzeros): the input products are then taken over its nonzeros before
+ * the time loop. */
+int rc__seq_sparse_input(size_t n, const float *x);
 
 enum { RC__FUSED_MAX_ROWS = 64 }; /* the most rows (B) the fused LSTM kernel takes */
 

@@ -7,7 +7,6 @@
 #include "recurrent.h"
 
 #include "kernels.h"
-#include "recur.h"
 
 #include <string.h>
 
@@ -19,7 +18,7 @@ void rc__rnn_forward(const rc__seq_dims *d, const rc__seq_weights *w, const floa
     float *a = gx + T * B * H;     /* [B, H] */
     float *h = a + B * H;          /* [B, H] state */
     float *hprev_all = cache, *h_all = cache ? cache + T * B * H : NULL;
-    int relu = d->cell == RC_CELL_RNN_RELU;
+    int relu = d->kind == RC__SEQ_RNN_RELU;
 
     rc__seq_input_projection(d, w, x, H, 1, gx, rc__seq_input_scratch(d, work, 0));
     memcpy(h, h0, B * H * sizeof(float));
@@ -51,7 +50,7 @@ void rc__rnn_backward(const rc__seq_dims *d, const rc__seq_weights *w, const flo
     float *DG = work;              /* [T, B, H] gradients of a_t */
     float *dh = DG + T * B * H;    /* [B, H] gradient reaching the state */
     float *tmp = dh + B * H;       /* [B, H] */
-    int relu = d->cell == RC_CELL_RNN_RELU;
+    int relu = d->kind == RC__SEQ_RNN_RELU;
 
     rc__copy_or_zero(B * H, dh_n, dh);
     for (size_t s = T; s-- > 0;) {
