@@ -616,7 +616,8 @@ RC_API rc_model *rc_model_load(const char *path, rc_safetensors **st);
  *   classify: features [T, B, F], classes [B]
  *   audio:    features [T, B, window] (the windows read), samples [T, B, hop]
  *             (the samples to predict), weights [T, B] (0 for padding)
- * lengths [B] (or NULL) and carried states h0/c0 (or NULL) go to the network. */
+ * lengths [B] (or NULL) and carried states h0/c0 or states0 (or NULL) go to
+ * the network (rc_rnn_options). */
 typedef struct rc_batch {
     size_t T, B;
     const int32_t *tokens, *targets;
@@ -625,6 +626,7 @@ typedef struct rc_batch {
     const int32_t *classes;
     const int32_t *lengths;
     rc_tensor *h0, *c0;
+    rc_tensor *const *states0; /* any cell's states, instead of h0 and c0 */
 } rc_batch;
 
 /* The task's mean loss over the batch ([1]); *logits (the output layer's
@@ -632,6 +634,10 @@ typedef struct rc_batch {
  * not NULL.  dropout_rng NULL: no dropout (evaluation). */
 RC_API rc_tensor *rc_model_loss(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *dropout_rng,
                                 rc_tensor **logits, rc_tensor **h_n, rc_tensor **c_n);
+/* rc_model_loss with every final state of the network: states_n
+ * [rc_rnn_state_count] (or NULL). */
+RC_API rc_tensor *rc_model_loss_states(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *dropout_rng,
+                                       rc_tensor **logits, rc_tensor **states_n);
 
 /* ---------------------------------------------------------------- optimizers
  *

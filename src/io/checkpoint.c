@@ -1,6 +1,6 @@
 /* checkpoint.c — training checkpoints: one safetensors file with the
  * weights (their own names), the optimizer's blocks ("optim.<name>"), the
- * carried LM states ("carry.h", "carry.c"), the validation history, and in
+ * carried LM states ("carry.<state name>": carry.h, carry.c), the validation history, and in
  * the metadata every counter, every generator's state and a fingerprint of
  * the settings.  Written through a temporary file and renamed. */
 #include "../train/train.h"
@@ -50,10 +50,11 @@ static rc_tensor view(float *data, size_t n)
 }
 
 int rc__checkpoint_save(const char *path, rc_model *m, rc_optim *o, const rc__train_state *s,
-                        const rc_tensor *carry_h, const rc_tensor *carry_c, const rc_train_config *cfg)
+                        const rc__carry *carry, const rc_train_config *cfg)
 {
     rc_params *p = rc_model_params(m);
-    size_t np = rc_params_count(p), no = rc_optim_state_count(o), n = 0, cap = np + no + 2;
+    size_t np = rc_params_count(p), no = rc_optim_state_count(o), n = 0, cap = np + no + RC_MAX_STATES;
+    char cnames[RC_MAX_STATES][64];
     const char **names = malloc(cap * sizeof *names);
     const rc_tensor **tensors = malloc(cap * sizeof *tensors);
     rc_tensor *views = malloc((no + 1) * sizeof *views);
@@ -70,10 +71,10 @@ int rc__checkpoint_save(const char *path, rc_model *m, rc_optim *o, const rc__tr
         views[i] = view(rc_optim_state(o, i), rc_params_numel(p));
         names[n] = onames[i], tensors[n] = &views[i];
     }
-    if (carry_h)
-        names[n] = "carry.h", tensors[n++] = carry_h;
-    if (carry_c)
-        names[n] = "carry.c", tensors[n++] = carry_c;
+    for (size_t i = 0; carry && i < carry->n; i++) {
+        snprintf(cnames[i], sizeof cnames[i], "carry.%s", rc_rnn_state_name(rc_model_rnn(m), i));
+        names[n] = cnames[i], tensors[n++] = carry->s[i];
+    }
     rc__meta meta = {0};
     char print[256];
     fingerprint(m, cfg, print, sizeof print);
@@ -166,8 +167,8 @@ static int get_block(const rc_safetensors *st, const char *path, const char *nam
     return ok ? RC_OK : rc__fail(RC_EFORMAT, "%s: '%s' has the wrong size for this model", path, name);
 }
 
-int rc__checkpoint_load(const char *path, rc_model *m, rc_optim *o, rc__train_state *s,
-                        rc_tensor *carry_h, rc_tensor *carry_c, const rc_train_config *cfg)
+int rc__checkpoint_load(const char *path, rc_model *m, rc_optim *o, rc__train_state *s, rc__carry *carry,
+                        const rc_train_config *cfg)
 {
     rc_safetensors *st = rc_safetensors_load(path);
     if (!st)
@@ -190,9 +191,12 @@ int rc__checkpoint_load(const char *path, rc_model *m, rc_optim *o, rc__train_st
         if ((status = get_block(st, path, name, rc_optim_state(o, i), rc_params_numel(rc_model_params(m)))))
             goto done;
     }
-    if ((carry_h && (status = get_block(st, path, "carry.h", carry_h->data, carry_h->size))) ||
-        (carry_c && (status = get_block(st, path, "carry.c", carry_c->data, carry_c->size))))
-        goto done;
+    for (size_t i = 0; carry && i < carry->n; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "carry.%s", rc_rnn_state_name(rc_model_rnn(m), i));
+        if ((status = get_block(st, path, name, carry->s[i]->data, carry->s[i]->size)))
+            goto done;
+    }
     uint64_t steps, averaged;
     int averaging, bad;
     const char *ov = rc_safetensors_metadata(st, "optim"), *sv = rc_safetensors_metadata(st, "schedule");

@@ -167,8 +167,8 @@ static rc_tensor *mixture_loss(rc_tape *tp, rc_model *m, const rc_batch *b, rc_t
     return rc_mixture_nll(tp, params, target, w, RC_REDUCE_MEAN);
 }
 
-rc_tensor *rc_model_loss(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *dropout_rng,
-                         rc_tensor **logits, rc_tensor **h_n, rc_tensor **c_n)
+rc_tensor *rc_model_loss_states(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *dropout_rng,
+                                rc_tensor **logits, rc_tensor **states_n)
 {
     if (!tp || !m || !b || b->T == 0 || b->B == 0)
         return rc__fail_null(RC_EINVAL, "rc_model_loss: needs a tape, a model and a non-empty batch");
@@ -181,12 +181,14 @@ rc_tensor *rc_model_loss(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *dr
     rc_rnn_options o = {0};
     o.h0 = b->h0;
     o.c0 = b->c0;
+    o.states0 = b->states0;
     o.lengths = b->lengths;
     o.dropout_rng = dropout_rng;
-    rc_tensor *hn = NULL, *cn = NULL;
-    rc_tensor *y = rc_rnn_forward(tp, m->rnn, network_input(tp, m, b, dropout_rng), &o, &hn, &cn);
+    rc_tensor *fin[RC_MAX_STATES] = {0};
+    rc_tensor *y = rc_rnn_forward_states(tp, m->rnn, network_input(tp, m, b, dropout_rng), &o, fin);
     if (!y)
         return NULL;
+    rc_tensor *hn = fin[0];
     rc_tensor *features = task == RC_TASK_CLASSIFY ? last_states(tp, m, hn, b->B) : y;
     rc_tensor *out = rc_linear(tp, maybe_dropout(tp, features, m->cfg.dropout, dropout_rng), m->head_w,
                                m->head_b);
@@ -208,9 +210,19 @@ rc_tensor *rc_model_loss(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *dr
     }
     if (logits)
         *logits = out;
+    if (states_n)
+        memcpy(states_n, fin, rc_rnn_state_count(m->rnn) * sizeof *states_n);
+    return loss;
+}
+
+rc_tensor *rc_model_loss(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *dropout_rng,
+                         rc_tensor **logits, rc_tensor **h_n, rc_tensor **c_n)
+{
+    rc_tensor *fin[RC_MAX_STATES] = {0};
+    rc_tensor *loss = rc_model_loss_states(tp, m, b, dropout_rng, logits, fin);
     if (h_n)
-        *h_n = hn;
+        *h_n = loss ? fin[0] : NULL;
     if (c_n)
-        *c_n = cn;
+        *c_n = loss ? fin[1] : NULL;
     return loss;
 }

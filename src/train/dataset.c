@@ -393,26 +393,21 @@ int rc_evaluate(rc_model *m, const rc_dataset *data, size_t batch, size_t bptt, 
     if (rc__batcher_init(&bt, data, batch, bptt, 0))
         return rc_last_status();
     const rc_model_config *c = rc_model_config_of(m);
-    size_t rows = c->rnn.num_layers * (c->rnn.bidirectional ? 2 : 1), B = bt.batch;
-    size_t Ho = rc_rnn_state_size(rc_model_rnn(m));
-    rc_tensor *h = NULL, *cs = NULL;
-    if (data->task == RC_TASK_LM) { /* the state carries from window to window */
-        h = rc_tensor_new(3, (size_t[]){rows, B, Ho});
-        if (c->rnn.cell == RC_CELL_LSTM)
-            cs = rc_tensor_new(3, (size_t[]){rows, B, c->rnn.hidden_size});
-    }
+    rc__carry carry = {0}; /* lm: the states carry from window to window */
     rc_tape *tp = rc_tape_new();
     int status = tp ? RC_OK : RC_ENOMEM;
+    if (!status && data->task == RC_TASK_LM)
+        status = rc__carry_new(m, bt.batch, &carry);
     double total = 0.0, units = 0.0, correct = 0.0;
     if (tp)
         rc_tape_set_grad_enabled(tp, 0);
     for (size_t i = 0; !status && i < bt.n_batches; i++) {
         rc_batch b;
         rc__batcher_get(&bt, i, &b);
-        b.h0 = h, b.c0 = cs;
+        b.states0 = carry.n ? carry.s : NULL;
         rc_tape_reset(tp);
-        rc_tensor *logits = NULL, *hn = NULL, *cn = NULL;
-        rc_tensor *loss = rc_model_loss(tp, m, &b, NULL, &logits, &hn, &cn);
+        rc_tensor *logits = NULL, *states_n[RC_MAX_STATES] = {0};
+        rc_tensor *loss = rc_model_loss_states(tp, m, &b, NULL, &logits, states_n);
         if (!loss) {
             status = rc_last_status();
             break;
@@ -436,10 +431,7 @@ int rc_evaluate(rc_model *m, const rc_dataset *data, size_t batch, size_t bptt, 
         }
         total += loss->data[0] * n;
         units += n;
-        if (h)
-            memcpy(h->data, hn->data, h->size * sizeof(float));
-        if (cs)
-            memcpy(cs->data, cn->data, cs->size * sizeof(float));
+        rc__carry_set(&carry, states_n);
     }
     if (!status) {
         out->loss = units > 0 ? total / units : NAN;
@@ -447,8 +439,7 @@ int rc_evaluate(rc_model *m, const rc_dataset *data, size_t batch, size_t bptt, 
         out->accuracy = data->task == RC_TASK_CLASSIFY && units > 0 ? correct / units : NAN;
     }
     rc_tape_free(tp);
-    rc_tensor_free(h);
-    rc_tensor_free(cs);
+    rc__carry_free(&carry);
     rc__batcher_free(&bt);
     return status;
 }

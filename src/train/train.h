@@ -56,12 +56,28 @@ typedef struct {
     size_t n_history, cap_history;
 } rc__train_state;
 
+/* The states a language model carries from window to window (truncated
+ * BPTT): one [L*D, B, n_i] tensor per state of the model's network, named
+ * by rc_rnn_state_name. */
+typedef struct {
+    rc_tensor *s[RC_MAX_STATES];
+    size_t n;
+} rc__carry;
+
+/* Zeros for B sequences. */
+int rc__carry_new(rc_model *m, size_t B, rc__carry *c);
+void rc__carry_free(rc__carry *c);
+void rc__carry_zero(rc__carry *c);
+/* Copies the values of the final states [n] (detached: the next window
+ * starts from them). */
+void rc__carry_set(rc__carry *c, rc_tensor *const *states_n);
+
 /* Writes / reads a checkpoint: the model's weights, the optimizer's blocks
- * and counters, the carried LM states (carry_h/carry_c may be NULL), the
- * state s, and a fingerprint of cfg that a resume must match. */
+ * and counters, the carried LM states as "carry.<state name>" (carry may be
+ * NULL), the state s, and a fingerprint of cfg that a resume must match. */
 int rc__checkpoint_save(const char *path, rc_model *m, rc_optim *o, const rc__train_state *s,
-                        const rc_tensor *carry_h, const rc_tensor *carry_c, const rc_train_config *cfg);
-int rc__checkpoint_load(const char *path, rc_model *m, rc_optim *o, rc__train_state *s,
-                        rc_tensor *carry_h, rc_tensor *carry_c, const rc_train_config *cfg);
+                        const rc__carry *carry, const rc_train_config *cfg);
+int rc__checkpoint_load(const char *path, rc_model *m, rc_optim *o, rc__train_state *s, rc__carry *carry,
+                        const rc_train_config *cfg);
 
 #endif /* RC_TRAIN_H */

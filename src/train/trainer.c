@@ -45,7 +45,7 @@ typedef struct {
     rc_optim *opt;
     rc__batcher batches;
     rc__train_state s;
-    rc_tensor *carry_h, *carry_c;  /* lm: [L*D, B, H_out], [L*D, B, H] */
+    rc__carry carry;               /* lm: the network's states, carried */
     float *noise;                  /* [numel] the clean weights while noise is on */
     rc_tape *tp;
     rc_train_status status;
@@ -70,7 +70,7 @@ static int save_checkpoint(trainer *t)
         return RC_OK;
     t->s.seconds += now() - t->started; /* the file holds the time so far */
     t->started = now();
-    int status = rc__checkpoint_save(t->cfg->checkpoint, t->m, t->opt, &t->s, t->carry_h, t->carry_c, t->cfg);
+    int status = rc__checkpoint_save(t->cfg->checkpoint, t->m, t->opt, &t->s, &t->carry, t->cfg);
     if (!status)
         report(t, RC_TRAIN_CHECKPOINT);
     return status;
@@ -147,13 +147,13 @@ static int update(trainer *t, rc_batch *b)
     rc_params *p = rc_model_params(t->m);
     double epoch = (double)t->s.epoch + (double)t->s.pos / (double)t->batches.n_batches;
     float lr = rc_schedule_lr(&t->s.schedule, epoch);
-    b->h0 = t->carry_h, b->c0 = t->carry_c;
+    b->states0 = t->carry.n ? t->carry.s : NULL;
     if (t->noise)
         rc_params_add_noise(p, &t->s.noise_rng, cfg->weight_noise, t->noise);
     rc_tape_reset(t->tp);
     rc_params_zero_grad(p);
-    rc_tensor *h_n = NULL, *c_n = NULL;
-    rc_tensor *loss = rc_model_loss(t->tp, t->m, b, &t->s.dropout_rng, NULL, &h_n, &c_n);
+    rc_tensor *states_n[RC_MAX_STATES] = {0};
+    rc_tensor *loss = rc_model_loss_states(t->tp, t->m, b, &t->s.dropout_rng, NULL, states_n);
     int status = loss ? rc_backward(t->tp, loss) : rc_last_status();
     if (t->noise)
         rc_params_remove_noise(p, t->noise);
@@ -175,10 +175,7 @@ static int update(trainer *t, rc_batch *b)
         rc_params_clip_grad_norm(p, cfg->clip_norm);
     if ((status = rc_optim_step(t->opt, lr)))
         return status;
-    if (t->carry_h) /* detached: the next window starts from these values */
-        memcpy(t->carry_h->data, h_n->data, t->carry_h->size * sizeof(float));
-    if (t->carry_c)
-        memcpy(t->carry_c->data, c_n->data, t->carry_c->size * sizeof(float));
+    rc__carry_set(&t->carry, states_n); /* detached: the next window starts from these values */
     t->status.lr = lr;
     t->status.last_loss = loss->data[0];
     t->s.loss_sum += loss->data[0];
@@ -188,13 +185,7 @@ static int update(trainer *t, rc_batch *b)
     return RC_OK;
 }
 
-static void reset_carry(trainer *t)
-{
-    if (t->carry_h)
-        rc_tensor_fill(t->carry_h, 0.0f);
-    if (t->carry_c)
-        rc_tensor_fill(t->carry_c, 0.0f);
-}
+static void reset_carry(trainer *t) { rc__carry_zero(&t->carry); }
 
 static int setup(trainer *t)
 {
@@ -213,14 +204,8 @@ static int setup(trainer *t)
     if (!(t->opt = rc_optim_new(rc_model_params(t->m), &cfg->optim)) || !(t->tp = rc_tape_new()))
         return rc_last_status();
     const rc_model_config *mc = rc_model_config_of(t->m);
-    if (mc->task == RC_TASK_LM) {
-        size_t rows = mc->rnn.num_layers * (mc->rnn.bidirectional ? 2 : 1), B = t->batches.batch;
-        t->carry_h = rc_tensor_new(3, (size_t[]){rows, B, rc_rnn_state_size(rc_model_rnn(t->m))});
-        if (!t->carry_h)
-            return rc_last_status();
-        if (mc->rnn.cell == RC_CELL_LSTM && !(t->carry_c = rc_tensor_new(3, (size_t[]){rows, B, mc->rnn.hidden_size})))
-            return rc_last_status();
-    }
+    if (mc->task == RC_TASK_LM && rc__carry_new(t->m, t->batches.batch, &t->carry))
+        return rc_last_status();
     if (cfg->weight_noise > 0.0f &&
         !(t->noise = malloc(rc_params_numel(rc_model_params(t->m)) * sizeof *t->noise)))
         return rc__fail(RC_ENOMEM, "training: out of memory");
@@ -234,7 +219,7 @@ static int setup(trainer *t)
     if (cfg->optim.kind == RC_OPTIM_ASGD && !cfg->nt_asgd)
         rc_optim_start_averaging(t->opt);
     if (cfg->resume) {
-        if (rc__checkpoint_load(cfg->checkpoint, t->m, t->opt, s, t->carry_h, t->carry_c, cfg))
+        if (rc__checkpoint_load(cfg->checkpoint, t->m, t->opt, s, &t->carry, cfg))
             return rc_last_status();
         /* The current epoch's order, as it was drawn. */
         rc_rng r = s->epoch_rng;
@@ -297,8 +282,7 @@ int rc_train(rc_model *m, const rc_dataset *train, const rc_dataset *valid, cons
     rc__batcher_free(&t.batches);
     rc_optim_free(t.opt);
     rc_tape_free(t.tp);
-    rc_tensor_free(t.carry_h);
-    rc_tensor_free(t.carry_c);
+    rc__carry_free(&t.carry);
     free(t.noise);
     free(t.s.history);
     return status;

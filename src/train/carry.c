@@ -1,0 +1,37 @@
+/* carry.c — the states a language model carries between windows. */
+#include "train.h"
+
+#include <string.h>
+
+int rc__carry_new(rc_model *m, size_t B, rc__carry *c)
+{
+    const rc_rnn *rnn = rc_model_rnn(m);
+    const rc_rnn_config *cfg = rc_rnn_config_of(rnn);
+    size_t rows = cfg->num_layers * (cfg->bidirectional ? 2 : 1);
+    memset(c, 0, sizeof *c);
+    for (c->n = 0; c->n < rc_rnn_state_count(rnn); c->n++)
+        if (!(c->s[c->n] = rc_tensor_new(3, (size_t[]){rows, B, rc_rnn_state_width(rnn, c->n)}))) {
+            rc__carry_free(c);
+            return rc_last_status();
+        }
+    return RC_OK;
+}
+
+void rc__carry_free(rc__carry *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        rc_tensor_free(c->s[i]);
+    memset(c, 0, sizeof *c);
+}
+
+void rc__carry_zero(rc__carry *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        rc_tensor_fill(c->s[i], 0.0f);
+}
+
+void rc__carry_set(rc__carry *c, rc_tensor *const *states_n)
+{
+    for (size_t i = 0; i < c->n; i++)
+        memcpy(c->s[i]->data, states_n[i]->data, c->s[i]->size * sizeof(float));
+}
