@@ -540,6 +540,10 @@ RC_API long rc_safetensors_find(const rc_safetensors *st, const char *name);
 RC_API rc_tensor *rc_safetensors_tensor(const rc_safetensors *st, const char *name);
 /* The value of a key of the header's __metadata__, or NULL. */
 RC_API const char *rc_safetensors_metadata(const rc_safetensors *st, const char *key);
+/* The __metadata__'s keys, in the file's order: their number, and key i
+ * (NULL past the last). */
+RC_API size_t rc_safetensors_metadata_count(const rc_safetensors *st);
+RC_API const char *rc_safetensors_metadata_key(const rc_safetensors *st, size_t i);
 
 /* Writes n float tensors (as F32) and n_meta metadata strings to path,
  * through a temporary file that is flushed and renamed, so a crash never

@@ -19,7 +19,14 @@ static void fingerprint(const rc_model *m, const rc_train_config *cfg, char *buf
                      rc_task_name(c->task), rc_cell_name(c->rnn.cell), c->rnn.hidden_size, c->rnn.num_layers,
                      rc_optim_name(cfg->optim.kind), cfg->batch, cfg->bptt, cfg->seed);
     if (cfg->bucket > 1 && n > 0 && (size_t)n < cap) /* older checkpoints, without buckets, still match */
-        snprintf(buf + n, cap - (size_t)n, " bucket=%zu", cfg->bucket);
+        n += snprintf(buf + n, cap - (size_t)n, " bucket=%zu", cfg->bucket);
+    /* the cell's own options (PyTorch's trio has none beyond the LSTM's proj_size and peephole, which
+     * change the weights' shapes and so never pass the weights' check) */
+    for (size_t i = 0; rc_cell_option_name(c->rnn.cell, i) && n > 0 && (size_t)n < cap; i++) {
+        const char *name = rc_cell_option_name(c->rnn.cell, i);
+        if (strcmp(name, "proj_size") && strcmp(name, "peephole"))
+            n += snprintf(buf + n, cap - (size_t)n, " %s=%g", name, rc_rnn_config_get(&c->rnn, name));
+    }
 }
 
 static void put_rng(rc__meta *meta, const char *key, const rc_rng *r)
@@ -126,7 +133,7 @@ int rc__checkpoint_save(const char *path, rc_model *m, rc_optim *o, const rc__tr
     for (size_t i = 0; i < s->n_history; i++)
         used += (size_t)snprintf(hist + used, hist_cap - used, "%s%.17g", i ? " " : "", s->history[i]);
     const char **keys = malloc((meta.n + 1) * sizeof *keys), **values = malloc((meta.n + 1) * sizeof *values);
-    if (keys && values) {
+    if (keys && values && !(status = rc__meta_check(&meta, path))) {
         memcpy(keys, meta.keys, meta.n * sizeof *keys);
         memcpy(values, meta.values, meta.n * sizeof *values);
         keys[meta.n] = "history", values[meta.n] = hist;

@@ -5,17 +5,22 @@
 #include "../cells/cells.h"
 
 /* Metadata under construction: up to RC__META_MAX key/value strings. */
-#define RC__META_MAX 40
+#define RC__META_MAX 64
 typedef struct {
     size_t n;
     const char *keys[RC__META_MAX];
     const char *values[RC__META_MAX];
+    char key_store[RC__META_MAX][64];
     char store[RC__META_MAX][256]; /* formatted values */
+    int lost;                      /* a key did not fit, or a value was cut: writers refuse (rc__meta_check) */
 } rc__meta;
 
-/* Adds key = printf(fmt, ...) (keys must be string literals or outlive m). */
+/* Adds key = printf(fmt, ...); the key is copied. */
 void rc__meta_add(rc__meta *m, const char *key, const char *fmt, ...) RC__PRINTF(3, 4);
-/* The recurrent configuration's keys: cell, input_size, hidden_size, ... */
+/* RC_EINVAL naming the file when anything added did not fit. */
+int rc__meta_check(const rc__meta *m, const char *path);
+/* The recurrent configuration's keys: cell, input_size, hidden_size, ...,
+ * and cell.NAME for each of the cell's own options. */
 void rc__meta_rnn(rc__meta *m, const rc_rnn_config *c);
 
 /* The configuration of the network whose weights carry `prefix` in st:

@@ -43,7 +43,8 @@ int rc_model_save(const rc_model *m, const char *path, size_t n_meta, const char
         all_keys[meta.n + i] = keys[i];
         all_values[meta.n + i] = values[i];
     }
-    status = rc_safetensors_save(path, n, names, tensors, meta.n + n_meta, all_keys, all_values);
+    if (!(status = rc__meta_check(&meta, path)))
+        status = rc_safetensors_save(path, n, names, tensors, meta.n + n_meta, all_keys, all_values);
 done:
     free(names), free(tensors), free(all_keys), free(all_values);
     return status;
@@ -78,7 +79,14 @@ rc_model *rc_model_load(const char *path, rc_safetensors **st_out)
                  path, task ? "'" : "missing", task ? task : "", task ? "'" : "");
         goto done;
     }
-    cfg.dropout = dropout ? strtof(dropout, NULL) : 0.0f;
+    if (dropout) {
+        char *end;
+        cfg.dropout = strtof(dropout, &end);
+        if (end == dropout || *end) {
+            rc__fail(RC_EFORMAT, "%s: metadata model_dropout '%s' is not a number", path, dropout);
+            goto done;
+        }
+    }
     if (size_from(st, path, "n_out", &cfg.n_out) ||
         (cfg.task == RC_TASK_AUDIO && size_from(st, path, "mixtures", &cfg.mixtures)) ||
         rc__rnn_config_from_file(st, path, "rnn.", -1, &cfg.rnn))

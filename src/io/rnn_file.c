@@ -10,15 +10,49 @@
 
 #define NAME_MAX_LEN 256
 
-/* The prefix before "weight_ih_l0" (e.g. "" or "rnn."); an error when the
- * file holds none, or several networks. */
-static int find_prefix(const rc_safetensors *st, const char *path, char *prefix, size_t cap)
+/* The cell a file holds: the caller's choice (>= 0), else the metadata's
+ * "cell", else -1 (a PyTorch state_dict: the shapes tell). */
+static int cell_of_file(const rc_safetensors *st, const char *path, int *cell)
 {
-    static const char key[] = "weight_ih_l0";
+    const char *meta_cell = rc_safetensors_metadata(st, "cell");
+    if (*cell >= 0 || !meta_cell)
+        return RC_OK;
+    if ((*cell = rc_cell_from_name(meta_cell)) < 0) {
+        char list[512];
+        size_t at = 0;
+        for (int c = 0; c < RC_CELL_COUNT && at < sizeof list; c++)
+            at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", c ? ", " : "", rc_cell_name(c));
+        return rc__fail(RC_EFORMAT, "%s: metadata cell '%s' is not one of %s", path, meta_cell, list);
+    }
+    return RC_OK;
+}
+
+/* The name its first parameter has in layer 0 ("weight_ih_l0" for PyTorch's
+ * cells): what marks a network of that cell in a file. */
+static void first_param(int cell, char *name, size_t cap)
+{
+    const rc__cell *c = rc__cell_of(cell);
+    double opt[RC_CELL_MAX_OPTIONS] = {0};
+    for (size_t i = 0; c && c->options && c->options[i].name; i++)
+        opt[i] = c->options[i].fallback;
+    rc__cell_decl d = {0};
+    rc__cell_dims dims = {8, 8, 1, opt};
+    if (c && !c->declare(&d, &dims) && d.n_declared)
+        snprintf(name, cap, "%s_l0", d.param[d.order[0]].base);
+    else
+        snprintf(name, cap, "weight_ih_l0");
+}
+
+/* The prefix before the network's first parameter (e.g. "" or "rnn."); an
+ * error when the file holds none, or several networks. */
+static int find_prefix(const rc_safetensors *st, const char *path, int cell, char *prefix, size_t cap)
+{
+    char key[RC__CELL_NAME + 8];
+    first_param(cell, key, sizeof key);
     int found = 0;
     for (size_t i = 0; i < rc_safetensors_count(st); i++) {
         const char *name = rc_safetensors_name(st, i);
-        size_t n = strlen(name), k = sizeof key - 1;
+        size_t n = strlen(name), k = strlen(key);
         if (n < k || strcmp(name + n - k, key) != 0 || n - k >= cap)
             continue;
         if (found && (strncmp(prefix, name, n - k) != 0 || prefix[n - k] != '\0'))
@@ -30,9 +64,8 @@ static int find_prefix(const rc_safetensors *st, const char *path, char *prefix,
         found = 1;
     }
     if (!found)
-        return rc__fail(RC_EFORMAT, "%s: no tensor named weight_ih_l0 (or PREFIX.weight_ih_l0): "
-                                    "not an RNN, LSTM or GRU state_dict",
-                        path);
+        return rc__fail(RC_EFORMAT, "%s: no tensor named %s (or PREFIX.%s): not %s", path, key, key,
+                        cell < 0 ? "an RNN, LSTM or GRU state_dict" : "a network of that cell");
     return RC_OK;
 }
 
@@ -56,8 +89,77 @@ static int metadata_true(const char *v)
     return v && (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "True"));
 }
 
-int rc__rnn_config_from_file(const rc_safetensors *st, const char *path, const char *prefix, int cell,
-                             rc_rnn_config *cfg)
+/* A size from the metadata; RC_EFORMAT when missing or not a number. */
+static int meta_size(const rc_safetensors *st, const char *path, const char *key, size_t *out)
+{
+    const char *v = rc_safetensors_metadata(st, key);
+    char *end = NULL;
+    unsigned long long x = v && *v != '-' ? strtoull(v, &end, 10) : 0;
+    if (!v || end == v || *end)
+        return rc__fail(RC_EFORMAT, "%s: metadata '%s' is %s%s%s, not a size", path, key, v ? "'" : "missing",
+                        v ? v : "", v ? "'" : "");
+    *out = (size_t)x;
+    return RC_OK;
+}
+
+/* What no shape tells: the residual links and the dropout between layers. */
+static int meta_extras(const rc_safetensors *st, const char *path, rc_rnn_config *cfg)
+{
+    cfg->residual = metadata_true(rc_safetensors_metadata(st, "residual"));
+    const char *dropout = rc_safetensors_metadata(st, "dropout");
+    if (dropout) {
+        char *end;
+        cfg->dropout = strtof(dropout, &end);
+        if (end == dropout || *end)
+            return rc__fail(RC_EFORMAT, "%s: metadata dropout '%s' is not a number", path, dropout);
+    }
+    return RC_OK;
+}
+
+/* The cell's options from the metadata keys "cell.NAME"; a key the cell
+ * does not know is an error (a newer file), a missing one its default (an
+ * older file). */
+static int meta_options(const rc_safetensors *st, const char *path, rc_rnn_config *cfg)
+{
+    for (size_t i = 0; i < rc_safetensors_metadata_count(st); i++) {
+        const char *key = rc_safetensors_metadata_key(st, i), *v = rc_safetensors_metadata(st, key);
+        if (strncmp(key, "cell.", 5))
+            continue;
+        char *end = NULL;
+        double x = v ? strtod(v, &end) : 0.0;
+        if (!v || end == v || *end)
+            return rc__fail(RC_EFORMAT, "%s: metadata '%s' is not a number", path, key);
+        if (rc_rnn_config_set(cfg, key + 5, x)) {
+            char detail[256];
+            snprintf(detail, sizeof detail, "%s", rc_last_error());
+            return rc__fail(RC_EFORMAT, "%s: metadata '%s': %s", path, key, detail);
+        }
+    }
+    return RC_OK;
+}
+
+/* A recur file describes its network in the metadata. */
+static int config_from_metadata(const rc_safetensors *st, const char *path, int cell, rc_rnn_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->cell = cell;
+    if (meta_size(st, path, "input_size", &cfg->input_size) || meta_size(st, path, "hidden_size", &cfg->hidden_size) ||
+        meta_size(st, path, "num_layers", &cfg->num_layers))
+        return rc_last_status();
+    const char *bias = rc_safetensors_metadata(st, "bias");
+    cfg->bias = !bias || metadata_true(bias);
+    cfg->bidirectional = metadata_true(rc_safetensors_metadata(st, "bidirectional"));
+    cfg->peephole = metadata_true(rc_safetensors_metadata(st, "peephole"));
+    if (rc_safetensors_metadata(st, "proj_size") && meta_size(st, path, "proj_size", &cfg->proj_size))
+        return rc_last_status();
+    return meta_extras(st, path, cfg) ? rc_last_status() : meta_options(st, path, cfg);
+}
+
+/* A PyTorch state_dict: layers, directions, sizes, projection, bias and
+ * peepholes from the tensor names and shapes, the cell from the gate count
+ * (and the metadata "nonlinearity") unless given. */
+static int config_from_shapes(const rc_safetensors *st, const char *path, const char *prefix, int cell,
+                              rc_rnn_config *cfg)
 {
     size_t ih[8], hh[8], hr[8];
     char name[64];
@@ -92,21 +194,17 @@ int rc__rnn_config_from_file(const rc_safetensors *st, const char *path, const c
         return rc__fail(RC_EFORMAT, "%s: weight_ih_l0 [%zu, %zu] and weight_hh_l0 [%zu, %zu] are not "
                                     "[G*H, I] and [G*H, H] with G = 1, 3 or 4 gates",
                         path, ih[0], ih[1], hh[0], hh[1]);
-
-    const char *meta_cell = rc_safetensors_metadata(st, "cell");
     const char *nonlin = rc_safetensors_metadata(st, "nonlinearity");
-    if (cell < 0 && meta_cell) {
-        cell = rc_cell_from_name(meta_cell);
-        if (cell < 0)
-            return rc__fail(RC_EFORMAT, "%s: metadata cell '%s' is not one of lstm, gru, "
-                                        "gru_reset_before, rnn_tanh, rnn_relu",
-                            path, meta_cell);
-    }
+    if (cell >= 0 && rc_cell_gates(cell) == 0)
+        return rc__fail(RC_EFORMAT, "%s: a %s network is read from the metadata recur writes (input_size, "
+                                    "hidden_size, num_layers), which the file lacks; only PyTorch's RNN, LSTM "
+                                    "and GRU are told from their shapes",
+                        path, rc_cell_name(cell));
     if (cell < 0)
-        cell = G == 4 ? RC_CELL_LSTM
-               : G == 3 ? RC_CELL_GRU
-               : nonlin && !strcmp(nonlin, "relu") ? RC_CELL_RNN_RELU
-                                                   : RC_CELL_RNN_TANH;
+        cell = rc_cell_from_name(G == 4   ? "lstm"
+                                 : G == 3 ? "gru"
+                                 : nonlin && !strcmp(nonlin, "relu") ? "rnn_relu"
+                                                                     : "rnn_tanh");
     if (rc_cell_gates(cell) != G)
         return rc__fail(RC_EFORMAT, "%s: a %s has %zu gates, but weight_hh_l0 has %zu rows for "
                                     "hidden size %zu (%zu gates)",
@@ -115,39 +213,50 @@ int rc__rnn_config_from_file(const rc_safetensors *st, const char *path, const c
     if (metadata_true(rc_safetensors_metadata(st, "peephole")) && !cfg->peephole)
         return rc__fail(RC_EFORMAT, "%s: metadata says peephole but %sweight_ph_l0 is missing",
                         path, prefix);
-    /* What no shape tells: recur's own files record it. */
-    cfg->residual = metadata_true(rc_safetensors_metadata(st, "residual"));
-    const char *dropout = rc_safetensors_metadata(st, "dropout");
-    if (dropout) {
-        char *end;
-        cfg->dropout = strtof(dropout, &end);
-        if (end == dropout || *end)
-            return rc__fail(RC_EFORMAT, "%s: metadata dropout '%s' is not a number", path, dropout);
-    }
-    return RC_OK;
+    return meta_extras(st, path, cfg);
 }
 
-/* 1 when name looks like a recurrent weight: (weight|bias)_(ih|hh|hr|ph)_l<k>[_reverse]. */
-static int is_rnn_weight(const char *name)
+int rc__rnn_config_from_file(const rc_safetensors *st, const char *path, const char *prefix, int cell,
+                             rc_rnn_config *cfg)
 {
-    const char *p = !strncmp(name, "weight_", 7) ? name + 7 : !strncmp(name, "bias_", 5) ? name + 5 : NULL;
-    if (!p || strlen(p) < 5 || strncmp(p + 2, "_l", 2) != 0)
-        return 0;
-    if (strncmp(p, "ih", 2) && strncmp(p, "hh", 2) && strncmp(p, "hr", 2) && strncmp(p, "ph", 2))
-        return 0;
-    p += 4;
-    if (!isdigit((unsigned char)*p))
-        return 0;
-    while (isdigit((unsigned char)*p))
-        p++;
-    return *p == '\0' || !strcmp(p, "_reverse");
+    if (cell_of_file(st, path, &cell))
+        return rc_last_status();
+    if (cell >= 0 && rc_safetensors_metadata(st, "hidden_size"))
+        return config_from_metadata(st, path, cell, cfg);
+    return config_from_shapes(st, path, prefix, cell, cfg);
+}
+
+/* 1 when name is named as a layer's weight is: <base>_l<k>[_reverse]. */
+static int is_layer_weight(const char *name)
+{
+    const char *p = strstr(name, "_l");
+    for (; p; p = strstr(p + 1, "_l")) {
+        const char *q = p + 2;
+        if (!isdigit((unsigned char)*q))
+            continue;
+        while (isdigit((unsigned char)*q))
+            q++;
+        if (*q == '\0' || !strcmp(q, "_reverse"))
+            return p > name;
+    }
+    return 0;
 }
 
 void rc__describe_rnn(const rc_rnn_config *c, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "a %zu-layer%s %s with input %zu and hidden size %zu%s%s", c->num_layers,
-             c->bidirectional ? " bidirectional" : "", rc_cell_name(c->cell), c->input_size,
-             c->hidden_size, c->proj_size ? " and a projection" : "", c->peephole ? " and peepholes" : "");
+    int n = snprintf(buf, cap, "a %zu-layer%s %s with input %zu and hidden size %zu%s%s", c->num_layers,
+                     c->bidirectional ? " bidirectional" : "", rc_cell_name(c->cell), c->input_size,
+                     c->hidden_size, c->proj_size ? " and a projection" : "", c->peephole ? " and peepholes" : "");
+    /* the cell's own options, but those spelled as PyTorch's fields above */
+    for (size_t i = 0, at = n > 0 ? (size_t)n : 0, first = 1; rc_cell_option_name(c->cell, i) && at < cap; i++) {
+        const char *name = rc_cell_option_name(c->cell, i);
+        if (!strcmp(name, "proj_size") || !strcmp(name, "peephole"))
+            continue;
+        double v = rc_rnn_config_get(c, name);
+        at += (size_t)snprintf(buf + at, cap - at, "%s%s %g%s", first ? " (" : ", ", name, v,
+                               rc_cell_option_name(c->cell, i + 1) ? "" : ")");
+        first = 0;
+    }
 }
 
 int rc__params_from_file(const rc_safetensors *st, const char *path, const char *prefix, rc_params *p,
@@ -190,7 +299,7 @@ static int reject_strays(const rc_safetensors *st, const char *path, const char 
     size_t plen = strlen(prefix);
     for (size_t i = 0; i < rc_safetensors_count(st); i++) {
         const char *name = rc_safetensors_name(st, i);
-        if (strncmp(name, prefix, plen) || !is_rnn_weight(name + plen))
+        if (strncmp(name, prefix, plen) || !is_layer_weight(name + plen))
             continue;
         if (!rc_params_find(p, name + plen))
             return rc__fail(RC_EFORMAT, "%s: tensor '%s' does not belong to %s", path, name, what);
@@ -209,7 +318,8 @@ rc_rnn *rc_rnn_load(const char *path, int cell)
     rc_rnn_config cfg;
     rc_rnn *rnn = NULL;
     rc_params *params = NULL;
-    if (find_prefix(st, path, prefix, sizeof prefix) ||
+    int file_cell = cell;
+    if (cell_of_file(st, path, &file_cell) || find_prefix(st, path, file_cell, prefix, sizeof prefix) ||
         rc__rnn_config_from_file(st, path, prefix, cell, &cfg))
         goto done;
     if (rc_rnn_config_check(&cfg)) {
@@ -237,6 +347,18 @@ done:
     return rnn;
 }
 
+/* 1 when t is one of the network's weights. */
+static int owns(const rc_rnn *rnn, const rc_tensor *t)
+{
+    const rc_rnn_config *c = rc_rnn_config_of(rnn);
+    for (size_t l = 0; l < c->num_layers; l++)
+        for (size_t d = 0; d < (c->bidirectional ? 2u : 1u); d++)
+            for (size_t j = 0; j < RC__CELL_MAX_PARAMS; j++)
+                if (rc__rnn_layer(rnn, l, d)->w[j] == t)
+                    return 1;
+    return 0;
+}
+
 int rc_rnn_save(const rc_rnn *rnn, const char *path)
 {
     if (!rnn || !path)
@@ -253,7 +375,7 @@ int rc_rnn_save(const rc_rnn *rnn, const char *path)
     }
     for (size_t i = 0; i < rc_params_count(p); i++) {
         const char *name = rc_params_name(p, i);
-        if (strncmp(name, prefix, plen) == 0 && is_rnn_weight(name + plen)) {
+        if (strncmp(name, prefix, plen) == 0 && owns(rnn, rc_params_tensor(p, i))) {
             names[n] = name + plen;
             tensors[n++] = rc_params_tensor(p, i);
         }
@@ -261,22 +383,38 @@ int rc_rnn_save(const rc_rnn *rnn, const char *path)
     rc__meta meta = {0};
     rc__meta_rnn(&meta, c);
     rc__meta_add(&meta, "format", "recur %s", RC_VERSION);
-    int status = rc_safetensors_save(path, n, names, tensors, meta.n, meta.keys, meta.values);
+    int status = rc__meta_check(&meta, path);
+    if (!status)
+        status = rc_safetensors_save(path, n, names, tensors, meta.n, meta.keys, meta.values);
     free(names), free(tensors);
     return status;
 }
 
 void rc__meta_add(rc__meta *m, const char *key, const char *fmt, ...)
 {
-    if (m->n == RC__META_MAX)
+    if (m->n == RC__META_MAX || strlen(key) >= sizeof m->key_store[0]) {
+        m->lost = 1;
         return;
+    }
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(m->store[m->n], sizeof m->store[m->n], fmt, ap);
+    int len = vsnprintf(m->store[m->n], sizeof m->store[m->n], fmt, ap);
     va_end(ap);
-    m->keys[m->n] = key;
+    if (len < 0 || (size_t)len >= sizeof m->store[m->n])
+        m->lost = 1;
+    snprintf(m->key_store[m->n], sizeof m->key_store[m->n], "%s", key);
+    m->keys[m->n] = m->key_store[m->n];
     m->values[m->n] = m->store[m->n];
     m->n++;
+}
+
+int rc__meta_check(const rc__meta *m, const char *path)
+{
+    if (m->lost)
+        return rc__fail(RC_EINVAL, "%s: the metadata does not fit (more than %d keys, or a key or value too "
+                                   "long); nothing was written",
+                        path, RC__META_MAX);
+    return RC_OK;
 }
 
 void rc__meta_rnn(rc__meta *m, const rc_rnn_config *c)
@@ -291,4 +429,13 @@ void rc__meta_rnn(rc__meta *m, const rc_rnn_config *c)
     rc__meta_add(m, "peephole", "%d", c->peephole);
     rc__meta_add(m, "residual", "%d", c->residual);
     rc__meta_add(m, "dropout", "%.9g", (double)c->dropout);
+    /* the cell's own options as cell.NAME, but those spelled as PyTorch's fields above */
+    for (size_t i = 0; rc_cell_option_name(c->cell, i); i++) {
+        const char *name = rc_cell_option_name(c->cell, i);
+        char key[64];
+        if (!strcmp(name, "proj_size") || !strcmp(name, "peephole"))
+            continue;
+        snprintf(key, sizeof key, "cell.%s", name);
+        rc__meta_add(m, key, "%.17g", rc_rnn_config_get(c, name));
+    }
 }

@@ -227,6 +227,18 @@ const char *rc_safetensors_metadata(const rc_safetensors *st, const char *key)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+size_t rc_safetensors_metadata_count(const rc_safetensors *st)
+{
+    return st->metadata ? (size_t)cJSON_GetArraySize(st->metadata) : 0;
+}
+
+const char *rc_safetensors_metadata_key(const rc_safetensors *st, size_t i)
+{
+    const cJSON *v = st->metadata && i < rc_safetensors_metadata_count(st) ? cJSON_GetArrayItem(st->metadata, (int)i)
+                                                                           : NULL;
+    return v ? v->string : NULL;
+}
+
 /* IEEE half and bfloat16 to float. */
 static float from_f16(uint16_t h)
 {
