@@ -22,7 +22,6 @@
 #include <sys/resource.h>
 #include <time.h>
 
-static const char *const cells[] = {"rnn_tanh", "rnn_relu", "lstm", "gru", "gru_reset_before", NULL};
 static const char *const modes[] = {"infer", "train", "stream", NULL};
 
 static double now(void)
@@ -161,11 +160,13 @@ static double check(rc_rnn *rnn, rc_tensor *x, int train, float *ones)
 
 int cmd_bench(int argc, char **argv)
 {
-    int cell = 2, mode = 0, bidirectional = 0, json = 0, help = 0;
+    int cell = RC_CELL_LSTM, mode = 0, bidirectional = 0, json = 0, help = 0;
+    cli_list cell_opts = {0};
     size_t T = 100, B = 64, I = 256, H = 256, L = 1, threads = 1, reps = 10;
     const char *simd = "auto";
     cli_option opts[] = {
-        {"--cell", NULL, OPT_CHOICE, &cell, "the cell", cells},
+        {"--cell", NULL, OPT_CHOICE, &cell, "the cell", cli_cell_names()},
+        {"--cell-opt", NULL, OPT_LIST, &cell_opts, "one of the cell's options as NAME=VALUE, repeatable", NULL},
         {"--mode", NULL, OPT_CHOICE, &mode, "what to time", modes},
         {"--seq", NULL, OPT_SIZE, &T, "T, steps", NULL},
         {"--batch", NULL, OPT_SIZE, &B, "B, sequences", NULL},
@@ -199,6 +200,8 @@ int cmd_bench(int argc, char **argv)
     rc_rnn_config cfg = rc_rnn_config_default(cell, I, H);
     cfg.num_layers = L;
     cfg.bidirectional = bidirectional;
+    if (cli_cell_options("bench", &cell_opts, &cfg))
+        return EXIT_BAD_INPUT;
     rc_params *p = rc_params_new();
     rc_rnn *rnn = rc_rnn_new(&cfg, p, NULL, &rng);
     rc_tensor *x = rnn ? rc_tensor_new(3, (size_t[]){T, B, I}) : NULL;
@@ -213,7 +216,7 @@ int cmd_bench(int argc, char **argv)
     mallopt(M_MMAP_THRESHOLD, 1 << 20); /* see reset_peak */
 #endif
     int train = mode == 1;
-    size_t D = bidirectional ? 2 : 1, out = rc_rnn_output_size(rnn);
+    size_t out = rc_rnn_output_size(rnn);
     float *ones = malloc(T * B * out * sizeof *ones);
     for (size_t i = 0; i < T * B * out; i++)
         ones[i] = 1.0f;
@@ -245,9 +248,11 @@ int cmd_bench(int argc, char **argv)
     if (!status) {
         qsort(times + 1, reps, sizeof *times, by_value);
         double median = reps % 2 ? times[1 + reps / 2] : (times[reps / 2] + times[reps / 2 + 1]) / 2;
-        double flops = 0, G = (double)rc_cell_gates(cell);
-        for (size_t l = 0; l < L; l++)
-            flops += 2.0 * D * B * G * H * ((double)(l ? D * H : I) + H) * (mode == 2 ? 1 : T);
+        /* a multiply-add per row for every entry of every matrix, per step (the backward: twice more) */
+        double flops = 0;
+        for (size_t i = 0; i < rc_params_count(p); i++)
+            if (rc_params_tensor(p, i)->ndim == 2)
+                flops += 2.0 * (double)B * (double)rc_params_tensor(p, i)->size * (mode == 2 ? 1 : (double)T);
         flops *= train ? 3 : 1;
         double peak = peak_mb();
         const char *unit = mode == 2 ? "ms/step" : "ms";
@@ -256,12 +261,12 @@ int cmd_bench(int argc, char **argv)
                    "\"layers\": %zu, \"bidirectional\": %d, \"threads\": %zu, \"reps\": %zu, "
                    "\"median_ms\": %.4f, \"min_ms\": %.4f, \"gflops\": %.2f, \"peak_mb\": %.1f, "
                    "\"check_error\": %.3g, \"simd\": \"%s\", \"build\": \"%s\"}\n",
-                   cells[cell], modes[mode], T, B, I, H, L, bidirectional, threads, reps, median, times[1],
+                   rc_cell_name(cell), modes[mode], T, B, I, H, L, bidirectional, threads, reps, median, times[1],
                    flops / (median * 1e6), peak, err, rc_simd(), rc_build_info());
         else
             printf("%s %s T=%zu B=%zu I=%zu H=%zu L=%zu%s threads=%zu simd=%s: median %.3f %s, min %.3f %s, "
                    "%.1f GFLOP/s, peak %.0f MB (checked against the composed path: %.1e)\n",
-                   cells[cell], modes[mode], T, B, I, H, L, bidirectional ? " bi" : "", threads, rc_simd(), median, unit,
+                   rc_cell_name(cell), modes[mode], T, B, I, H, L, bidirectional ? " bi" : "", threads, rc_simd(), median, unit,
                    times[1], unit, flops / (median * 1e6), peak, err);
     }
     free(times);

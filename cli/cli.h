@@ -26,15 +26,30 @@ int cli_close_whole(cli_whole *w, const char *path, int ok);
 
 /* Parses --cell NAME; -1 (with the message printed) when unknown. */
 int cli_cell(const char *cmd, const char *name);
+/* Every cell's name, NULL-terminated, from the library's registry. */
+const char *const *cli_cell_names(void);
+
+/* A repeatable flag's values, in order (OPT_LIST). */
+enum { CLI_LIST_MAX = 16 };
+typedef struct {
+    const char *v[CLI_LIST_MAX];
+    size_t n;
+} cli_list;
+
+/* Sets each --cell-opt NAME=VALUE of opts on cfg (whose cell is chosen);
+ * 0, or EXIT_BAD_INPUT with one line printed. */
+int cli_cell_options(const char *cmd, const cli_list *opts, rc_rnn_config *cfg);
+/* A cell's name, summary, and options with their defaults and docs. */
+void cli_print_cell(FILE *out, int cell);
 
 /* Flags, described once (options.c). */
-enum { OPT_FLAG, OPT_SIZE, OPT_U64, OPT_FLOAT, OPT_STRING, OPT_CHOICE };
+enum { OPT_FLAG, OPT_SIZE, OPT_U64, OPT_FLOAT, OPT_STRING, OPT_CHOICE, OPT_LIST };
 
 typedef struct {
     const char *name;            /* "--hidden" */
     const char *alias;           /* "-o", or NULL */
     int type;
-    void *dest;                  /* int (flag, choice), size_t, uint64_t, double, const char * */
+    void *dest;                  /* int (flag, choice), size_t, uint64_t, double, const char *, cli_list */
     const char *help;
     const char *const *choices;  /* OPT_CHOICE: NULL-terminated names, index into *dest */
 } cli_option;
@@ -90,6 +105,7 @@ int cli_plot(const cli_curve *rows, size_t n, const char *title, const char *yla
 /* Reads the rows of a log.csv; *n rows in a malloc'd array (NULL on failure). */
 cli_curve *cli_read_log(const char *path, size_t *n);
 
+int cmd_cells(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_train(int argc, char **argv);

@@ -52,8 +52,16 @@ int cmd_info(int argc, char **argv)
         else
             printf("  task          %s (%zu outputs)\n", rc_task_name(mc->task), mc->n_out);
     }
-    printf("  cell          %s (%zu gate%s)\n", rc_cell_name(c->cell), rc_cell_gates(c->cell),
-           rc_cell_gates(c->cell) > 1 ? "s" : "");
+    printf("  cell          %s: %s\n", rc_cell_name(c->cell), rc_cell_summary(c->cell));
+    for (size_t i = 0; rc_cell_option_name(c->cell, i); i++) { /* proj_size and peephole: below */
+        const char *name = rc_cell_option_name(c->cell, i);
+        if (strcmp(name, "proj_size") && strcmp(name, "peephole"))
+            printf("  %-13s %g\n", name, rc_rnn_config_get(c, name));
+    }
+    printf("  states       ");
+    for (size_t i = 0; i < rc_rnn_state_count(net); i++)
+        printf("%s %s [%zu]", i ? "," : "", rc_rnn_state_name(net, i), rc_rnn_state_width(net, i));
+    printf(" per layer and direction\n");
     printf("  input size    %zu\n", c->input_size);
     printf("  hidden size   %zu\n", c->hidden_size);
     if (c->proj_size)

@@ -12,6 +12,7 @@ static const struct {
     const char *about;
     int (*run)(int argc, char **argv);
 } commands[] = {
+    {"cells", "cells [CELL]", "every recurrent cell: its paper, states and options (--cell-opt)", cmd_cells},
     {"info", "info MODEL", "architecture, sizes, parameter count and tensors of a model file\n"
                            "(a PyTorch RNN/LSTM/GRU state_dict, or recur's)", cmd_info},
     {"run", "run MODEL INPUT -o OUT", "run a network over the tensors of a safetensors file, with\n"

@@ -37,6 +37,15 @@ static int parse_value(const cli_option *o, const char *v, char *why, size_t cap
         *(double *)o->dest = x;
         return 0;
     }
+    case OPT_LIST: {
+        cli_list *l = o->dest;
+        if (l->n == CLI_LIST_MAX) {
+            snprintf(why, cap, "accepted: %s is given at most %d times", o->name, CLI_LIST_MAX);
+            return -1;
+        }
+        l->v[l->n++] = v;
+        return 0;
+    }
     case OPT_CHOICE:
         for (size_t i = 0; o->choices[i]; i++)
             if (!strcmp(o->choices[i], v)) {
@@ -93,7 +102,11 @@ void cli_usage(FILE *out, const char *synopsis, const char *about, const cli_opt
     for (size_t k = 0; opts[k].name; k++) {
         const cli_option *o = &opts[k];
         char left[64];
-        const char *arg = o->type == OPT_FLAG ? "" : o->type == OPT_CHOICE ? " CHOICE" : o->type == OPT_STRING ? " TEXT" : " N";
+        const char *arg = o->type == OPT_FLAG     ? ""
+                          : o->type == OPT_CHOICE ? " CHOICE"
+                          : o->type == OPT_STRING ? " TEXT"
+                          : o->type == OPT_LIST   ? " K=V"
+                                                  : " N";
         if (o->type == OPT_FLOAT)
             arg = " X";
         snprintf(left, sizeof left, "%s%s%s%s", o->alias ? o->alias : "", o->alias ? ", " : "", o->name, arg);

@@ -15,14 +15,15 @@ static const char usage[] =
     "  input    [T, B, I] ([B, T, I] with --batch-first)   required\n"
     "  h0       [L*D, B, H_out]                             optional, zeros otherwise\n"
     "  c0       [L*D, B, H]   (LSTM)                        optional, zeros otherwise\n"
+    "  NAME0    [L*D, B, n]   any further state of the cell (recur info MODEL lists them)\n"
     "  lengths  [B] integers in 1..T                        optional: packed sequences; padded\n"
     "           outputs are zero and h_n holds each sequence's state at its own last step\n"
     "OUT holds output [T, B, D*H_out] ([B, T, ...] with --batch-first), h_n [L*D, B, H_out]\n"
-    "and, for an LSTM, c_n [L*D, B, H].\n"
+    "and every further state as NAME_n: an LSTM's c_n [L*D, B, H].\n"
     "\n"
     "  -o FILE        where to write (through a temporary file, renamed when complete)\n"
-    "  --cell CELL    lstm, gru, gru_reset_before, rnn_tanh or rnn_relu, when MODEL cannot\n"
-    "                 tell (its metadata has no 'cell' or 'nonlinearity')\n"
+    "  --cell CELL    the cell, when MODEL cannot tell (its metadata has no 'cell' or\n"
+    "                 'nonlinearity'); recur cells lists them\n"
     "  --batch-first  input and output are [B, T, ...]\n";
 
 /* The named tensor of the input file, or NULL (and *missing = 1). */
@@ -84,7 +85,7 @@ int cmd_run(int argc, char **argv)
         return cli_fail("run", "expected MODEL INPUT -o OUT (see recur run --help)");
 
     int status = EXIT_BAD_INPUT, failed = 0;
-    rc_tensor *x = NULL, *h0 = NULL, *c0 = NULL, *lengths_f = NULL;
+    rc_tensor *x = NULL, *states0[RC_MAX_STATES] = {0}, *lengths_f = NULL;
     rc_safetensors *in = NULL;
     rc_tape *tp = NULL;
     int32_t *lengths = NULL;
@@ -98,8 +99,15 @@ int cmd_run(int argc, char **argv)
         goto done;
     }
     x = take(in, "input", &failed);
-    h0 = take(in, "h0", &failed);
-    c0 = take(in, "c0", &failed);
+    for (size_t i = 0; i < rc_rnn_state_count(rnn); i++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s0", rc_rnn_state_name(rnn, i));
+        states0[i] = take(in, name, &failed);
+    }
+    if (!failed && rc_rnn_state_count(rnn) < 2 && rc_safetensors_find(in, "c0") >= 0) {
+        cli_fail("run", "%s: c0 given, but a %s has no cell state", files[1], rc_cell_name(rc_rnn_config_of(rnn)->cell));
+        goto done;
+    }
     lengths_f = take(in, "lengths", &failed);
     if (failed) {
         cli_fail("run", "%s", rc_last_error());
@@ -118,16 +126,22 @@ int cmd_run(int argc, char **argv)
     tp = rc_tape_new();
     rc_tape_set_grad_enabled(tp, 0);
     rc_rnn_options o = {0};
-    o.h0 = h0, o.c0 = c0, o.lengths = lengths, o.batch_first = batch_first;
-    rc_tensor *h_n = NULL, *c_n = NULL;
-    rc_tensor *y = rc_rnn_forward(tp, rnn, x, &o, &h_n, &c_n);
+    o.states0 = states0, o.lengths = lengths, o.batch_first = batch_first;
+    rc_tensor *states_n[RC_MAX_STATES] = {0};
+    rc_tensor *y = rc_rnn_forward_states(tp, rnn, x, &o, states_n);
     if (!y) {
         cli_fail("run", "%s: %s", files[1], rc_last_error());
         goto done;
     }
-    const char *names[3] = {"output", "h_n", "c_n"};
-    const rc_tensor *outs[3] = {y, h_n, c_n};
-    if (rc_safetensors_save(out_path, c_n ? 3 : 2, names, outs, 0, NULL, NULL)) {
+    size_t n = rc_rnn_state_count(rnn);
+    char names_n[RC_MAX_STATES][64];
+    const char *names[1 + RC_MAX_STATES] = {"output"};
+    const rc_tensor *outs[1 + RC_MAX_STATES] = {y};
+    for (size_t i = 0; i < n; i++) {
+        snprintf(names_n[i], sizeof names_n[i], "%s_n", rc_rnn_state_name(rnn, i));
+        names[1 + i] = names_n[i], outs[1 + i] = states_n[i];
+    }
+    if (rc_safetensors_save(out_path, 1 + n, names, outs, 0, NULL, NULL)) {
         cli_fail("run", "%s", rc_last_error());
         goto done;
     }
@@ -135,7 +149,9 @@ int cmd_run(int argc, char **argv)
 done:
     rc_tape_free(tp);
     free(lengths);
-    rc_tensor_free(x), rc_tensor_free(h0), rc_tensor_free(c0), rc_tensor_free(lengths_f);
+    rc_tensor_free(x), rc_tensor_free(lengths_f);
+    for (size_t i = 0; i < RC_MAX_STATES; i++)
+        rc_tensor_free(states0[i]);
     rc_safetensors_free(in);
     rc_rnn_free(rnn);
     return status;

@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 static const char *const tasks[] = {"lm", "music", "classify", "audio", NULL};
-static const char *const cells[] = {"rnn_tanh", "rnn_relu", "lstm", "gru", "gru_reset_before", NULL};
 static const char *const optimizers[] = {"sgd", "adam", "adamw", "rmsprop", "asgd", NULL};
 static const char *const schedules[] = {"constant", "step", "linear", "cosine", "plateau", NULL};
 static const char *const levels[] = {"byte", "char", "word", NULL};
@@ -33,6 +32,7 @@ typedef struct {
     double lr, lr_end, gamma, step_size, schedule_length, momentum, weight_decay, beta1, beta2, eps, alpha,
         rms_floor, clip, clip_value, clip_update, weight_noise, dropout, layer_dropout, valid_fraction;
     int bidirectional, peephole, residual, nesterov, centered, nt_asgd, resume, pixels, help;
+    cli_list cell_opts;
 } train_args;
 
 static void defaults(train_args *a)
@@ -45,6 +45,8 @@ static void defaults(train_args *a)
     a->alpha = 0.99, a->clip = 5, a->valid_fraction = -1, a->midi_steps = 4;
     a->window = 20, a->hop = 10, a->mixtures = 20;
 }
+
+enum { MAX_OPTIONS = 80 };
 
 static int options(train_args *a, cli_option *o)
 {
@@ -66,7 +68,8 @@ static int options(train_args *a, cli_option *o)
         {"--window", NULL, OPT_SIZE, &a->window, "audio: samples read per step", NULL},
         {"--hop", NULL, OPT_SIZE, &a->hop, "audio: samples predicted per step (the window moves by as many)", NULL},
         {"--mixtures", NULL, OPT_SIZE, &a->mixtures, "audio: Gaussians per predicted sample", NULL},
-        {"--cell", NULL, OPT_CHOICE, &a->cell, "recurrent cell", cells},
+        {"--cell", NULL, OPT_CHOICE, &a->cell, "recurrent cell (recur cells: what each is)", cli_cell_names()},
+        {"--cell-opt", NULL, OPT_LIST, &a->cell_opts, "one of the cell's options as NAME=VALUE, repeatable (below)", NULL},
         {"--hidden", NULL, OPT_SIZE, &a->hidden, "hidden units per layer", NULL},
         {"--layers", NULL, OPT_SIZE, &a->layers, "stacked layers", NULL},
         {"--bidirectional", NULL, OPT_FLAG, &a->bidirectional, "both directions (not for lm or music)", NULL},
@@ -115,11 +118,10 @@ static int options(train_args *a, cli_option *o)
         {"--help", "-h", OPT_FLAG, &a->help, "this help", NULL},
         {0},
     };
+    _Static_assert(sizeof table / sizeof table[0] <= MAX_OPTIONS, "train's flags outgrew MAX_OPTIONS");
     memcpy(o, table, sizeof table);
     return (int)(sizeof table / sizeof table[0]);
 }
-
-enum { MAX_OPTIONS = 64 };
 
 /* mkdir -p for the output folder. */
 static int make_dirs(const char *path)
@@ -225,7 +227,7 @@ static int on_event(const rc_train_status *s, void *user)
         }
         p->rows[p->n_rows++] = (cli_curve){(double)s->step, s->epoch, s->loss, s->valid, s->seconds};
         char title[128];
-        snprintf(title, sizeof title, "%s %s, %zu units", rc_task_name(p->a->task), cells[p->a->cell], p->a->hidden);
+        snprintf(title, sizeof title, "%s %s, %zu units", rc_task_name(p->a->task), rc_cell_name(p->a->cell), p->a->hidden);
         if (cli_plot(p->rows, p->n_rows, title, metric_name(p->a->task), p->svg_path))
             fprintf(stderr, "recur train: cannot write %s\n", p->svg_path);
     } else if (s->event == RC_TRAIN_DONE) {
@@ -305,6 +307,19 @@ static int save_args(const char *path, int argc, char **argv)
     return cli_close_whole(&w, path, 1);
 }
 
+/* The network's configuration from the flags, for an input of width in. */
+static rc_rnn_config rnn_config(const train_args *a, size_t in)
+{
+    rc_rnn_config c = rc_rnn_config_default(a->cell, in, a->hidden);
+    c.num_layers = a->layers;
+    c.bidirectional = a->bidirectional;
+    c.proj_size = a->proj;
+    c.peephole = a->peephole;
+    c.residual = a->residual;
+    c.dropout = (float)a->layer_dropout;
+    return c;
+}
+
 static int check_args(const train_args *a)
 {
     if (!a->data)
@@ -322,6 +337,12 @@ static int check_args(const train_args *a)
         return cli_fail("train", "--window, --hop and --mixtures must be positive");
     if (a->valid_fraction >= 1)
         return cli_fail("train", "--valid-fraction %g must be below 1", a->valid_fraction);
+    /* the cell's settings, before any data is read (the input width is not known yet) */
+    rc_rnn_config cfg = rnn_config(a, 1);
+    if (cli_cell_options("train", &a->cell_opts, &cfg))
+        return EXIT_BAD_INPUT;
+    if (rc_rnn_config_check(&cfg))
+        return cli_fail("train", "%s", rc_last_error());
     return 0;
 }
 
@@ -330,13 +351,8 @@ static rc_model *build_model(const train_args *a, const cli_data *d, rc_rng *rng
     rc_model_config mc = {0};
     mc.task = a->task;
     size_t in = a->task == RC_TASK_LM ? (a->embed ? a->embed : a->hidden) : rc_dataset_features(d->train);
-    mc.rnn = rc_rnn_config_default(a->cell, in, a->hidden);
-    mc.rnn.num_layers = a->layers;
-    mc.rnn.bidirectional = a->bidirectional;
-    mc.rnn.proj_size = a->proj;
-    mc.rnn.peephole = a->peephole;
-    mc.rnn.residual = a->residual;
-    mc.rnn.dropout = (float)a->layer_dropout;
+    mc.rnn = rnn_config(a, in);
+    cli_cell_options("train", &a->cell_opts, &mc.rnn); /* checked by check_args */
     mc.dropout = (float)a->dropout;
     mc.n_out = rc_dataset_outputs(d->train);
     mc.mixtures = a->task == RC_TASK_AUDIO ? a->mixtures : 0;
@@ -390,6 +406,8 @@ int cmd_train(int argc, char **argv)
                   "DIR/checkpoint.safetensors, DIR/log.csv and DIR/curves.svg.  Interrupt it at any\n"
                   "time; `recur train --out DIR --resume` continues bit for bit.",
                   opts);
+        printf("\nthe cell (--cell-opt NAME=VALUE sets an option; default in brackets):\n");
+        cli_print_cell(stdout, a.cell);
         status = 0;
         goto done_args;
     }
@@ -465,7 +483,7 @@ int cmd_train(int argc, char **argv)
         size_t total = per_epoch * (a.epochs ? a.epochs : 1);
         p.every = (a.steps && a.steps < total ? a.steps : total) / 20 + 1;
         printf("%s: %s model, %s, %zu hidden x %zu layer%s, %zu parameters; %zu training %s%s\n", a.out,
-               tasks[a.task], cells[a.cell], a.hidden, a.layers, a.layers > 1 ? "s" : "",
+               tasks[a.task], rc_cell_name(a.cell), a.hidden, a.layers, a.layers > 1 ? "s" : "",
                rc_params_numel(rc_model_params(m)), rc_dataset_size(d.train),
                a.task == RC_TASK_LM ? "tokens" : a.task == RC_TASK_AUDIO ? "clips" : "sequences",
                a.resume ? " (resuming)" : "");

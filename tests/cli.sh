@@ -31,12 +31,34 @@ check "an unknown option exits 2" [ $rc -eq 2 ]
 "$recur" >/dev/null 2>&1; rc=$?
 check "no command exits 2 with the usage" [ $rc -eq 2 ]
 
+# ---- recur cells and --cell-opt: the list comes from the library's registry
+out=$("$recur" cells); rc=$?
+ok=1
+for c in rnn_tanh rnn_relu lstm gru gru_reset_before; do
+    echo "$out" | grep -q "^$c " || ok=0
+done
+check "cells lists every registered cell" [ $rc -eq 0 -a $ok -eq 1 ]
+case "$out" in *"proj_size"*"(states)         h, c"*) ok=1 ;; *) ok=0 ;; esac
+check "cells shows the LSTM's options and states" [ $ok -eq 1 ]
+err=$("$recur" cells nosuchcell 2>&1 >/dev/null); rc=$?
+check "cells: an unknown cell exits 2 with one line listing the cells" \
+    [ $rc -eq 2 -a "$(echo "$err" | wc -l)" -eq 1 -a -n "$(echo "$err" | grep "one of rnn_tanh, rnn_relu, lstm")" ]
+for bad in "rounds=3:has no option rounds" "proj_size=abc:is not NAME=NUMBER" "peephole=2:is not a whole number in [0, 1]"; do
+    arg=${bad%%:*} needle=${bad#*:}
+    err=$("$recur" train --task lm --data /nonexistent --out "$(mktemp -u)" --cell lstm --cell-opt "$arg" 2>&1 >/dev/null); rc=$?
+    check "train --cell-opt $arg: exit 2, one line" \
+        [ $rc -eq 2 -a "$(echo "$err" | wc -l)" -eq 1 -a -n "$(echo "$err" | grep -F "$needle")" ]
+done
+out=$("$recur" train --cell lstm --help); rc=$?
+case "$out" in *"--cell-opt"*"proj_size"*) ok=1 ;; *) ok=0 ;; esac
+check "train --help lists the chosen cell's options" [ $rc -eq 0 -a $ok -eq 1 ]
+
 # ---- recur info / recur run
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 ref=tests/ref
 out=$("$recur" info $ref/lstm_proj_l2_bi_lengths_h0c0.model.safetensors); rc=$?
-case "$out" in *"cell          lstm (4 gates)"*"projection    2"*"directions    2 (bidirectional)"*"parameters    512"*) ok=1 ;; *) ok=0 ;; esac
+case "$out" in *"cell          lstm: LSTM"*"states        h [2], c [4]"*"projection    2"*"directions    2 (bidirectional)"*"parameters    512"*) ok=1 ;; *) ok=0 ;; esac
 check "info describes a PyTorch LSTM with projection" [ $rc -eq 0 -a $ok -eq 1 ]
 
 "$recur" run $ref/gru_l2_bi_lengths_h0_batch_first.model.safetensors \
