@@ -8,6 +8,11 @@
 const char *rc__rnn_prefix(const rc_rnn *rnn);
 /* Layer l, direction d: its cell, sizes and weights by slot. */
 const rc__cell_layer *rc__rnn_layer(const rc_rnn *rnn, size_t l, size_t d);
+/* Layer l's forward direction over x [T, B, I] from the states s0[i]
+ * [B, n_i], step by step through the cell's composed step: y [T, B, O] and
+ * s_n[i] [1, B, n_i] (streams of cells without a fused kernel). */
+rc_tensor *rc__rnn_layer_composed(rc_tape *tp, const rc_rnn *rnn, size_t l, rc_tensor *x, rc_tensor *const *s0,
+                                  rc_tensor **s_n);
 /* Makes rc_rnn_free free the network's parameter set too. */
 void rc__rnn_own_params(rc_rnn *rnn);
 

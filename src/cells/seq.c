@@ -374,6 +374,12 @@ static rc_tensor *composed_layer(rc_tape *tp, const rc_rnn *rnn, const rc__cell_
     return rc_reshape(tp, rc_concat(tp, ys, T, 0), 3, (size_t[]){T, B, rnn->out_width});
 }
 
+rc_tensor *rc__rnn_layer_composed(rc_tape *tp, const rc_rnn *rnn, size_t l, rc_tensor *x, rc_tensor *const *s0,
+                                  rc_tensor **s_n)
+{
+    return composed_layer(tp, rnn, &rnn->layers[l * rnn->dirs], 0, x, NULL, s0, s_n);
+}
+
 /* ------------------------------------------------------------ the driver */
 
 /* One layer and direction: the cell's fused kernel when it has one that

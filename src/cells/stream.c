@@ -4,7 +4,10 @@
  * residual link can add a layer's input to its output.  Layers keep their
  * weights packed from the stream's creation when their kernel packs them
  * (pack): a one-step call runs the packed kernels, on every thread, without
- * packing them again. */
+ * packing them again.  A layer whose cell has no kernel (or whose kernel
+ * declines the call) runs the composed step on the stream's own tape, with
+ * recording off; a pass of max_steps at creation sizes the tape's arena, so
+ * running allocates nothing then either. */
 #include "cells.h"
 
 #include <stdint.h>
@@ -19,13 +22,22 @@ struct rc_rnn_stream {
     float *work;                 /* the kernels' scratch for max_steps */
     float *packed;               /* the packed weights of the layers that keep them, or NULL */
     size_t *packed_at;           /* [L]: each layer's offset in packed, or SIZE_MAX when it has none */
+    rc_tape *tp;                 /* the composed layers' (recording off), or NULL when every layer is fused */
 };
+
+/* 1 when layer l runs its cell's fused kernel in a stream's call. */
+static int fused(const rc_rnn *rnn, size_t l, const rc__fused_call *c)
+{
+    const rc__cell_kernels *k = rc__rnn_layer(rnn, l, 0)->cell->kernels;
+    return k && k->takes(c);
+}
 
 /* A stream's call of layer l's kernel over `steps` steps. */
 static rc__fused_call call_of(const rc_rnn *rnn, size_t l, size_t steps, size_t batch)
 {
     const rc__cell_layer *L = rc__rnn_layer(rnn, l, 0);
-    return (rc__fused_call){steps, batch, L->dims.I, 0, NULL, 0, 1, L->cell->kernels->variant, &L->dims};
+    return (rc__fused_call){steps, batch, L->dims.I, 0, NULL, 0, 1, L->cell->kernels ? L->cell->kernels->variant : 0,
+                            &L->dims};
 }
 
 /* Layer l's weights by slot. */
@@ -46,10 +58,6 @@ rc_rnn_stream *rc_rnn_stream_new(const rc_rnn *rnn, size_t batch, size_t max_ste
         return rc__fail_null(RC_EINVAL, "rc_rnn_stream_new: a bidirectional network needs the whole "
                                         "sequence and cannot stream");
     const rc__cell_kernels *k = rc__rnn_layer(rnn, 0, 0)->cell->kernels;
-    if (!k)
-        return rc__fail_null(RC_EINVAL, "rc_rnn_stream_new: the cell %s has no fused kernel, and streams run "
-                                        "only fused kernels so far",
-                             rc_cell_name(cfg->cell));
     /* Rows x (8H + 2O + I) floats bound every kernel's scratch per row (an
      * LSTM's gates and cell temporaries take 4H + 4H), so the kernels' own
      * size arithmetic cannot overflow once this product fits. */
@@ -62,8 +70,14 @@ rc_rnn_stream *rc_rnn_stream_new(const rc_rnn *rnn, size_t batch, size_t max_ste
     size_t packed = 0, *packed_at = malloc(L * sizeof *packed_at);
     if (!packed_at)
         return rc__fail_null(RC_ENOMEM, "rc_rnn_stream_new: out of memory");
+    int composed = 0;
     for (size_t l = 0; l < L; l++) {
         rc__fused_call c = call_of(rnn, l, max_steps, batch);
+        packed_at[l] = SIZE_MAX;
+        if (!fused(rnn, l, &c)) {
+            composed = 1;
+            continue;
+        }
         size_t w = k->work_size(&c, 0), p = k->packed_size(&c);
         work = w > work ? w : work;
         packed_at[l] = p ? packed : SIZE_MAX;
@@ -85,9 +99,11 @@ rc_rnn_stream *rc_rnn_stream_new(const rc_rnn *rnn, size_t batch, size_t max_ste
         ok &= (s->state[i] = rc__alloc_aligned(L * batch * rc_rnn_state_width(rnn, i) * sizeof(float))) != NULL;
     s->buf[0] = rc__alloc_aligned(out * sizeof(float));
     s->buf[1] = rc__alloc_aligned(out * sizeof(float));
-    s->work = rc__alloc_aligned(work * sizeof(float));
+    s->work = work ? rc__alloc_aligned(work * sizeof(float)) : NULL;
     s->packed = packed ? rc__alloc_aligned(packed * sizeof(float)) : NULL;
-    if (!ok || !s->buf[0] || !s->buf[1] || !s->work || (packed && !s->packed)) {
+    if (composed && (s->tp = rc_tape_new()))
+        rc_tape_set_grad_enabled(s->tp, 0);
+    if (!ok || !s->buf[0] || !s->buf[1] || (work && !s->work) || (packed && !s->packed) || (composed && !s->tp)) {
         rc_rnn_stream_free(s);
         return rc__fail_null(RC_ENOMEM, "rc_rnn_stream_new: cannot allocate buffers for batch %zu "
                                         "and %zu steps",
@@ -100,6 +116,15 @@ rc_rnn_stream *rc_rnn_stream_new(const rc_rnn *rnn, size_t batch, size_t max_ste
             weights_of(rnn, l, w);
             k->pack(&c, w, s->packed + packed_at[l]);
         }
+    if (composed) { /* one pass of max_steps on zeros sizes the tape's arena */
+        float *x = calloc(max_steps * batch * cfg->input_size, sizeof *x);
+        int st = x ? rc_rnn_stream_run(s, x, max_steps, NULL) : rc__fail(RC_ENOMEM, "rc_rnn_stream_new: out of memory");
+        free(x);
+        if (st) {
+            rc_rnn_stream_free(s);
+            return NULL;
+        }
+    }
     rc_rnn_stream_reset(s);
     return s;
 }
@@ -115,6 +140,7 @@ void rc_rnn_stream_free(rc_rnn_stream *s)
     rc__free_aligned(s->work);
     rc__free_aligned(s->packed);
     free(s->packed_at);
+    rc_tape_free(s->tp);
     free(s);
 }
 
@@ -131,8 +157,33 @@ float *rc_rnn_stream_h(rc_rnn_stream *s) { return rc_rnn_stream_state(s, 0); }
 
 float *rc_rnn_stream_c(rc_rnn_stream *s) { return rc_rnn_stream_state(s, 1); }
 
+/* Layer l over n steps of in [n, B, I] through the composed step, on the
+ * stream's tape: out [n, B, O], the states updated in place. */
+static int composed_pass(rc_rnn_stream *s, size_t l, const float *in, size_t n, float *out, float *const *state)
+{
+    size_t B = s->batch, I = rc__rnn_layer(s->rnn, l, 0)->dims.I;
+    rc_tape_reset(s->tp);
+    rc_tensor *x = rc_tape_tensor(s->tp, 3, (size_t[]){n, B, I}), *s0[RC_MAX_STATES], *s_n[RC_MAX_STATES];
+    if (!x)
+        return rc_last_status();
+    memcpy(x->data, in, n * B * I * sizeof(float));
+    for (size_t i = 0; i < s->n_states; i++) {
+        size_t w = rc_rnn_state_width(s->rnn, i);
+        if (!(s0[i] = rc_tape_tensor(s->tp, 2, (size_t[]){B, w})))
+            return rc_last_status();
+        memcpy(s0[i]->data, state[i], B * w * sizeof(float));
+    }
+    rc_tensor *y = rc__rnn_layer_composed(s->tp, s->rnn, l, x, s0, s_n);
+    if (!y)
+        return rc_last_status();
+    memcpy(out, y->data, y->size * sizeof(float));
+    for (size_t i = 0; i < s->n_states; i++)
+        memcpy(state[i], s_n[i]->data, s_n[i]->size * sizeof(float));
+    return RC_OK;
+}
+
 /* One pass of n <= max_steps steps through every layer. */
-static void run_pass(rc_rnn_stream *s, const float *x, size_t n, float *y)
+static int run_pass(rc_rnn_stream *s, const float *x, size_t n, float *y)
 {
     const rc_rnn_config *cfg = rc_rnn_config_of(s->rnn);
     size_t L = cfg->num_layers, B = s->batch, O = rc_rnn_output_size(s->rnn);
@@ -147,12 +198,18 @@ static void run_pass(rc_rnn_stream *s, const float *x, size_t n, float *y)
             s0[i] = state[i] = s->state[i] + l * B * rc_rnn_state_width(s->rnn, i);
         float *out = l + 1 == L && y ? y : s->buf[l % 2];
         const float *P = s->packed_at[l] == SIZE_MAX ? NULL : s->packed + s->packed_at[l];
-        k->forward(&c, w, P, in, s0, out, state, NULL, s->work);
+        if (!fused(s->rnn, l, &c)) {
+            if (composed_pass(s, l, in, n, out, state))
+                return rc_last_status();
+        } else {
+            k->forward(&c, w, P, in, s0, out, state, NULL, s->work);
+        }
         if (cfg->residual && l > 0)
             for (size_t i = 0; i < n * B * O; i++)
                 out[i] += in[i];
         in = out;
     }
+    return RC_OK;
 }
 
 int rc_rnn_stream_run(rc_rnn_stream *s, const float *x, size_t n_steps, float *y)
@@ -163,7 +220,8 @@ int rc_rnn_stream_run(rc_rnn_stream *s, const float *x, size_t n_steps, float *y
     size_t in_step = s->batch * cfg->input_size, out_step = s->batch * rc_rnn_output_size(s->rnn);
     for (size_t done = 0; done < n_steps;) {
         size_t n = n_steps - done < s->max_steps ? n_steps - done : s->max_steps;
-        run_pass(s, x + done * in_step, n, y ? y + done * out_step : NULL);
+        if (run_pass(s, x + done * in_step, n, y ? y + done * out_step : NULL))
+            return rc_last_status();
         done += n;
     }
     return RC_OK;
