@@ -356,7 +356,8 @@ RC_API rc_tensor *rc_max_pool2d(rc_tape *tp, rc_tensor *x, size_t k_h, size_t k_
     X(RC_CELL_RNN_RELU, rnn_relu)                                          \
     X(RC_CELL_LSTM, lstm)                         /* Hochreiter 1997 */   \
     X(RC_CELL_GRU, gru)                           /* Cho et al. 2014 */   \
-    X(RC_CELL_GRU_RESET_BEFORE, gru_reset_before)
+    X(RC_CELL_GRU_RESET_BEFORE, gru_reset_before)                          \
+    X(RC_CELL_MOGRIFIER, mogrifier)               /* Melis et al. 2020 */
 
 enum rc_cell {
 #define RC__CELL_ENUM(id, token) id,
