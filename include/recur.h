@@ -357,7 +357,9 @@ RC_API rc_tensor *rc_max_pool2d(rc_tape *tp, rc_tensor *x, size_t k_h, size_t k_
     X(RC_CELL_LSTM, lstm)                         /* Hochreiter 1997 */   \
     X(RC_CELL_GRU, gru)                           /* Cho et al. 2014 */   \
     X(RC_CELL_GRU_RESET_BEFORE, gru_reset_before)                          \
-    X(RC_CELL_MOGRIFIER, mogrifier)               /* Melis et al. 2020 */
+    X(RC_CELL_MOGRIFIER, mogrifier)               /* Melis et al. 2020 */ \
+    X(RC_CELL_MLSTM, mlstm)                       /* Krause et al. 2016 */ \
+    X(RC_CELL_MRNN, mrnn)                         /* Sutskever et al. 2011 */
 
 enum rc_cell {
 #define RC__CELL_ENUM(id, token) id,
