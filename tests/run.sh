@@ -1,6 +1,7 @@
 #!/bin/sh
-# run.sh BUILD — runs the unit tests and the command-line tests, then prints
-# the combined "N passed, N failed" line.  Exit status 1 on any failure.
+# run.sh BUILD — runs the unit tests, the command-line tests and the tests of
+# the experiments' results writer, then prints the combined "N passed, N
+# failed" line.  Exit status 1 on any failure.
 build=${1:-build}
 out=$(mktemp)
 status=0
@@ -9,11 +10,13 @@ status=0
 unit=$(tail -n 1 "$out")
 sh tests/cli.sh "$build" | tee "$out" || status=1
 cli=$(tail -n 1 "$out")
+sh tests/experiments.sh | tee "$out" || status=1
+experiments=$(tail -n 1 "$out")
 rm -f "$out"
 
 pass=0
 fail=0
-for line in "$unit" "$cli"; do
+for line in "$unit" "$cli" "$experiments"; do
     case "$line" in
         *" passed, "*" failed")
             pass=$((pass + $(echo "$line" | awk '{print $1}')))
