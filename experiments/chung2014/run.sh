@@ -3,11 +3,20 @@
 # Neural Networks on Sequence Modeling"), polyphonic music: tanh RNN vs GRU vs
 # LSTM on the four Boulanger-Lewandowski data sets, with the paper's setup.
 #
-#   sh experiments/chung2014/run.sh [--quick] [--setup paper|lowrate|library] [--datasets "D ..."]
-#                                   [--jobs N] [--runs DIR]
+#   sh experiments/chung2014/run.sh [--quick] [--out DIR] [--setup paper|lowrate|library]
+#                                   [--datasets "D ..."] [--jobs N] [--runs DIR]
 #
-#   --quick    JSB Chorales only (the same runs as the full grid; ~1 minute),
-#              its table in results_paper_quick.md to hold against results.md
+#   --quick    JSB Chorales only (the same runs as the full grid; ~2 minutes
+#              on 2 cores), its table in results_paper_quick.md to hold
+#              against results.md
+#   --out DIR  where the results go: DIR/results.json (the rows of the
+#              experiment contract, experiments/README.md), DIR/results.md and
+#              .csv (the table), DIR/figures/ (the curves) and, unless --runs
+#              says otherwise, DIR/runs/ (the runs).  Without it, the places
+#              the README links: experiments/chung2014/results.json, .md,
+#              .csv (results_SETUP.* for the other setups, results_paper_quick.*
+#              for --quick), figures/ (names prefixed SETUP_ or paper_quick_)
+#              and runs/ (runs-SETUP/)
 #   --datasets some of jsb_chorales piano_midi nottingham musedata (all four
 #              by default)
 #   --setup S  paper (default): the paper's training, below; lowrate: the
@@ -21,9 +30,12 @@
 #              runs-lowrate, runs-library)
 #
 # Every run is resumable: an interrupted grid continues where it stopped when
-# started again.  Afterwards results.md holds our table beside the paper's and
-# figures/ the learning curves (validation NLL per frame against epochs and
-# against seconds, log-scale, as the paper's Figure 2).
+# started again with the same --out (or --runs).  Afterwards results.json and
+# results.md hold our figures beside the paper's and figures/ the learning
+# curves (validation NLL per frame against epochs and against seconds,
+# log-scale, as the paper's Figure 2).  The data: the four sets in
+# ../shared/data/music beside the checkout, or $RECUR_DATA/music; without
+# them the script says so and exits 0 having done nothing.
 #
 # Setup (the paper, and the authors' configurations):
 #   one recurrent layer, a sigmoid output per key, NLL summed over the 88 keys,
@@ -51,6 +63,7 @@ recur="$top/build/recur"
 . "$here/lib.sh"
 data="${RECUR_DATA:-$top/../shared/data}/music"
 runs=
+out=
 setup=paper
 quick=
 jobs=2
@@ -64,22 +77,35 @@ while [ $# -gt 0 ]; do
         --setup) setup=$2; shift ;;
         --jobs) jobs=$2; shift ;;
         --runs) runs=$2; shift ;;
+        --out) out=$2; shift ;;
         *) if [ -n "$one" ]; then break; fi
            echo "run.sh: unknown argument '$1' (see the comments at the top)" >&2; exit 2 ;;
     esac
     shift
 done
 [ -x "$recur" ] || { echo "run.sh: build first: make" >&2; exit 2; }
+command -v python3 > /dev/null || { echo "run.sh: needs python3 to write results.json (make deps)" >&2; exit 2; }
 # Each run computes on one thread; without this OpenBLAS would still start a
 # pool of worker threads that poll for work beside the run.
 export OPENBLAS_NUM_THREADS=1
-[ -d "$data/jsb_chorales" ] || { echo "run.sh: no music data in $data (set RECUR_DATA)" >&2; exit 2; }
+# Without the data there is nothing to run: say so and succeed, so that a
+# machine without ../shared/data can run every experiment's script.
+[ -n "$one" ] || for d in $datasets; do
+    [ -d "$data/$d" ] || { echo "run.sh: skipped: no data set $d in $data (the music sets are in ../shared/data/music beside the checkout, or \$RECUR_DATA/music)" >&2; exit 0; }
+done
 case "$setup" in
-    paper) settings="0.000144 0.0005 0.00287 0.00933"; runs=${runs:-$here/runs} ;;
-    lowrate) settings="0.00005 0.000144:0"; runs=${runs:-$here/runs-lowrate} ;;
-    library) settings="0.0003 0.001 0.003 0.001:0"; runs=${runs:-$here/runs-library} ;;
+    paper) settings="0.000144 0.0005 0.00287 0.00933"; runs_default="runs" ;;
+    lowrate) settings="0.00005 0.000144:0"; runs_default="runs-lowrate" ;;
+    library) settings="0.0003 0.001 0.003 0.001:0"; runs_default="runs-library" ;;
     *) echo "run.sh: --setup is paper, lowrate or library, not '$setup'" >&2; exit 2 ;;
 esac
+if [ -n "$out" ]; then
+    mkdir -p "$out"
+    out=$(cd "$out" && pwd)
+    runs=${runs:-$out/runs}
+else
+    runs=${runs:-$here/$runs_default}
+fi
 
 units="rnn_tanh:100: gru_reset_before:46: lstm:36:--peephole"
 
@@ -136,4 +162,4 @@ mkdir -p "$runs"
 # $jobs of them going.
 plan | xargs -P "$jobs" -L 1 sh "$0" --one --setup "$setup" --runs "$runs"
 # shellcheck disable=SC2086
-sh "$here/summarize.sh" "$setup$quick" "$runs" "$(echo $settings | wc -w)" $datasets
+sh "$here/summarize.sh" ${out:+--out "$out"} "$setup$quick" "$runs" "$(echo $settings | wc -w)" $datasets

@@ -1,22 +1,36 @@
 #!/bin/sh
-# summarize.sh SETUP RUNS N DATASET... — for each data set and cell whose N
-# runs have finished, the run whose setting (starting rate, and weight noise
-# where it is not 0.075) gave the lowest validation NLL; its train and test
-# NLL per frame (recur eval), parameters, epochs and time beside the paper's
-# Table 2 in results.md and results.csv (other setups than the paper's, and
-# quick runs: results_SETUP.md and .csv); figures/ with the learning curves.
+# summarize.sh [--out DIR] SETUP RUNS N DATASET... — for each data set and
+# cell whose N runs have finished, the run whose setting (starting rate, and
+# weight noise where it is not 0.075) gave the lowest validation NLL; its
+# train and test NLL per frame (recur eval), parameters, epochs and time
+# beside the paper's Table 2 in results.md, results.csv and results.json
+# (other setups than the paper's, and quick runs, SETUP ending in _quick:
+# results_SETUP.*); figures/ with the learning curves.  With --out DIR, all of
+# them go to DIR (results.*, figures/ without a prefix); without it, to
+# experiments/chung2014.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 recur="$top/build/recur"
 . "$here/lib.sh"
 data="${RECUR_DATA:-$top/../shared/data}/music"
+dir=
+if [ "$1" = --out ]; then dir=$2; shift 2; fi
 setup=$1; runs=$2; n_settings=$3; shift 3
+if [ -n "$dir" ]; then
+    out=$dir/results; figures=$dir/figures; fig=
+else
+    case "$setup" in
+        paper) out=$here/results; fig= ;;
+        *) out=$here/results_$setup; fig=${setup}_ ;;
+    esac
+    figures=$here/figures
+fi
 case "$setup" in
-    paper) out=results; fig= ;;
-    *) out=results_$setup; fig=${setup}_ ;;
+    *_quick) quick=true ;;
+    *) quick=false ;;
 esac
-mkdir -p "$here/figures"
+mkdir -p "$figures"
 
 # The paper's Table 2 (train / test NLL per frame).
 paper() {
@@ -28,7 +42,7 @@ paper() {
     esac
 }
 
-csv="$here/$out.csv"
+csv="$out.csv"
 echo "dataset,cell,lr,parameters,best_epoch,epochs,seconds,valid,train,test,paper_train,paper_test" > "$csv"
 for d in "$@"; do
     dirs=; labels=
@@ -47,10 +61,10 @@ for d in "$@"; do
     if [ -n "$dirs" ]; then
         # shellcheck disable=SC2086
         "$recur" plot $dirs --labels "$labels" --log-y --title "$d: validation NLL per frame" \
-            --ylabel "NLL per frame (nats)" -o "$here/figures/$fig${d}_epochs.svg" > /dev/null
+            --ylabel "NLL per frame (nats)" -o "$figures/$fig${d}_epochs.svg" > /dev/null
         # shellcheck disable=SC2086
         "$recur" plot $dirs --labels "$labels" --log-y --x seconds --title "$d: validation NLL per frame" \
-            --ylabel "NLL per frame (nats)" -o "$here/figures/$fig${d}_seconds.svg" > /dev/null
+            --ylabel "NLL per frame (nats)" -o "$figures/$fig${d}_seconds.svg" > /dev/null
     fi
 done
 
@@ -61,5 +75,14 @@ done
         diff=$(awk "BEGIN { printf \"%+.2f\", $te - $pte }")
         echo "| $d | $cell | $lr | $params | $be / $ep | $sec | $tr / $ptr | $te / $pte | $diff |"
     done
-} > "$here/$out.md"
-cat "$here/$out.md"
+} > "$out.md"
+cat "$out.md"
+
+if [ "$(wc -l < "$csv")" -gt 1 ]; then
+    music_rows "$csv" "${setup%_quick}" > "$out.rows.tsv"
+    write_results "$out.rows.tsv" "$out.json" "$quick"
+    rm -f "$out.rows.tsv"
+    echo "results: $out.json"
+else
+    echo "no data set has all its runs finished yet: no $out.json"
+fi
