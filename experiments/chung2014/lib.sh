@@ -68,3 +68,18 @@ music_rows() {
         done
     done
 }
+
+# speech_rows CSV — the rows of results.json from speech.sh's CSV: per cell,
+# the test, train and validation NLL per predicted sample of the rate chosen
+# on validation.  FSDD stands in for the paper's private speech sets, so
+# there is no paper figure to hold ours against.
+speech_rows() {
+    printf 'model\tsetting\tmetric\tvalue\tlower_is_better\tpaper_value\tparams\tseconds\n'
+    # shellcheck disable=SC2034 # the CSV's columns, not all of them used
+    tail -n +2 "$1" | while IFS=, read -r cell h lr params be ep sec v tr te; do
+        for m in "test:$te" "train:$tr" "valid:$v"; do
+            printf '%s\tfsdd (substitute for the speech sets)\t%s NLL per sample (nats)\t%s\ttrue\t\t%s\t%s\n' \
+                "$cell" "${m%%:*}" "${m#*:}" "$params" "$sec"
+        done
+    done
+}
