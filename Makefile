@@ -80,7 +80,7 @@ EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)
 CONFIG := $(CC) $(CFLAGS_ALL) | $(LDFLAGS_ALL) $(LDLIBS_ALL)
 $(shell mkdir -p $(BUILD) && (echo '$(CONFIG)' | cmp -s - $(BUILD)/config.txt || echo '$(CONFIG)' > $(BUILD)/config.txt))
 
-.PHONY: all deps deps-check test demo examples clean fuzz bench-onednn
+.PHONY: all deps deps-check test demo examples clean fuzz bench-onednn bench-composed
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -130,6 +130,14 @@ $(BUILD)/bench/onednn_rnn: bench/onednn_rnn.c
 	$(CC) -std=c11 -O2 -D_POSIX_C_SOURCE=200809L $(WARN) -o $@ $< -ldnnl
 
 bench-onednn: $(BUILD)/bench/onednn_rnn
+
+# Memory and time of a training pass through the composed path (not part of
+# `make test`).
+$(BUILD)/bench/composed_memory: $(BUILD)/obj/bench/composed_memory.o $(BUILD)/librecur.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(BUILD)/librecur.a $(LDFLAGS_ALL) $(LDLIBS_ALL)
+
+bench-composed: $(BUILD)/bench/composed_memory
 
 # Fuzzing the file readers (clang's libFuzzer, with ASan and UBSan); not part
 # of `make test`.  FUZZ_SECONDS per reader.
