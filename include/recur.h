@@ -118,7 +118,8 @@ struct rc__node;
  * marked internal belong to the library. */
 typedef struct rc_tensor {
     float *data;                /* [size] values, row-major */
-    float *grad;                /* [size] gradient, or NULL when none is kept */
+    float *grad;                /* [size] gradient, or NULL when none is kept
+                                   (a view's points into its base's) */
     size_t shape[RC_MAX_DIMS];  /* [ndim] sizes; unused entries are 1 */
     int ndim;                   /* 1..RC_MAX_DIMS */
     size_t size;                /* product of shape */
@@ -184,7 +185,8 @@ RC_API void rc_sgd_step(rc_params *p, float lr);
  * it saved; rc_backward walks the nodes in reverse.  All tensors made by the
  * operations live in the tape's arena until rc_tape_reset, which keeps the
  * memory for reuse, so a training loop allocates nothing once warm.
- * Inputs must stay unchanged between an operation and the backward pass. */
+ * Inputs must stay unchanged between an operation and the backward pass
+ * (and, for views — see the shape family — while a view is read). */
 typedef struct rc_tape rc_tape;
 
 RC_API rc_tape *rc_tape_new(void);
@@ -211,7 +213,10 @@ RC_API int rc_backward(rc_tape *tp, rc_tensor *loss);
 RC_API int rc_backward_grad(rc_tape *tp, rc_tensor *y, const float *dy);
 
 /* ---------------------------------------------------------------- operations
- * Each returns a new tensor owned by tp, or NULL with rc_last_error() set.   */
+ * Each returns a new tensor owned by tp, or NULL with rc_last_error() set.
+ * Its data is new memory of tp's, except for the views of the shape family
+ * (rc_reshape, rc_slice and rc_split along axis 0), which share their
+ * input's.                                                                  */
 
 enum rc_reduction {
     RC_REDUCE_MEAN = 0, /* the loss's documented mean */
@@ -282,17 +287,39 @@ RC_API rc_tensor *rc_mixture_nll(rc_tape *tp, rc_tensor *params, rc_tensor *targ
 /* Squared error between same-shaped tensors; MEAN over all elements. → [1]. */
 RC_API rc_tensor *rc_mse(rc_tape *tp, rc_tensor *pred, rc_tensor *target, int reduction);
 
-/* shape family ------------------------------------------------------------ */
-/* Joins n tensors along axis; all other dimensions must agree. */
+/* shape family ------------------------------------------------------------
+ * Views.  rc_reshape, and rc_slice and rc_split along axis 0, return views:
+ * new tensors (owned by tp) whose data is x's own memory — all of it for a
+ * reshape, the contiguous block of rows for a slice — so nothing is copied.
+ * A gradient reaching a view lands in the same elements of x's gradient: it
+ * adds up with what reaches x directly or through other views, and for a
+ * parameter or an rc_tensor_require_grad tensor it accumulates in that
+ * tensor's grad (the view's grad then points into it).  A view of a tensor
+ * that takes no gradient takes none.  Slices along any other axis, concat
+ * and transpose copy.  Since a view is x's memory:
+ * - a write into x's data shows in the view, and one into the view's (by
+ *   the caller, or rc_tensor_fill) shows in x.  Unlike a copy, the view
+ *   does not keep the values x had when it was made: as for every
+ *   operation's inputs, leave x unchanged while the tape still needs the
+ *   view — step an optimizer, add weight noise, refill an input or carry a
+ *   state into x only after the backward pass and after reading what was
+ *   computed from the view;
+ * - x's memory must outlive the view: no rc_tensor_free of a caller-owned
+ *   x, and no rc_params_add to the set of a parameter x (which moves its
+ *   block), while the view is in use.                                       */
+/* Joins n tensors along axis; all other dimensions must agree.  A copy. */
 RC_API rc_tensor *rc_concat(rc_tape *tp, rc_tensor *const *xs, size_t n, int axis);
-/* x[..., start:start+len, ...] along axis. */
+/* x[..., start:start+len, ...] along axis: a view of x when axis is 0 (or
+ * -ndim), a copy otherwise. */
 RC_API rc_tensor *rc_slice(rc_tape *tp, rc_tensor *x, int axis, size_t start, size_t len);
 /* Cuts x along axis into n pieces of the given sizes (which must add up to
- * the axis length); writes them to out[n].  Returns a status. */
+ * the axis length); writes them to out[n]: views of x when axis is 0,
+ * copies otherwise.  Returns a status. */
 RC_API int rc_split(rc_tape *tp, rc_tensor *x, int axis, const size_t *sizes, size_t n, rc_tensor **out);
-/* Same values, new shape with the same size. */
+/* Same values, new shape with the same size: a view of x. */
 RC_API rc_tensor *rc_reshape(rc_tape *tp, rc_tensor *x, int ndim, const size_t *shape);
-/* Swaps two axes (e.g. batch-first [B, T, F] to time-major [T, B, F]). */
+/* Swaps two axes (e.g. batch-first [B, T, F] to time-major [T, B, F]).  A
+ * copy. */
 RC_API rc_tensor *rc_transpose(rc_tape *tp, rc_tensor *x, int axis0, int axis1);
 
 /* dropout family ----------------------------------------------------------

@@ -72,8 +72,9 @@ void rc__arena_reset(rc__arena *a);
 void *rc__arena_alloc(rc__arena *a, size_t bytes);
 void *rc__arena_calloc(rc__arena *a, size_t count, size_t size);
 
-/* Who frees a tensor's memory (rc_tensor.owner). */
-enum { RC__OWNER_HEAP = 1, RC__OWNER_ARENA = 2, RC__OWNER_PARAMS = 3 };
+/* Who frees a tensor's memory (rc_tensor.owner).  A view's struct is in a
+ * tape's arena and its data is a window of another tensor's (rc__tape_view). */
+enum { RC__OWNER_HEAP = 1, RC__OWNER_ARENA = 2, RC__OWNER_PARAMS = 3, RC__OWNER_VIEW = 4 };
 
 /* Sets ndim, shape (unused entries 1) and size of t; shape must be valid. */
 void rc__tensor_set_shape(rc_tensor *t, int ndim, const size_t *shape, size_t size);

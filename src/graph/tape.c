@@ -3,11 +3,15 @@
  * Operations append nodes in execution order, which is a topological order
  * of the graph, so the backward pass is one walk over the nodes in reverse.
  * A tensor's gradient buffer is made when the first contribution reaches it;
- * nodes whose output received none are skipped. */
+ * nodes whose output received none are skipped.  A view (rc__tape_view)
+ * has no buffer of its own: its gradient is the window of its base's that
+ * its data is, so contributions to either land in one place and the view's
+ * node has nothing to do. */
 #include "tape.h"
 
 #include "../kernels/kernels.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,6 +103,34 @@ rc_tensor *rc__tape_output(rc_tape *tp, const char *who, int ndim, const size_t 
     return t;
 }
 
+static int view_backward(rc_tape *tp, rc__node *node)
+{
+    (void)tp, (void)node; /* the gradient is already in the base's buffer */
+    return RC_OK;
+}
+
+rc_tensor *rc__tape_view(rc_tape *tp, int op, const char *who, rc_tensor *base, size_t offset,
+                         int ndim, const size_t *shape)
+{
+    size_t n;
+    if (rc__shape_numel(who, ndim, shape, &n))
+        return NULL;
+    assert(offset <= base->size && n <= base->size - offset);
+    rc_tensor *t = rc__arena_alloc(&tp->arena, sizeof *t);
+    if (!t)
+        return NULL;
+    memset(t, 0, sizeof *t);
+    t->data = base->data + offset;
+    t->owner = RC__OWNER_VIEW;
+    rc__tensor_set_shape(t, ndim, shape, n);
+    rc__node *node;
+    if (rc__record(tp, op, view_backward, t, 1, &base, &node))
+        return NULL;
+    if (node)
+        node->iarg[0] = offset;
+    return t;
+}
+
 rc_tensor *rc_tape_tensor(rc_tape *tp, int ndim, const size_t *shape)
 {
     if (!tp)
@@ -162,6 +194,13 @@ float *rc__grad(rc_tape *tp, rc_tensor *t, int *status)
     *status = RC_OK;
     if (!t || !t->requires_grad)
         return NULL;
+    if (!t->grad && t->owner == RC__OWNER_VIEW) {
+        /* Recorded (it requires gradients), so its node names the base. */
+        float *base = rc__grad(tp, t->node->in[0], status);
+        if (base)
+            t->grad = base + t->node->iarg[0];
+        return t->grad;
+    }
     if (!t->grad) {
         if (t->owner != RC__OWNER_ARENA) {
             *status = rc__fail(RC_EINVAL, "backward: a leaf tensor requires gradients but has no "

@@ -30,6 +30,15 @@ struct rc__node {
  * the operation in error messages. */
 rc_tensor *rc__tape_output(rc_tape *tp, const char *who, int ndim, const size_t *shape);
 
+/* A view of base: a new tensor [shape] in the arena whose data is base's
+ * own, from element offset on (offset + its size <= base->size), with
+ * nothing copied.  When recording and base requires gradients, it records a
+ * node of kind op (in[0] = base, iarg[0] = offset) whose backward does
+ * nothing: rc__grad hands the view the same window of base's gradient
+ * buffer, so what reaches the view has already reached base. */
+rc_tensor *rc__tape_view(rc_tape *tp, int op, const char *who, rc_tensor *base, size_t offset,
+                         int ndim, const size_t *shape);
+
 /* 1 when rc__record would append a node for these inputs (recording is
  * on and one of them requires gradients): an op may then save what its
  * backward needs while it computes the forward. */
@@ -48,7 +57,10 @@ void rc__add_output(rc__node *node, int slot, rc_tensor *t);
 
 /* The gradient buffer of t during a backward pass, allocated zeroed on first
  * use; NULL when t takes no gradient (check rc_last_status for errors via
- * *status). */
+ * *status).  A view's is the window of its base's (made first when need
+ * be), so backward functions must add into the buffers they get, never
+ * overwrite them or read them back: one buffer may be another's window (an
+ * op given both x and a view of x). */
 float *rc__grad(rc_tape *tp, rc_tensor *t, int *status);
 
 /* rc__grad for every input of node: g[i] is input i's gradient buffer, or

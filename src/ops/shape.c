@@ -1,4 +1,11 @@
-/* shape.c — concat, slice, split, reshape and transpose. */
+/* shape.c — concat, slice, split, reshape and transpose.
+ *
+ * Tensors are contiguous and row-major, so a reshape and a slice along the
+ * first axis (a block of whole rows) are views (rc__tape_view): they share
+ * their input's data and gradient, and cost neither a copy nor a gradient
+ * buffer.  The composed recurrent path takes a [1, B, F] step out of
+ * [T, B, F] at every step, and would otherwise copy the sequence and its
+ * gradient once more.  Slices along other axes, concat and transpose copy. */
 #include "ops.h"
 
 #include <string.h>
@@ -85,7 +92,9 @@ rc_tensor *rc_concat(rc_tape *tp, rc_tensor *const *xs, size_t n, int axis)
     return y;
 }
 
-/* ------------------------------------------------------------ slice */
+/* ------------------------------------------------------------ slice
+ * Along axis 0: a view of rows start..start+len-1.  Along another axis: a
+ * copy, and the backward adds the gradient back into that block. */
 
 static int slice_backward(rc_tape *tp, rc__node *node)
 {
@@ -119,10 +128,12 @@ rc_tensor *rc_slice(rc_tape *tp, rc_tensor *x, int axis, size_t start, size_t le
     size_t shape[RC_MAX_DIMS], outer, n, inner;
     memcpy(shape, x->shape, sizeof shape);
     shape[a] = len;
+    rc__axis_view(x, a, &outer, &n, &inner);
+    if (a == 0)
+        return rc__tape_view(tp, RC__OP_slice, "rc_slice", x, start * inner, x->ndim, shape);
     rc_tensor *y = rc__tape_output(tp, "rc_slice", x->ndim, shape);
     if (!y)
         return NULL;
-    rc__axis_view(x, a, &outer, &n, &inner);
     copy_block(y->data, len, 0, x->data, n, start, outer, len, inner, 0);
     rc__node *node;
     if (rc__record(tp, RC__OP_slice, slice_backward, y, 1, &x, &node))
@@ -160,17 +171,8 @@ int rc_split(rc_tape *tp, rc_tensor *x, int axis, const size_t *sizes, size_t n,
     return RC_OK;
 }
 
-/* ------------------------------------------------------------ reshape */
-
-static int reshape_backward(rc_tape *tp, rc__node *node)
-{
-    int status;
-    float *gx = rc__grad(tp, node->in[0], &status);
-    if (!gx)
-        return status;
-    rc__accumulate(node->out->size, node->out->grad, gx);
-    return RC_OK;
-}
+/* ------------------------------------------------------------ reshape
+ * Always a view: the same row-major values under another shape. */
 
 rc_tensor *rc_reshape(rc_tape *tp, rc_tensor *x, int ndim, const size_t *shape)
 {
@@ -184,14 +186,7 @@ rc_tensor *rc_reshape(rc_tape *tp, rc_tensor *x, int ndim, const size_t *shape)
         return rc__fail_null(RC_ESHAPE, "rc_reshape: %s has %zu elements, the new shape %zu",
                              rc_shape_str(x, s, sizeof s), x->size, n);
     }
-    rc_tensor *y = rc__tape_output(tp, "rc_reshape", ndim, shape);
-    if (!y)
-        return NULL;
-    memcpy(y->data, x->data, n * sizeof(float));
-    rc__node *node;
-    if (rc__record(tp, RC__OP_reshape, reshape_backward, y, 1, &x, &node))
-        return NULL;
-    return y;
+    return rc__tape_view(tp, RC__OP_reshape, "rc_reshape", x, 0, ndim, shape);
 }
 
 /* ------------------------------------------------------------ transpose
