@@ -222,10 +222,135 @@ static void test_errors(rc_tape *tp)
     T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "tape is NULL");
 }
 
+/* 1 when t's data lies inside base's. */
+static int inside(const rc_tensor *t, const rc_tensor *base)
+{
+    return t && t->data >= base->data && t->data + t->size <= base->data + base->size;
+}
+
+/* Exact values: every gradient below is a sum of small integers. */
+static int equal_to(const float *got, const float *want, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (got[i] != want[i])
+            return 0;
+    return 1;
+}
+
+static void test_views(rc_tape *tp)
+{
+    rc_tape_reset(tp);
+    rc_tensor *x = rc_tensor_new(T2(4, 3)); /* rows [1 2 3] [4 5 6] [7 8 9] [10 11 12] */
+    for (size_t i = 0; i < 12; i++)
+        x->data[i] = (float)(i + 1);
+
+    t_case("ops views: slice along axis 0, split along axis 0 and reshape share x's memory");
+    rc_tensor *rows = rc_slice(tp, x, 0, 1, 2), *last = rc_slice(tp, x, -2, 3, 1);
+    T_CHECK(rows && rows->data == x->data + 3 && rows->shape[0] == 2 && rows->shape[1] == 3,
+            "slice rows 1..2 is not x's data from element 3");
+    T_CHECK(last && last->data == x->data + 9, "axis -2 of a 2-D tensor is axis 0");
+    rc_tensor *r = rc_reshape(tp, x, 3, (size_t[]){2, 3, 2});
+    T_CHECK(r && r->data == x->data && r->ndim == 3 && r->size == 12, "reshape is not x's data");
+    rc_tensor *pieces[3];
+    T_CHECK(rc_split(tp, x, 0, (size_t[]){1, 2, 1}, 3, pieces) == RC_OK && pieces[0]->data == x->data &&
+                pieces[1]->data == x->data + 3 && pieces[2]->data == x->data + 9,
+            "split along axis 0 is not made of views");
+    rc_tensor *nested = rc_slice(tp, rc_reshape(tp, rows, 1, (size_t[]){6}), 0, 2, 3);
+    T_CHECK(nested && nested->data == x->data + 5 && close_to(nested, (float[]){6, 7, 8}, 0),
+            "a slice of a reshape of a slice is not x's elements 5..7");
+    T_CHECK(close_to(rows, (float[]){4, 5, 6, 7, 8, 9}, 0), "slice values");
+    x->data[4] = -5.0f;
+    T_CHECK(rows->data[1] == -5.0f && r->data[4] == -5.0f, "a write into x does not show in its views");
+    x->data[4] = 5.0f;
+
+    t_case("ops views: slices along other axes, concat and transpose copy");
+    rc_tensor *cols = rc_slice(tp, x, 1, 1, 2);
+    T_CHECK(cols && !inside(cols, x) && close_to(cols, (float[]){2, 3, 5, 6, 8, 9, 11, 12}, 0),
+            "slice along axis 1");
+    rc_tensor *one[1] = {x};
+    T_CHECK(!inside(rc_concat(tp, one, 1, 0), x), "concat of one tensor shares its memory");
+    T_CHECK(!inside(rc_transpose(tp, x, 0, 1), x), "transpose shares its memory");
+
+    t_case("ops views: a view of a tensor without gradients takes none and records nothing");
+    rc_tape_reset(tp);
+    rc_tensor *v = rc_slice(tp, x, 0, 0, 1);
+    T_CHECK(v && !v->requires_grad && rc_tape_node_count(tp) == 0, "a constant's view recorded");
+    rc_tensor_require_grad(x);
+    int was = rc_tape_set_grad_enabled(tp, 0);
+    v = rc_reshape(tp, x, 1, (size_t[]){12});
+    T_CHECK(v && !v->requires_grad && rc_tape_node_count(tp) == 0, "a view recorded under no_grad");
+    rc_tape_set_grad_enabled(tp, was);
+
+    /* y = sum(a * rows 0..1) + sum(b * rows 1..3) + sum(x): row 1 gets
+     * gradient through both (overlapping) views and directly. */
+    t_case("ops views: gradients through overlapping views and directly into x add up in x's grad");
+    rc_tape_reset(tp);
+    rc_tensor *a = tensor(tp, T2(2, 3), (float[]){1, 2, 3, 4, 5, 6});
+    rc_tensor *b = tensor(tp, T2(3, 3), (float[]){10, 20, 30, 40, 50, 60, 70, 80, 90});
+    rc_tensor *top = rc_slice(tp, x, 0, 0, 2), *bottom = rc_slice(tp, x, 0, 1, 3);
+    rc_tensor *y = rc_add(tp, rc_add(tp, rc_sum_all(tp, rc_mul(tp, a, top)), rc_sum_all(tp, rc_mul(tp, bottom, b))),
+                          rc_sum_all(tp, x));
+    T_CHECK(y && rc_backward(tp, y) == RC_OK, "%s", rc_last_error());
+    const float want[12] = {2, 3, 4, 15, 26, 37, 41, 51, 61, 71, 81, 91};
+    T_CHECK(equal_to(x->grad, want, 12), "x's gradient");
+    T_CHECK(top->grad == x->grad && bottom->grad == x->grad + 3, "a view's grad is not its window of x's");
+
+    t_case("ops views: a second backward on the same tape accumulates the same again");
+    T_CHECK(rc_backward(tp, y) == RC_OK, "%s", rc_last_error());
+    float twice[12];
+    for (int i = 0; i < 12; i++)
+        twice[i] = 2 * want[i];
+    T_CHECK(equal_to(x->grad, twice, 12), "x's gradient after two passes");
+    rc_tensor_zero_grad(x);
+
+    /* Views of a tape value: h = 2 x, y = sum(reshape(h)[0..2] * c) + sum(h
+     * rows 2..3 sliced from a slice): dh is c on elements 0..2, 1 on 6..11. */
+    t_case("ops views: views of a tape value and views of views carry the gradient back through it");
+    rc_tape_reset(tp);
+    rc_tensor *h = rc_scale(tp, x, 2.0f);
+    rc_tensor *flat = rc_reshape(tp, h, 1, (size_t[]){12});
+    rc_tensor *c = tensor(tp, 1, (size_t[]){3}, (float[]){1, 2, 3});
+    rc_tensor *lower = rc_slice(tp, rc_slice(tp, h, 0, 1, 3), 0, 1, 2);
+    T_CHECK(lower && lower->data == h->data + 6, "a slice of a slice is not h's rows 2..3");
+    y = rc_add(tp, rc_sum_all(tp, rc_mul(tp, rc_slice(tp, flat, 0, 0, 3), c)), rc_sum_all(tp, lower));
+    for (int pass = 0; pass < 2; pass++) /* twice: the views' grads must follow h's new buffer */
+        T_CHECK(y && rc_backward(tp, y) == RC_OK, "%s", rc_last_error());
+    const float want_h[12] = {4, 8, 12, 0, 0, 0, 4, 4, 4, 4, 4, 4};
+    T_CHECK(equal_to(x->grad, want_h, 12), "x's gradient after two passes");
+    rc_tensor_zero_grad(x);
+
+    t_case("ops views: a view as the output: rc_backward_grad into a slice");
+    rc_tape_reset(tp);
+    v = rc_slice(tp, x, 0, 2, 2);
+    T_CHECK(v && rc_backward_grad(tp, v, (float[]){1, 2, 3, 4, 5, 6}) == RC_OK, "%s", rc_last_error());
+    T_CHECK(equal_to(x->grad, (float[]){0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6}, 12), "x's gradient");
+    rc_tensor_free(x);
+
+    t_case("ops views: views of a parameter accumulate into the parameter set's gradient block");
+    rc_tape_reset(tp);
+    rc_params *p = rc_params_new();
+    rc_params_add(p, "first", 1, (size_t[]){2});
+    rc_tensor *w = rc_params_add(p, "w", 2, (size_t[]){3, 2});
+    for (size_t i = 0; i < 6; i++)
+        w->data[i] = (float)i;
+    rc_tensor *w_rows = rc_slice(tp, w, 0, 1, 2);
+    T_CHECK(w_rows && w_rows->data == w->data + 2, "a parameter's slice is not its memory");
+    rc_tensor *w_flat = rc_reshape(tp, w, 2, (size_t[]){2, 3});
+    rc_tensor *k = tensor(tp, T2(2, 3), (float[]){1, 2, 3, 4, 5, 6});
+    y = rc_add(tp, rc_sum_all(tp, rc_mul(tp, w_rows, w_rows)), rc_sum_all(tp, rc_mul(tp, w_flat, k)));
+    T_CHECK(y && rc_backward(tp, y) == RC_OK, "%s", rc_last_error());
+    /* "first", then w: k from the reshape, plus 2 w on rows 1..2 from the slice */
+    const float want_w[8] = {0, 0, 1, 2, 3 + 4, 4 + 6, 5 + 8, 6 + 10};
+    T_CHECK(equal_to(rc_params_grads(p), want_w, 8), "the gradient block");
+    T_CHECK(w_flat->grad == w->grad && w_rows->grad == w->grad + 2, "the views' grads are not w's");
+    rc_params_free(p);
+}
+
 void suite_ops(void)
 {
     rc_tape *tp = rc_tape_new();
     test_values(tp);
     test_errors(tp);
+    test_views(tp);
     rc_tape_free(tp);
 }
