@@ -4,7 +4,7 @@
  * of recur or of `make test`: built by `make bench-composed`.
  *
  *   composed_memory [--cell lstm|gru|rnn_tanh|...] [--seq T] [--batch B]
- *                   [--input I] [--hidden H] [--reps R] [--fused]
+ *                   [--input I] [--hidden H] [--reps R] [--threads N] [--fused]
  *
  * A pass is forward plus backward of the gradient of sum(output) (input and
  * every weight), on a tape reset before it.  Prints the median time of R
@@ -12,7 +12,8 @@
  * chunks, its node list and scratch, i.e. its high-water mark, as the arena
  * keeps its chunks) and the process's peak resident size (VmHWM, or
  * getrusage's ru_maxrss where /proc is absent).  --fused times the fused
- * kernels instead, for comparison. */
+ * kernels instead, for comparison; --threads sets rc_set_num_threads (the
+ * default leaves the library's). */
 #include "recur.h"
 
 #include <stdio.h>
@@ -62,13 +63,13 @@ static size_t size_arg(const char *s)
 int main(int argc, char **argv)
 {
     const char *cell_name = "lstm";
-    size_t T = 100, B = 32, I = 256, H = 256, reps = 5;
+    size_t T = 100, B = 32, I = 256, H = 256, reps = 5, threads = 0;
     int composed = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         size_t *dst = !strcmp(a, "--seq") ? &T : !strcmp(a, "--batch") ? &B
                     : !strcmp(a, "--input") ? &I : !strcmp(a, "--hidden") ? &H
-                    : !strcmp(a, "--reps") ? &reps : NULL;
+                    : !strcmp(a, "--reps") ? &reps : !strcmp(a, "--threads") ? &threads : NULL;
         if (!strcmp(a, "--fused")) {
             composed = 0;
         } else if (!strcmp(a, "--cell") && v) {
@@ -77,7 +78,7 @@ int main(int argc, char **argv)
             i++;
         } else {
             fprintf(stderr, "usage: composed_memory [--cell NAME] [--seq T] [--batch B] [--input I] "
-                            "[--hidden H] [--reps R] [--fused]\n");
+                            "[--hidden H] [--reps R] [--threads N] [--fused]\n");
             return 2;
         }
     }
@@ -86,6 +87,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "composed_memory: unknown cell %s\n", cell_name);
         return 2;
     }
+    if (threads)
+        rc_set_num_threads((int)threads);
     rc_rng rng;
     rc_rng_seed(&rng, 7, 7);
     rc_rnn_config cfg = rc_rnn_config_default(cell, I, H);
@@ -123,9 +126,9 @@ int main(int argc, char **argv)
     qsort(times + 1, reps, sizeof *times, by_value);
     double median = reps % 2 ? times[1 + reps / 2] : (times[reps / 2] + times[reps / 2 + 1]) / 2;
     printf("{\"cell\": \"%s\", \"path\": \"%s\", \"T\": %zu, \"B\": %zu, \"I\": %zu, \"H\": %zu, "
-           "\"reps\": %zu, \"median_ms\": %.2f, \"min_ms\": %.2f, \"nodes\": %zu, "
+           "\"reps\": %zu, \"threads\": %zu, \"median_ms\": %.2f, \"min_ms\": %.2f, \"nodes\": %zu, "
            "\"tape_mb\": %.1f, \"peak_rss_mb\": %.1f, \"sum_dx\": %.6g, \"build\": \"%s\"}\n",
-           cell_name, composed ? "composed" : "fused", T, B, I, H, reps, median, times[1],
+           cell_name, composed ? "composed" : "fused", T, B, I, H, reps, threads, median, times[1],
            rc_tape_node_count(tp), (double)rc_tape_memory(tp) / (1024.0 * 1024.0), peak_mb(),
            checksum, rc_build_info());
     free(times);
