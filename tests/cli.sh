@@ -176,6 +176,22 @@ same=1
 [ $same -eq 1 ] || { echo "  resumed (<) and uninterrupted (>) logs differ:"; cut -d, -f1-6 "$tmp/m2/log.csv" > "$tmp/a"; cut -d, -f1-6 "$tmp/m3/log.csv" > "$tmp/b"; diff "$tmp/a" "$tmp/b" | head -8; }
 check "the resumed run's log equals an uninterrupted run's (all but the clock)" [ $same -eq 1 ]
 
+# A cell without a fused kernel, with options: trained in two halves (the second resumed from the
+# checkpoint) it ends where one run ends; info shows its options; sample streams it.
+mog_flags="--cell mogrifier --cell-opt rounds=2 --cell-opt rank=4 --hidden 8"
+# shellcheck disable=SC2086
+train_music "$tmp/g1" $mog_flags --epochs 2 >/dev/null 2>&1 && "$recur" train --out "$tmp/g1" --resume --epochs 4 >/dev/null 2>&1; rc=$?
+# shellcheck disable=SC2086
+train_music "$tmp/g2" $mog_flags --epochs 4 >/dev/null 2>&1
+check "mogrifier: trained in two halves, exit 0" [ $rc -eq 0 -a -s "$tmp/g1/model.safetensors" ]
+check "mogrifier: the resumed run's log equals one run's" \
+    [ -n "$(cut -d, -f1-6 "$tmp/g2/log.csv")" -a "$(cut -d, -f1-6 "$tmp/g1/log.csv")" = "$(cut -d, -f1-6 "$tmp/g2/log.csv")" ]
+out=$("$recur" info "$tmp/g1/model.safetensors"); rc=$?
+case "$out" in *"cell          mogrifier: "*"rounds        2"*"rank          4"*"states        h [8], c [8]"*) ok=1 ;; *) ok=0 ;; esac
+check "mogrifier: info shows its options and states" [ $rc -eq 0 -a $ok -eq 1 ]
+"$recur" sample "$tmp/g1/model.safetensors" --length 16 -o "$tmp/g.mid" >/dev/null 2>&1; rc=$?
+check "mogrifier: sample streams it to a MIDI file" [ $rc -eq 0 -a "$(head -c 4 "$tmp/g.mid" 2>/dev/null)" = "MThd" ]
+
 bad_train() { # name, expected text, args...
     name=$1; want=$2; shift 2
     err=$("$recur" "$@" 2>&1 >/dev/null); rc=$?
