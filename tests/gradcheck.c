@@ -154,3 +154,52 @@ double t_gradcheck(gc_build build, void *ctx, rc_tensor *const *wrt, size_t n_wr
     rc_tape_free(tp);
     return worst;
 }
+
+float *t_values_and_grads(gc_build build, void *ctx, rc_tensor *const *wrt, size_t n_wrt, size_t *n_out,
+                          float **grads, size_t *n_grads)
+{
+    size_t total = 0;
+    for (size_t j = 0; j < n_wrt; j++) {
+        rc_tensor_zero_grad(wrt[j]);
+        total += wrt[j]->size;
+    }
+    rc_tape *tp = rc_tape_new();
+    rc_tensor *y = build(tp, ctx);
+    float *out = NULL;
+    *grads = NULL;
+    if (y) {
+        rc_rng rng;
+        rc_rng_seed(&rng, 9, 9);
+        float *R = malloc(y->size * sizeof *R);
+        for (size_t i = 0; i < y->size; i++)
+            R[i] = rc_rng_normal(&rng);
+        out = malloc(y->size * sizeof *out);
+        memcpy(out, y->data, y->size * sizeof *out);
+        *n_out = y->size;
+        if (rc_backward_grad(tp, y, R) == RC_OK) {
+            *grads = malloc(total * sizeof **grads);
+            for (size_t j = 0, at = 0; j < n_wrt; at += wrt[j]->size, j++)
+                memcpy(*grads + at, wrt[j]->grad, wrt[j]->size * sizeof(float));
+            *n_grads = total;
+        }
+        free(R);
+    }
+    rc_tape_free(tp);
+    return out;
+}
+
+double t_max_abs(const float *v, size_t n)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++)
+        m = fmax(m, fabs(v[i]));
+    return m;
+}
+
+double t_max_diff(const float *a, const float *b, size_t n)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++)
+        m = fmax(m, fabs(a[i] - b[i]));
+    return m;
+}

@@ -19,4 +19,15 @@ typedef rc_tensor *(*gc_build)(rc_tape *tp, void *ctx);
 double t_gradcheck(gc_build build, void *ctx, rc_tensor *const *wrt, size_t n_wrt,
                    const char *const *what, int nonsmooth);
 
+/* One forward and backward of sum(y * R) (R fixed random) on a fresh tape:
+ * returns y's values (malloc'd, *n_out of them, NULL on failure) and writes
+ * every wrt tensor's gradient, joined, to *grads (malloc'd, *n_grads floats,
+ * NULL when the backward failed).  The gradients are zeroed first. */
+float *t_values_and_grads(gc_build build, void *ctx, rc_tensor *const *wrt, size_t n_wrt, size_t *n_out,
+                          float **grads, size_t *n_grads);
+
+/* max |v[i]| and max |a[i] - b[i]| over n floats. */
+double t_max_abs(const float *v, size_t n);
+double t_max_diff(const float *a, const float *b, size_t n);
+
 #endif /* RC_GRADCHECK_H */

@@ -152,60 +152,14 @@ static void describe(char *buf, size_t cap, const cell_case *c)
         snprintf(buf + strlen(buf), cap - strlen(buf), " T=%zu I=%zu H=%zu", c->steps, c->input, c->hidden);
 }
 
-/* Runs the forward and the backward of sum(out * R) on one path; returns
- * the output and copies every gradient into grads (concatenated). */
+/* One path's outputs and every gradient of sum(out * R), joined. */
 static float *run_path(net *n, int composed, size_t *n_out, float **grads, size_t *n_grads)
 {
     rc_tensor *wrt[64];
     const char *names[64];
-    size_t k = wrt_of(n, wrt, names), total = 0;
-    for (size_t j = 0; j < k; j++) {
-        rc_tensor_zero_grad(wrt[j]);
-        total += wrt[j]->size;
-    }
+    size_t k = wrt_of(n, wrt, names);
     n->composed = composed;
-    rc_tape *tp = rc_tape_new();
-    rc_tensor *y = build_net(tp, n);
-    float *out = NULL;
-    *grads = NULL;
-    if (y) {
-        rc_rng rng;
-        rc_rng_seed(&rng, 9, 9);
-        float *R = malloc(y->size * sizeof *R);
-        for (size_t i = 0; i < y->size; i++)
-            R[i] = rc_rng_normal(&rng);
-        out = malloc(y->size * sizeof *out);
-        memcpy(out, y->data, y->size * sizeof *out);
-        *n_out = y->size;
-        if (rc_backward_grad(tp, y, R) == RC_OK) {
-            *grads = malloc(total * sizeof **grads);
-            size_t at = 0;
-            for (size_t j = 0; j < k; j++) {
-                memcpy(*grads + at, wrt[j]->grad, wrt[j]->size * sizeof(float));
-                at += wrt[j]->size;
-            }
-            *n_grads = total;
-        }
-        free(R);
-    }
-    rc_tape_free(tp);
-    return out;
-}
-
-static double max_abs(const float *v, size_t n)
-{
-    double m = 0.0;
-    for (size_t i = 0; i < n; i++)
-        m = fmax(m, fabs(v[i]));
-    return m;
-}
-
-static double max_diff(const float *a, const float *b, size_t n)
-{
-    double m = 0.0;
-    for (size_t i = 0; i < n; i++)
-        m = fmax(m, fabs(a[i] - b[i]));
-    return m;
+    return t_values_and_grads(build_net, n, wrt, k, n_out, grads, n_grads);
 }
 
 static void check_fused_equals_composed(net *n)
@@ -216,11 +170,11 @@ static void check_fused_equals_composed(net *n)
     float *yc = run_path(n, 1, &nc, &gc, &gc_n);
     T_CHECK(yf && yc && gf && gc, "a path failed: %s", rc_last_error());
     if (yf && yc && gf && gc && nf == nc && gf_n == gc_n) {
-        double scale = fmax(1.0, max_abs(yc, nc)), worst = 0.0;
+        double scale = fmax(1.0, t_max_abs(yc, nc)), worst = 0.0;
         for (size_t i = 0; i < nf; i++)
             worst = fmax(worst, fabs(yf[i] - yc[i]));
         T_CHECK(worst <= 2e-5 * scale, "outputs differ by %g", worst);
-        double gscale = fmax(1.0, max_abs(gc, gc_n)), gworst = 0.0;
+        double gscale = fmax(1.0, t_max_abs(gc, gc_n)), gworst = 0.0;
         size_t at = 0;
         for (size_t i = 0; i < gf_n; i++)
             if (fabs(gf[i] - gc[i]) > gworst)
@@ -259,10 +213,10 @@ static void check_threads(net *n)
     T_CHECK(y1 && y2 && g1 && g2 && n1 == n2 && g1_n == g2_n, "a pass failed: %s", rc_last_error());
     if (y1 && y2 && g1 && g2 && n1 == n2 && g1_n == g2_n) {
         if (narrow_lstm_input(n->c, n->I)) {
-            T_CHECK(max_diff(y1, y2, n1) <= 1e-6 * fmax(1.0, max_abs(y1, n1)),
-                    "outputs differ between 1 and 2 threads by %g", max_diff(y1, y2, n1));
-            T_CHECK(max_diff(g1, g2, g1_n) <= 1e-6 * fmax(1.0, max_abs(g1, g1_n)),
-                    "gradients differ between 1 and 2 threads by %g", max_diff(g1, g2, g1_n));
+            T_CHECK(t_max_diff(y1, y2, n1) <= 1e-6 * fmax(1.0, t_max_abs(y1, n1)),
+                    "outputs differ between 1 and 2 threads by %g", t_max_diff(y1, y2, n1));
+            T_CHECK(t_max_diff(g1, g2, g1_n) <= 1e-6 * fmax(1.0, t_max_abs(g1, g1_n)),
+                    "gradients differ between 1 and 2 threads by %g", t_max_diff(g1, g2, g1_n));
         } else {
             T_CHECK(memcmp(y1, y2, n1 * sizeof *y1) == 0, "outputs differ between 1 and 2 threads");
             T_CHECK(memcmp(g1, g2, g1_n * sizeof *g1) == 0, "gradients differ between 1 and 2 threads");

@@ -157,51 +157,9 @@ static float *run_path(net *n, int composed, size_t *n_out, float **grads, size_
 {
     rc_tensor *wrt[MAX_WRT];
     const char *names[MAX_WRT];
-    size_t k = wrt_of(n, wrt, names), total = 0;
-    for (size_t j = 0; j < k; j++) {
-        rc_tensor_zero_grad(wrt[j]);
-        total += wrt[j]->size;
-    }
+    size_t k = wrt_of(n, wrt, names);
     n->composed = composed;
-    rc_tape *tp = rc_tape_new();
-    rc_tensor *y = build(tp, n);
-    float *out = NULL;
-    *grads = NULL;
-    if (y) {
-        rc_rng rng;
-        rc_rng_seed(&rng, 9, 9);
-        float *R = malloc(y->size * sizeof *R);
-        for (size_t i = 0; i < y->size; i++)
-            R[i] = rc_rng_normal(&rng);
-        out = malloc(y->size * sizeof *out);
-        memcpy(out, y->data, y->size * sizeof *out);
-        *n_out = y->size;
-        if (rc_backward_grad(tp, y, R) == RC_OK) {
-            *grads = malloc(total * sizeof **grads);
-            for (size_t j = 0, at = 0; j < k; at += wrt[j]->size, j++)
-                memcpy(*grads + at, wrt[j]->grad, wrt[j]->size * sizeof(float));
-            *n_grads = total;
-        }
-        free(R);
-    }
-    rc_tape_free(tp);
-    return out;
-}
-
-static double max_abs(const float *v, size_t n)
-{
-    double m = 0.0;
-    for (size_t i = 0; i < n; i++)
-        m = fmax(m, fabs(v[i]));
-    return m;
-}
-
-static double max_diff(const float *a, const float *b, size_t n)
-{
-    double m = 0.0;
-    for (size_t i = 0; i < n; i++)
-        m = fmax(m, fabs(a[i] - b[i]));
-    return m;
+    return t_values_and_grads(build, n, wrt, k, n_out, grads, n_grads);
 }
 
 static void check_fused(net *n)
@@ -212,10 +170,10 @@ static void check_fused(net *n)
     float *yc = run_path(n, 1, &nc, &gc, &gc_n);
     T_CHECK(yf && yc && gf && gc && nf == nc && gf_n == gc_n, "a path failed: %s", rc_last_error());
     if (yf && yc && gf && gc && nf == nc && gf_n == gc_n) {
-        T_CHECK(max_diff(yf, yc, nf) <= 2e-5 * fmax(1.0, max_abs(yc, nc)), "outputs and states differ by %g",
-                max_diff(yf, yc, nf));
-        T_CHECK(max_diff(gf, gc, gf_n) <= 2e-5 * fmax(1.0, max_abs(gc, gc_n)), "gradients differ by %g",
-                max_diff(gf, gc, gf_n));
+        T_CHECK(t_max_diff(yf, yc, nf) <= 2e-5 * fmax(1.0, t_max_abs(yc, nc)), "outputs and states differ by %g",
+                t_max_diff(yf, yc, nf));
+        T_CHECK(t_max_diff(gf, gc, gf_n) <= 2e-5 * fmax(1.0, t_max_abs(gc, gc_n)), "gradients differ by %g",
+                t_max_diff(gf, gc, gf_n));
     }
     free(yf), free(yc), free(gf), free(gc);
 }
@@ -290,9 +248,9 @@ static void check_stream(net *n, size_t chunk)
         struct mallinfo2 after = mallinfo2();
         T_CHECK(after.uordblks == before.uordblks && after.hblkhd == before.hblkhd,
                 "running allocated: %zu -> %zu bytes in use", before.uordblks, after.uordblks);
-        double worst = max_diff(ys, y->data, T_STEPS * B * O);
+        double worst = t_max_diff(ys, y->data, T_STEPS * B * O);
         for (size_t i = 0; i < n->n_states; i++)
-            worst = fmax(worst, max_diff(rc_rnn_stream_state(s, i), fin[i]->data, fin[i]->size));
+            worst = fmax(worst, t_max_diff(rc_rnn_stream_state(s, i), fin[i]->data, fin[i]->size));
         T_CHECK(worst <= 1e-6, "the stream differs from the whole pass by %g", worst);
         free(ys);
     }

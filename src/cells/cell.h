@@ -183,6 +183,12 @@ int rc__lstm_declare(rc__cell_decl *d, const rc__cell_dims *c, size_t proj_size,
  * returns h'. */
 rc_tensor *rc__lstm_gates(rc_tape *tp, const rc__cell_layer *L, rc_tensor *a, rc_tensor *c, rc_tensor **s_new);
 
+/* The mRNN's input-chosen transition (mrnn.c), which the mLSTM's m is:
+ * u = [x W_fx^T | x W^T + b] for every step at once (pre), then per step
+ * f = (W_fx x) * (W_fh h) [B, F] from u_t, with *rest = the rest of u_t. */
+rc_tensor *rc__factored_pre(rc_tape *tp, rc_tensor *x, rc_tensor *w_fx, rc_tensor *w, rc_tensor *b);
+rc_tensor *rc__factored(rc_tape *tp, rc_tensor *u, size_t F, rc_tensor *w_fh, rc_tensor *h, rc_tensor **rest);
+
 /* weight_ih [G*H, I], weight_hh [G*H, Ho], with bias bias_ih and bias_hh
  * [G*H], in PyTorch's order, every one PyTorch's uniform +-1/sqrt(H). */
 int rc__torch_declare(rc__cell_decl *d, const rc__cell_dims *c, size_t G, size_t Ho);

@@ -50,19 +50,14 @@ static int declare(rc__cell_decl *d, const rc__cell_dims *c)
 /* u = [W_mx x | W_ih x + b] for every step at once: [T, B, M + 4H]. */
 static rc_tensor *pre(rc_tape *tp, const rc__cell_layer *L, rc_tensor *x)
 {
-    rc_tensor *parts[2] = {rc_linear(tp, x, L->w[W_MX], NULL), rc_linear(tp, x, L->w[RC__W_IH], L->w[RC__B_IH])};
-    return parts[0] && parts[1] ? rc_concat(tp, parts, 2, 2) : NULL;
+    return rc__factored_pre(tp, x, L->w[W_MX], L->w[RC__W_IH], L->w[RC__B_IH]);
 }
 
+/* m is the mRNN's factored transition (mrnn.c) */
 static rc_tensor *step(rc_tape *tp, const rc__cell_layer *L, rc_tensor *u, rc_tensor *const *s, rc_tensor **s_new)
 {
-    size_t M = m_of(&L->dims), H = L->dims.H;
-    rc_tensor *part[2];
-    if (rc_split(tp, u, 1, (size_t[]){M, 4 * H}, 2, part))
-        return NULL;
-    rc_tensor *m = rc_mul(tp, part[0], rc_linear(tp, s[0], L->w[W_MH], NULL));
-    rc_tensor *a = rc_add(tp, part[1], rc_linear(tp, m, L->w[W_HM], NULL));
-    return rc__lstm_gates(tp, L, a, s[1], s_new);
+    rc_tensor *a = NULL, *m = rc__factored(tp, u, m_of(&L->dims), L->w[W_MH], s[0], &a);
+    return rc__lstm_gates(tp, L, rc_add(tp, a, rc_linear(tp, m, L->w[W_HM], NULL)), s[1], s_new);
 }
 
 RC__CELL(mlstm) = {

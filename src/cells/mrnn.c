@@ -37,21 +37,31 @@ static int declare(rc__cell_decl *d, const rc__cell_dims *c)
     return st ? st : rc__state(d, 0, "h", H);
 }
 
+rc_tensor *rc__factored_pre(rc_tape *tp, rc_tensor *x, rc_tensor *w_fx, rc_tensor *w, rc_tensor *b)
+{
+    rc_tensor *parts[2] = {rc_linear(tp, x, w_fx, NULL), rc_linear(tp, x, w, b)};
+    return parts[0] && parts[1] ? rc_concat(tp, parts, 2, 2) : NULL;
+}
+
+rc_tensor *rc__factored(rc_tape *tp, rc_tensor *u, size_t F, rc_tensor *w_fh, rc_tensor *h, rc_tensor **rest)
+{
+    rc_tensor *part[2];
+    if (rc_split(tp, u, 1, (size_t[]){F, u->shape[1] - F}, 2, part))
+        return NULL;
+    *rest = part[1];
+    return rc_mul(tp, part[0], rc_linear(tp, h, w_fh, NULL));
+}
+
 /* u = [W_fx x | W_hx x + b_h] for every step at once: [T, B, F + H]. */
 static rc_tensor *pre(rc_tape *tp, const rc__cell_layer *L, rc_tensor *x)
 {
-    rc_tensor *parts[2] = {rc_linear(tp, x, L->w[W_FX], NULL), rc_linear(tp, x, L->w[W_HX], L->w[B_H])};
-    return parts[0] && parts[1] ? rc_concat(tp, parts, 2, 2) : NULL;
+    return rc__factored_pre(tp, x, L->w[W_FX], L->w[W_HX], L->w[B_H]);
 }
 
 static rc_tensor *step(rc_tape *tp, const rc__cell_layer *L, rc_tensor *u, rc_tensor *const *s, rc_tensor **s_new)
 {
-    size_t F = f_of(&L->dims), H = L->dims.H;
-    rc_tensor *part[2];
-    if (rc_split(tp, u, 1, (size_t[]){F, H}, 2, part))
-        return NULL;
-    rc_tensor *f = rc_mul(tp, part[0], rc_linear(tp, s[0], L->w[W_FH], NULL));
-    return s_new[0] = rc_tanh(tp, rc_add(tp, part[1], rc_linear(tp, f, L->w[W_HF], NULL)));
+    rc_tensor *a = NULL, *f = rc__factored(tp, u, f_of(&L->dims), L->w[W_FH], s[0], &a);
+    return s_new[0] = rc_tanh(tp, rc_add(tp, a, rc_linear(tp, f, L->w[W_HF], NULL)));
 }
 
 RC__CELL(mrnn) = {
