@@ -265,9 +265,10 @@ int cmd_bench(int argc, char **argv)
                    flops / (median * 1e6), peak, err, rc_simd(), rc_build_info());
         else
             printf("%s %s T=%zu B=%zu I=%zu H=%zu L=%zu%s threads=%zu simd=%s: median %.3f %s, min %.3f %s, "
-                   "%.1f GFLOP/s, peak %.0f MB (checked against the composed path: %.1e)\n",
+                   "%.1f GFLOP/s, peak %.0f MB (%s: %.1e)\n",
                    rc_cell_name(cell), modes[mode], T, B, I, H, L, bidirectional ? " bi" : "", threads, rc_simd(), median, unit,
-                   times[1], unit, flops / (median * 1e6), peak, err);
+                   times[1], unit, flops / (median * 1e6), peak,
+                   rc_cell_fused(cell) ? "checked against the composed path" : "no fused kernel: the composed path, checked against itself", err);
     }
     free(times);
     free(y);

@@ -45,6 +45,7 @@ int cmd_cells(int argc, char **argv)
         state_names(c, states, sizeof states);
         cli_print_cell(stdout, c);
         printf("  %-16s %s\n", "(states)", states);
+        printf("  %-16s %s\n", "(path)", rc_cell_fused(c) ? "a fused kernel" : "its composed step (no fused kernel)");
     }
     return 0;
 }

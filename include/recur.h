@@ -411,6 +411,9 @@ RC_API const char *rc_cell_summary(int cell);
 RC_API const char *rc_cell_option_name(int cell, size_t i);
 RC_API const char *rc_cell_option_doc(int cell, size_t i);
 RC_API double rc_cell_option_default(int cell, size_t i);
+/* 1 when the cell has a fused sequence kernel; 0 when its composed step
+ * (written with the differentiable operations) is its only path. */
+RC_API int rc_cell_fused(int cell);
 /* Deprecated (the rows of weight_hh over H, 0 for a cell without one): a
  * gate count means nothing for most cells. */
 RC_API size_t rc_cell_gates(int cell);

@@ -26,6 +26,12 @@ int rc_cell_from_name(const char *name) { return rc__name_index(names, RC_CELL_C
 
 const char *rc_cell_summary(int cell) { return cell >= 0 && cell < RC_CELL_COUNT ? cells[cell]->summary : NULL; }
 
+int rc_cell_fused(int cell)
+{
+    const rc__cell *c = rc__cell_of(cell);
+    return c && c->kernels;
+}
+
 static size_t option_count(const rc__cell *c)
 {
     size_t n = 0;
