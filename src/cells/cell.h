@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-enum { RC__CELL_MAX_PARAMS = 32, RC__CELL_MAX_DERIVED = 4, RC__CELL_NAME = 32 }; /* per layer and direction */
+enum { RC__CELL_MAX_PARAMS = 32, RC__CELL_NAME = 32 }; /* per layer and direction */
 
 typedef struct rc__cell rc__cell;
 
@@ -42,10 +42,12 @@ typedef struct {
     const double *opt;  /* [RC_CELL_MAX_OPTIONS] the cell's options, in declared order */
 } rc__cell_dims;
 
-/* How a parameter starts when the network is drawn from a generator. */
+/* How a parameter starts when the network is drawn from a generator
+ * ((rc__init){0}: PyTorch's uniform in +-1/sqrt(H), what every cell so far
+ * uses; a cell that needs another draw adds its kind here and in seq.c's
+ * draw()). */
 typedef struct {
-    enum { RC__INIT_TORCH, RC__INIT_UNIFORM, RC__INIT_NORMAL, RC__INIT_CONST } kind;
-    float a, b;         /* TORCH: uniform in +-1/sqrt(H); UNIFORM [a, b); NORMAL mean a, std b; CONST a */
+    enum { RC__INIT_TORCH } kind;
 } rc__init;
 
 enum { RC__PARAM_RECURRENT = 1 }; /* a recurrent weight: weight drop (DropConnect) may apply */
@@ -87,8 +89,7 @@ void rc__output(rc__cell_decl *d, size_t width);
 typedef struct {
     const rc__cell *cell;
     rc__cell_dims dims;
-    rc_tensor *w[RC__CELL_MAX_PARAMS];        /* by slot, NULL where not declared */
-    rc_tensor *derived[RC__CELL_MAX_DERIVED]; /* prepare()'s tensors, for this forward */
+    rc_tensor *w[RC__CELL_MAX_PARAMS]; /* by slot, NULL where not declared */
 } rc__cell_layer;
 
 /* The sequence-parallel part, run once per layer and direction:
@@ -143,9 +144,6 @@ struct rc__cell {
     const char *summary;             /* one line: "Mogrifier LSTM (Melis et al. 2020)" */
     const rc__cell_option *options;  /* {NULL}-terminated, or NULL */
     int (*declare)(rc__cell_decl *d, const rc__cell_dims *dims);
-    /* Once per forward: tensors made from the weights alone into L->derived
-     * (a uRNN's unitary matrix from its factors).  Optional. */
-    int (*prepare)(rc_tape *tp, rc__cell_layer *L);
     rc__pre_fn pre;                  /* optional */
     rc__step_fn step;                /* required: the specification */
     const rc__cell_kernels *kernels; /* optional */

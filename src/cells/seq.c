@@ -149,9 +149,6 @@ static void draw(rc_tensor *t, rc__init init, size_t H, rc_rng *rng)
     float k = 1.0f / sqrtf((float)H);
     switch (init.kind) {
     case RC__INIT_TORCH: rc_tensor_fill_uniform(t, rng, -k, k); break;
-    case RC__INIT_UNIFORM: rc_tensor_fill_uniform(t, rng, init.a, init.b); break;
-    case RC__INIT_NORMAL: rc_tensor_fill_normal(t, rng, init.a, init.b); break;
-    case RC__INIT_CONST: rc_tensor_fill(t, init.a); break;
     }
 }
 
