@@ -9,7 +9,7 @@
 #   sh experiments/char-lm/run.sh [--quick] [--out DIR] [--threads N]
 #
 #   --quick    about 200k parameters and 400 updates per model (minutes);
-#              the full run: about 1M parameters and 3000 updates
+#              the full run: about 1M parameters and 1500 updates (an epoch)
 #   --out DIR  where the runs, results.json, results.md and curves.svg go
 #              (default experiments/char-lm/out, or out-quick with --quick)
 #   --threads  threads per training run (default 2)
@@ -54,7 +54,7 @@ if [ -n "$quick" ]; then
     target=200000 embed=64 steps=400 every=100
     out=${out:-$here/out-quick}
 else
-    target=1000000 embed=128 steps=3000 every=500
+    target=1000000 embed=128 steps=1500 every=500
     out=${out:-$here/out}
 fi
 mkdir -p "$out/data" "$out/runs"
