@@ -192,6 +192,19 @@ check "mogrifier: info shows its options and states" [ $rc -eq 0 -a $ok -eq 1 ]
 "$recur" sample "$tmp/g1/model.safetensors" --length 16 -o "$tmp/g.mid" >/dev/null 2>&1; rc=$?
 check "mogrifier: sample streams it to a MIDI file" [ $rc -eq 0 -a "$(head -c 4 "$tmp/g.mid" 2>/dev/null)" = "MThd" ]
 
+# A checkpoint written before the cell interface (by commit dd26e79: an LSTM language model with
+# its carried h and c saved as carry.h and carry.c) resumes with this build and ends where one run
+# of this build ends, bit for bit.
+seq 1 3000 > "$tmp/text.txt"
+cp -r tests/fixtures/lm-checkpoint-dd26e79 "$tmp/old"
+"$recur" train --out "$tmp/old" --resume --data "$tmp/text.txt" --steps 40 >/dev/null 2>&1; rc=$?
+"$recur" train --task lm --data "$tmp/text.txt" --level char --cell lstm --hidden 8 --embed 4 --batch 4 --bptt 16 \
+    --steps 40 --checkpoint-every 10 --eval-every 10 --seed 1 --out "$tmp/new" >/dev/null 2>&1
+check "an older build's checkpoint resumes (exit 0)" [ $rc -eq 0 ]
+check "an older build's checkpoint, resumed, ends where one run ends" \
+    [ "$(grep -c . "$tmp/new/log.csv")" -eq 5 -a "$(cut -d, -f1-6 "$tmp/old/log.csv")" = "$(cut -d, -f1-6 "$tmp/new/log.csv")" ]
+check "... with the same best model, byte for byte" cmp -s "$tmp/old/model.safetensors" "$tmp/new/model.safetensors"
+
 bad_train() { # name, expected text, args...
     name=$1; want=$2; shift 2
     err=$("$recur" "$@" 2>&1 >/dev/null); rc=$?
