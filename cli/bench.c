@@ -268,7 +268,9 @@ int cmd_bench(int argc, char **argv)
                    "%.1f GFLOP/s, peak %.0f MB (%s: %.1e)\n",
                    rc_cell_name(cell), modes[mode], T, B, I, H, L, bidirectional ? " bi" : "", threads, rc_simd(), median, unit,
                    times[1], unit, flops / (median * 1e6), peak,
-                   rc_cell_fused(cell) ? "checked against the composed path" : "no fused kernel: the composed path, checked against itself", err);
+                   rc_cell_fused(cell) ? "checked against the composed path"
+                                       : "no fused kernel: the composed path, checked against itself",
+                   err);
     }
     free(times);
     free(y);

@@ -105,7 +105,8 @@ int cmd_run(int argc, char **argv)
         states0[i] = take(in, name, &failed);
     }
     if (!failed && rc_rnn_state_count(rnn) < 2 && rc_safetensors_find(in, "c0") >= 0) {
-        cli_fail("run", "%s: c0 given, but a %s has no cell state", files[1], rc_cell_name(rc_rnn_config_of(rnn)->cell));
+        cli_fail("run", "%s: c0 given, but a %s has no cell state", files[1],
+                 rc_cell_name(rc_rnn_config_of(rnn)->cell));
         goto done;
     }
     lengths_f = take(in, "lengths", &failed);

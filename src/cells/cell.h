@@ -164,6 +164,12 @@ const rc__cell *rc__cell_of(int cell);
 int rc__cell_options(const rc_rnn_config *cfg, double opt[RC_CELL_MAX_OPTIONS]);
 /* The index of the cell's option `name`, or -1. */
 int rc__cell_option_index(int cell, const char *name);
+/* 1 for proj_size and peephole: options that rc_rnn_config also holds as
+ * fields, and files, messages and fingerprints spell as PyTorch does. */
+int rc__cell_option_is_field(const char *name);
+/* What the cell declares for one layer of input I and hidden size H, with
+ * a bias and every option at its default. */
+int rc__cell_declare_default(int cell, size_t I, size_t H, rc__cell_decl *d);
 
 /* ---- building blocks cells share ---- */
 

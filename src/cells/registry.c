@@ -101,8 +101,8 @@ int rc_rnn_config_set(rc_rnn_config *cfg, const char *name, double value)
     int i = rc__cell_option_index(cfg->cell, name);
     if (i < 0) {
         char list[256];
-        return rc__fail(RC_EINVAL, "rnn config: the cell %s has no option %s (its options: %s)", rc_cell_name(cfg->cell),
-                        name, option_list(cfg->cell, list, sizeof list));
+        return rc__fail(RC_EINVAL, "rnn config: the cell %s has no option %s (its options: %s)",
+                        rc_cell_name(cfg->cell), name, option_list(cfg->cell, list, sizeof list));
     }
     if (check_value(cfg->cell, option_of(cfg->cell, (size_t)i), value))
         return rc_last_status();
@@ -162,17 +162,26 @@ int rc__cell_options(const rc_rnn_config *cfg, double opt[RC_CELL_MAX_OPTIONS])
     return RC_OK;
 }
 
-size_t rc_cell_gates(int cell)
+int rc__cell_declare_default(int cell, size_t I, size_t H, rc__cell_decl *d)
 {
     const rc__cell *c = rc__cell_of(cell);
     if (!c)
-        return 0;
+        return rc__fail(RC_EINVAL, "cell %d is not one of the %d cells", cell, RC_CELL_COUNT);
     double opt[RC_CELL_MAX_OPTIONS] = {0};
     for (size_t i = 0; i < option_count(c); i++)
         opt[i] = c->options[i].fallback;
-    rc__cell_decl d = {0};
-    rc__cell_dims dims = {1, 1, 1, opt};
-    if (c->declare(&d, &dims) || d.param[RC__W_HH].ndim != 2 || strcmp(d.param[RC__W_HH].base, "weight_hh"))
+    rc__cell_dims dims = {I, H, 1, opt};
+    memset(d, 0, sizeof *d);
+    return c->declare(d, &dims);
+}
+
+int rc__cell_option_is_field(const char *name) { return !strcmp(name, "proj_size") || !strcmp(name, "peephole"); }
+
+size_t rc_cell_gates(int cell)
+{
+    rc__cell_decl d;
+    if (rc__cell_declare_default(cell, 1, 1, &d) || d.param[RC__W_HH].ndim != 2 ||
+        strcmp(d.param[RC__W_HH].base, "weight_hh"))
         return 0;
     return d.param[RC__W_HH].shape[0];
 }

@@ -21,15 +21,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What every layer declares, checked to agree: the states, the output
+ * width (layer l > 0 reads D * O), and the slots (one past the highest any
+ * layer declares). */
+typedef struct {
+    size_t n_states, state_width[RC_MAX_STATES], out_width, n_params;
+    const char *state_name[RC_MAX_STATES];
+} net_shape;
+
 struct rc_rnn {
     rc_rnn_config cfg;                  /* as used: proj_size, peephole and options resolved */
     const rc__cell *cell;
     size_t dirs;                        /* D */
     double opt[RC_CELL_MAX_OPTIONS];    /* the cell's options, set or default */
     rc__cell_layer *layers;             /* [L * D], layer-major, forward before reverse */
-    size_t n_params;                    /* slots per layer: one past the highest any layer declares */
-    size_t n_states, state_width[RC_MAX_STATES], out_width;
-    const char *state_name[RC_MAX_STATES];
+    net_shape shape;                    /* the states, output width and slots of every layer */
     rc_params *params;                  /* where the weights live */
     int owns_params;                    /* rc_rnn_free frees them (networks loaded from files) */
     char prefix[64];                    /* of the weights' names in params */
@@ -45,13 +51,6 @@ rc_rnn_config rc_rnn_config_default(int cell, size_t input_size, size_t hidden_s
     cfg.bias = 1;
     return cfg;
 }
-
-/* What every layer declares, checked to agree: the states and the output
- * width (layer l > 0 reads D * O). */
-typedef struct {
-    size_t n_states, state_width[RC_MAX_STATES], out_width, n_params;
-    const char *state_name[RC_MAX_STATES];
-} net_shape;
 
 /* Declares layer l into d, from its input width. */
 static int declare_layer(const rc_rnn_config *cfg, const double *opt, size_t in_width, rc__cell_decl *d)
@@ -116,15 +115,21 @@ int rc_rnn_config_check(const rc_rnn_config *cfg)
     return RC_OK;
 }
 
-size_t rc_rnn_state_size(const rc_rnn *rnn) { return rnn->state_width[0]; }
+size_t rc_rnn_state_size(const rc_rnn *rnn) { return rnn->shape.state_width[0]; }
 
-size_t rc_rnn_output_size(const rc_rnn *rnn) { return rnn->dirs * rnn->out_width; }
+size_t rc_rnn_output_size(const rc_rnn *rnn) { return rnn->dirs * rnn->shape.out_width; }
 
-size_t rc_rnn_state_count(const rc_rnn *rnn) { return rnn->n_states; }
+size_t rc_rnn_state_count(const rc_rnn *rnn) { return rnn->shape.n_states; }
 
-const char *rc_rnn_state_name(const rc_rnn *rnn, size_t i) { return i < rnn->n_states ? rnn->state_name[i] : NULL; }
+const char *rc_rnn_state_name(const rc_rnn *rnn, size_t i)
+{
+    return i < rnn->shape.n_states ? rnn->shape.state_name[i] : NULL;
+}
 
-size_t rc_rnn_state_width(const rc_rnn *rnn, size_t i) { return i < rnn->n_states ? rnn->state_width[i] : 0; }
+size_t rc_rnn_state_width(const rc_rnn *rnn, size_t i)
+{
+    return i < rnn->shape.n_states ? rnn->shape.state_width[i] : 0;
+}
 
 const rc_rnn_config *rc_rnn_config_of(const rc_rnn *rnn) { return &rnn->cfg; }
 
@@ -175,24 +180,18 @@ rc_rnn *rc_rnn_new(const rc_rnn_config *cfg, rc_params *params, const char *pref
     rnn->dirs = D;
     rnn->params = params;
     snprintf(rnn->prefix, sizeof rnn->prefix, "%s", prefix ? prefix : "");
-    net_shape shape;
-    if (rc__cell_options(cfg, rnn->opt) || declare_all(cfg, rnn->opt, decls, &shape)) {
+    if (rc__cell_options(cfg, rnn->opt) || declare_all(cfg, rnn->opt, decls, &rnn->shape)) {
         free(decls);
         rc_rnn_free(rnn);
         return NULL;
     }
     resolve(&rnn->cfg, rnn->opt);
-    rnn->n_params = shape.n_params;
-    rnn->n_states = shape.n_states;
-    rnn->out_width = shape.out_width;
-    memcpy(rnn->state_width, shape.state_width, sizeof rnn->state_width);
-    memcpy(rnn->state_name, shape.state_name, sizeof rnn->state_name);
     for (size_t l = 0; l < L; l++)
         for (size_t d = 0; d < D; d++) {
             const rc__cell_decl *dc = &decls[l];
             rc__cell_layer *layer = &rnn->layers[l * D + d];
             layer->cell = rnn->cell;
-            layer->dims = (rc__cell_dims){l == 0 ? cfg->input_size : D * rnn->out_width, cfg->hidden_size,
+            layer->dims = (rc__cell_dims){l == 0 ? cfg->input_size : D * rnn->shape.out_width, cfg->hidden_size,
                                           cfg->bias, rnn->opt};
             for (size_t k = 0; k < dc->n_declared; k++) {
                 const rc__cell_param *p = &dc->param[dc->order[k]];
@@ -282,20 +281,20 @@ static rc_tensor *fused_layer(rc_tape *tp, const rc_rnn *rnn, const rc__cell_lay
                               rc_tensor *x, rc_tensor *const *s, rc_tensor **s_n)
 {
     const rc__cell_kernels *k = L->cell->kernels;
-    size_t T = call->T, B = call->B, n = rnn->n_states;
-    rc_tensor *y = rc__tape_output(tp, "rc_rnn_forward", 3, (size_t[]){T, B, rnn->out_width});
+    size_t T = call->T, B = call->B, n = rnn->shape.n_states;
+    rc_tensor *y = rc__tape_output(tp, "rc_rnn_forward", 3, (size_t[]){T, B, rnn->shape.out_width});
     if (!y)
         return NULL;
     for (size_t i = 0; i < n; i++)
-        if (!(s_n[i] = rc__tape_output(tp, "rc_rnn_forward", 3, (size_t[]){1, B, rnn->state_width[i]})))
+        if (!(s_n[i] = rc__tape_output(tp, "rc_rnn_forward", 3, (size_t[]){1, B, rnn->shape.state_width[i]})))
             return NULL;
     rc_tensor *in[MAX_IN] = {x};
     for (size_t i = 0; i < n; i++)
         in[1 + i] = s[i];
-    for (size_t j = 0; j < rnn->n_params; j++)
+    for (size_t j = 0; j < rnn->shape.n_params; j++)
         in[1 + n + j] = L->w[j];
     rc__node *node;
-    if (rc__record(tp, RC__OP_rnn_layer, fused_backward, y, 1 + n + rnn->n_params, in, &node))
+    if (rc__record(tp, RC__OP_rnn_layer, fused_backward, y, 1 + n + rnn->shape.n_params, in, &node))
         return NULL;
     fused_saved *sv = NULL;
     if (node) {
@@ -303,7 +302,7 @@ static rc_tensor *fused_layer(rc_tape *tp, const rc_rnn *rnn, const rc__cell_lay
         float *cache = sv ? rc__tape_alloc(tp, k->cache_size(call), sizeof(float)) : NULL;
         if (!sv || !cache)
             return NULL;
-        *sv = (fused_saved){*call, *call->dims, k, n, rnn->n_params, cache};
+        *sv = (fused_saved){*call, *call->dims, k, n, rnn->shape.n_params, cache};
         node->saved = sv;
         for (size_t i = 0; i < n; i++)
             rc__add_output(node, (int)i, s_n[i]);
@@ -313,7 +312,7 @@ static rc_tensor *fused_layer(rc_tape *tp, const rc_rnn *rnn, const rc__cell_lay
         return NULL;
     const float *w[RC__CELL_MAX_PARAMS] = {0}, *s0[RC_MAX_STATES] = {0};
     float *sn[RC_MAX_STATES] = {0};
-    for (size_t j = 0; j < rnn->n_params; j++)
+    for (size_t j = 0; j < rnn->shape.n_params; j++)
         w[j] = data_of(L->w[j]);
     for (size_t i = 0; i < n; i++)
         s0[i] = s[i]->data, sn[i] = s_n[i]->data;
@@ -344,7 +343,7 @@ static rc_tensor *masked(rc_tape *tp, rc_tensor *mask, rc_tensor *new_value, rc_
 static rc_tensor *composed_layer(rc_tape *tp, const rc_rnn *rnn, const rc__cell_layer *L, int reverse,
                                  rc_tensor *x, const int32_t *lengths, rc_tensor *const *s0, rc_tensor **s_n)
 {
-    size_t T = x->shape[0], B = x->shape[1], n = rnn->n_states;
+    size_t T = x->shape[0], B = x->shape[1], n = rnn->shape.n_states;
     rc_tensor *u = L->cell->pre ? L->cell->pre(tp, L, x) : x;
     rc_tensor **ys = rc__tape_alloc(tp, T, sizeof *ys), *s[RC_MAX_STATES];
     if (!u || !ys)
@@ -361,14 +360,14 @@ static rc_tensor *composed_layer(rc_tape *tp, const rc_rnn *rnn, const rc__cell_
         for (size_t i = 0; i < n; i++)
             if (!(s[i] = mask ? masked(tp, mask, s_new[i], s[i]) : s_new[i]))
                 return s_new[i] ? NULL : rc__fail_null(RC_EINVAL, "cell %s: the step left state %s unset",
-                                                       rc_cell_name(rnn->cfg.cell), rnn->state_name[i]);
+                                                       rc_cell_name(rnn->cfg.cell), rnn->shape.state_name[i]);
         if (!(ys[t] = mask ? rc_mul(tp, y, mask) : y))
             return NULL;
     }
     for (size_t i = 0; i < n; i++)
-        if (!(s_n[i] = rc_reshape(tp, s[i], 3, (size_t[]){1, B, rnn->state_width[i]})))
+        if (!(s_n[i] = rc_reshape(tp, s[i], 3, (size_t[]){1, B, rnn->shape.state_width[i]})))
             return NULL;
-    return rc_reshape(tp, rc_concat(tp, ys, T, 0), 3, (size_t[]){T, B, rnn->out_width});
+    return rc_reshape(tp, rc_concat(tp, ys, T, 0), 3, (size_t[]){T, B, rnn->shape.out_width});
 }
 
 rc_tensor *rc__rnn_layer_composed(rc_tape *tp, const rc_rnn *rnn, size_t l, rc_tensor *x, rc_tensor *const *s0,
@@ -386,7 +385,7 @@ static rc_tensor *run_layer(rc_tape *tp, const rc_rnn *rnn, const rc__cell_layer
                             const rc_rnn_options *o, rc_tensor *const *s0, rc_tensor **s_n)
 {
     const rc__cell_kernels *k = L->cell->kernels;
-    if (k && !o->composed && rnn->n_states <= RC__NODE_EXTRA) {
+    if (k && !o->composed && rnn->shape.n_states <= RC__NODE_EXTRA) {
         size_t T = x->shape[0], B = x->shape[1], I = x->shape[2];
         rc__fused_call call = {T, B, I, reverse, o->lengths, 0, 0, k->variant, &L->dims};
         call.sparse_x = rc__seq_sparse_input(T * B * I, x->data);
@@ -411,10 +410,10 @@ static int initial_states(const rc_rnn *rnn, const rc_rnn_options *o, rc_tensor 
     if (o->states0 && (o->h0 || o->c0))
         return rc__fail(RC_EINVAL, "rc_rnn_forward: give the initial states as states0 or as h0 and c0, not both");
     if (o->states0) {
-        memcpy(s0, o->states0, rnn->n_states * sizeof *s0);
+        memcpy(s0, o->states0, rnn->shape.n_states * sizeof *s0);
         return RC_OK;
     }
-    if (o->c0 && rnn->n_states < 2)
+    if (o->c0 && rnn->shape.n_states < 2)
         return rc__fail(RC_EINVAL, "rc_rnn_forward: c0 given, but a %s has no cell state",
                         rc_cell_name(rnn->cfg.cell));
     s0[0] = o->h0;
@@ -432,11 +431,11 @@ static int check_call(const rc_rnn *rnn, const rc_tensor *x, const rc_rnn_option
                         rc_shape_str(x, sh, sizeof sh));
     size_t T = x->shape[o->batch_first ? 1 : 0], B = x->shape[o->batch_first ? 0 : 1];
     size_t rows = cfg->num_layers * rnn->dirs;
-    for (size_t i = 0; i < rnn->n_states; i++) {
+    for (size_t i = 0; i < rnn->shape.n_states; i++) {
         const rc_tensor *s = s0[i];
-        size_t n = rnn->state_width[i];
+        size_t n = rnn->shape.state_width[i];
         if (s && (s->ndim != 3 || s->shape[0] != rows || s->shape[1] != B || s->shape[2] != n))
-            return rc__fail(RC_ESHAPE, "rc_rnn_forward: %s0 must be [%zu, %zu, %zu], got %s", rnn->state_name[i],
+            return rc__fail(RC_ESHAPE, "rc_rnn_forward: %s0 must be [%zu, %zu, %zu], got %s", rnn->shape.state_name[i],
                             rows, B, n, rc_shape_str(s, sh, sizeof sh));
     }
     for (size_t b = 0; o->lengths && b < B; b++)
@@ -459,7 +458,7 @@ rc_tensor *rc_rnn_forward_states(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const r
     if (initial_states(rnn, o, s0) || check_call(rnn, x, o, s0))
         return NULL;
     const rc_rnn_config *cfg = &rnn->cfg;
-    size_t L = cfg->num_layers, D = rnn->dirs, n = rnn->n_states;
+    size_t L = cfg->num_layers, D = rnn->dirs, n = rnn->shape.n_states;
     rc_tensor *input = o->batch_first ? rc_transpose(tp, x, 0, 1) : x;
     size_t B = x->shape[o->batch_first ? 0 : 1];
     rc_tensor **fin = rc__tape_alloc(tp, n * L * D, sizeof *fin); /* [n][L*D] final states [1, B, n_i] */
@@ -472,7 +471,7 @@ rc_tensor *rc_rnn_forward_states(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const r
             size_t row = l * D + d;
             rc_tensor *s[RC_MAX_STATES], *s_n[RC_MAX_STATES];
             for (size_t i = 0; i < n; i++)
-                if (!(s[i] = state_row(tp, s0[i], row, B, rnn->state_width[i])))
+                if (!(s[i] = state_row(tp, s0[i], row, B, rnn->shape.state_width[i])))
                     return NULL;
             outs[d] = run_layer(tp, rnn, &rnn->layers[row], (int)d, input, o, s, s_n);
             if (!outs[d])

@@ -24,7 +24,7 @@ static void fingerprint(const rc_model *m, const rc_train_config *cfg, char *buf
      * change the weights' shapes and so never pass the weights' check) */
     for (size_t i = 0; rc_cell_option_name(c->rnn.cell, i) && n > 0 && (size_t)n < cap; i++) {
         const char *name = rc_cell_option_name(c->rnn.cell, i);
-        if (strcmp(name, "proj_size") && strcmp(name, "peephole"))
+        if (!rc__cell_option_is_field(name))
             n += snprintf(buf + n, cap - (size_t)n, " %s=%g", name, rc_rnn_config_get(&c->rnn, name));
     }
 }

@@ -31,13 +31,8 @@ static int cell_of_file(const rc_safetensors *st, const char *path, int *cell)
  * cells): what marks a network of that cell in a file. */
 static void first_param(int cell, char *name, size_t cap)
 {
-    const rc__cell *c = rc__cell_of(cell);
-    double opt[RC_CELL_MAX_OPTIONS] = {0};
-    for (size_t i = 0; c && c->options && c->options[i].name; i++)
-        opt[i] = c->options[i].fallback;
-    rc__cell_decl d = {0};
-    rc__cell_dims dims = {8, 8, 1, opt};
-    if (c && !c->declare(&d, &dims) && d.n_declared)
+    rc__cell_decl d;
+    if (cell >= 0 && !rc__cell_declare_default(cell, 8, 8, &d) && d.n_declared)
         snprintf(name, cap, "%s_l0", d.param[d.order[0]].base);
     else
         snprintf(name, cap, "weight_ih_l0");
@@ -248,15 +243,15 @@ void rc__describe_rnn(const rc_rnn_config *c, char *buf, size_t cap)
                      c->bidirectional ? " bidirectional" : "", rc_cell_name(c->cell), c->input_size,
                      c->hidden_size, c->proj_size ? " and a projection" : "", c->peephole ? " and peepholes" : "");
     /* the cell's own options, but those spelled as PyTorch's fields above */
-    for (size_t i = 0, at = n > 0 ? (size_t)n : 0, first = 1; rc_cell_option_name(c->cell, i) && at < cap; i++) {
+    size_t at = n > 0 ? (size_t)n : 0, shown = 0;
+    for (size_t i = 0; rc_cell_option_name(c->cell, i) && at < cap; i++) {
         const char *name = rc_cell_option_name(c->cell, i);
-        if (!strcmp(name, "proj_size") || !strcmp(name, "peephole"))
-            continue;
-        double v = rc_rnn_config_get(c, name);
-        at += (size_t)snprintf(buf + at, cap - at, "%s%s %g%s", first ? " (" : ", ", name, v,
-                               rc_cell_option_name(c->cell, i + 1) ? "" : ")");
-        first = 0;
+        if (!rc__cell_option_is_field(name))
+            at += (size_t)snprintf(buf + at, cap - at, "%s%s %g", shown++ ? ", " : " (", name,
+                                   rc_rnn_config_get(c, name));
     }
+    if (shown && at < cap)
+        snprintf(buf + at, cap - at, ")");
 }
 
 int rc__params_from_file(const rc_safetensors *st, const char *path, const char *prefix, rc_params *p,
@@ -433,7 +428,7 @@ void rc__meta_rnn(rc__meta *m, const rc_rnn_config *c)
     for (size_t i = 0; rc_cell_option_name(c->cell, i); i++) {
         const char *name = rc_cell_option_name(c->cell, i);
         char key[64];
-        if (!strcmp(name, "proj_size") || !strcmp(name, "peephole"))
+        if (rc__cell_option_is_field(name))
             continue;
         snprintf(key, sizeof key, "cell.%s", name);
         rc__meta_add(m, key, "%.17g", rc_rnn_config_get(c, name));
