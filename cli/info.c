@@ -8,6 +8,14 @@
 static const char usage[] = "usage: recur info MODEL.safetensors [--cell CELL]\n"
                             "  --cell CELL   the cell, when the file cannot tell (see recur run)\n";
 
+static int has_option(int cell, const char *name)
+{
+    for (size_t i = 0; rc_cell_option_name(cell, i); i++)
+        if (!strcmp(rc_cell_option_name(cell, i), name))
+            return 1;
+    return 0;
+}
+
 int cmd_info(int argc, char **argv)
 {
     const char *path = NULL;
@@ -69,7 +77,8 @@ int cmd_info(int argc, char **argv)
     printf("  layers        %zu\n", c->num_layers);
     printf("  directions    %s\n", c->bidirectional ? "2 (bidirectional)" : "1");
     printf("  bias          %s\n", c->bias ? "yes" : "no");
-    printf("  peepholes     %s\n", c->peephole ? "yes" : "no");
+    if (has_option(c->cell, "peephole"))
+        printf("  peepholes     %s\n", c->peephole ? "yes" : "no");
     if (c->residual)
         printf("  residual      yes\n");
     printf("  output width  %zu per step\n", rc_rnn_output_size(net));

@@ -386,7 +386,10 @@ RC_API rc_tensor *rc_max_pool2d(rc_tape *tp, rc_tensor *x, size_t k_h, size_t k_
     X(RC_CELL_GRU_RESET_BEFORE, gru_reset_before)                          \
     X(RC_CELL_MOGRIFIER, mogrifier)               /* Melis et al. 2020 */ \
     X(RC_CELL_MLSTM, mlstm)                       /* Krause et al. 2016 */ \
-    X(RC_CELL_MRNN, mrnn)                         /* Sutskever et al. 2011 */
+    X(RC_CELL_MRNN, mrnn)                         /* Sutskever et al. 2011 */ \
+    X(RC_CELL_QRNN_F, qrnn_f)                     /* Bradbury et al. 2017 */ \
+    X(RC_CELL_QRNN_FO, qrnn_fo)                                            \
+    X(RC_CELL_QRNN_IFO, qrnn_ifo)
 
 enum rc_cell {
 #define RC__CELL_ENUM(id, token) id,

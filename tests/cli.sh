@@ -205,6 +205,19 @@ check "an older build's checkpoint, resumed, ends where one run ends" \
     [ "$(grep -c . "$tmp/new/log.csv")" -eq 5 -a "$(cut -d, -f1-6 "$tmp/old/log.csv")" = "$(cut -d, -f1-6 "$tmp/new/log.csv")" ]
 check "... with the same best model, byte for byte" cmp -s "$tmp/old/model.safetensors" "$tmp/new/model.safetensors"
 
+# A QRNN language model (window 2) carries its lookback, the previous input's share of the
+# convolution, from window to window and in its checkpoint: trained in two halves, it ends where one
+# run ends.
+qrnn_lm() { # dir, steps
+    "$recur" train --task lm --data "$tmp/text.txt" --cell qrnn_fo --hidden 8 --embed 4 --batch 4 --bptt 16 \
+        --steps "$2" --eval-every 10 --seed 1 --out "$1" >/dev/null 2>&1
+}
+qrnn_lm "$tmp/q1" 20 && "$recur" train --out "$tmp/q1" --resume --steps 40 >/dev/null 2>&1; rc=$?
+qrnn_lm "$tmp/q2" 40
+check "qrnn_fo: an lm trained in two halves, exit 0" [ $rc -eq 0 ]
+check "qrnn_fo: the resumed run's log equals one run's (the lookback carried)" \
+    [ "$(grep -c . "$tmp/q2/log.csv")" -eq 5 -a "$(cut -d, -f1-6 "$tmp/q1/log.csv")" = "$(cut -d, -f1-6 "$tmp/q2/log.csv")" ]
+
 bad_train() { # name, expected text, args...
     name=$1; want=$2; shift 2
     err=$("$recur" "$@" 2>&1 >/dev/null); rc=$?

@@ -3,7 +3,8 @@
  * the weights by name: the generated suite (test_registry.c) checks the
  * composed step's gradients, lengths, streams and files, but only an
  * independent reference tells a wrong equation.  Plus what is special
- * about each: the Mogrifier with no rounds is the LSTM bit for bit. */
+ * about each: the Mogrifier with no rounds is the LSTM bit for bit; a QRNN
+ * is drawn as a linear layer. */
 #include "test.h"
 
 #include <math.h>
@@ -43,12 +44,17 @@ static void lstm_cell(const double *a, double *c, double *h)
     }
 }
 
-typedef void (*ref_step)(const rc_params *p, const rc_rnn_config *cfg, const double *x, double *h, double *c);
+/* One step of a cell's equations: x [I] and the states s[i] [width_i] (h and
+ * c for the LSTM's variants) -> the states updated and the output y. */
+typedef void (*ref_step)(const rc_params *p, const rc_rnn_config *cfg, const double *x, double *const *s,
+                         double *y);
 
 /* mogrifier.c's equations (Melis et al. 2020, eq. 1-2), rounds and rank
  * from cfg. */
-static void mogrifier_step(const rc_params *p, const rc_rnn_config *cfg, const double *x0, double *h, double *c)
+static void mogrifier_step(const rc_params *p, const rc_rnn_config *cfg, const double *x0, double *const *s,
+                           double *y)
 {
+    double *h = s[0], *c = s[1];
     size_t r = (size_t)rc_rnn_config_get(cfg, "rounds"), k = (size_t)rc_rnn_config_get(cfg, "rank");
     double x[MAXW], hh[MAXW], g[MAXW], mid[MAXW], a[4 * H];
     memcpy(x, x0, I * sizeof *x);
@@ -76,12 +82,14 @@ static void mogrifier_step(const rc_params *p, const rc_rnn_config *cfg, const d
     for (size_t j = 0; j < 4 * H; j++)
         a[j] += (double)w(p, "bias_ih_l0")->data[j] + (double)w(p, "bias_hh_l0")->data[j];
     lstm_cell(a, c, h);
+    memcpy(y, h, H * sizeof *y);
 }
 
 /* mlstm.c's equations (Krause et al. 2016, eq. 18-24 as the authors' code). */
-static void mlstm_step(const rc_params *p, const rc_rnn_config *cfg, const double *x, double *h, double *c)
+static void mlstm_step(const rc_params *p, const rc_rnn_config *cfg, const double *x, double *const *s, double *y)
 {
     (void)cfg;
+    double *h = s[0], *c = s[1];
     double mx[MAXW], mh[MAXW], a[4 * H];
     matvec(w(p, "weight_mx_l0"), x, mx, 0);
     matvec(w(p, "weight_mh_l0"), h, mh, 0);
@@ -93,12 +101,14 @@ static void mlstm_step(const rc_params *p, const rc_rnn_config *cfg, const doubl
     for (size_t j = 0; j < 4 * H; j++)
         a[j] += (double)w(p, "bias_ih_l0")->data[j];
     lstm_cell(a, c, h);
+    memcpy(y, h, H * sizeof *y);
 }
 
 /* mrnn.c's equations (Sutskever et al. 2011). */
-static void mrnn_step(const rc_params *p, const rc_rnn_config *cfg, const double *x, double *h, double *c)
+static void mrnn_step(const rc_params *p, const rc_rnn_config *cfg, const double *x, double *const *s, double *y)
 {
-    (void)cfg, (void)c;
+    (void)cfg;
+    double *h = s[0];
     double fx[MAXW], fh[MAXW], a[H];
     matvec(w(p, "weight_fx_l0"), x, fx, 0);
     matvec(w(p, "weight_fh_l0"), h, fh, 0);
@@ -108,7 +118,33 @@ static void mrnn_step(const rc_params *p, const rc_rnn_config *cfg, const double
     matvec(w(p, "weight_hx_l0"), x, a, 0);
     matvec(w(p, "weight_hf_l0"), fx, a, 1);
     for (size_t j = 0; j < H; j++)
-        h[j] = tanh(a[j] + (double)w(p, "bias_h_l0")->data[j]);
+        y[j] = h[j] = tanh(a[j] + (double)w(p, "bias_h_l0")->data[j]);
+}
+
+/* qrnn.c's equations (Bradbury et al. 2017, eq. 1-5), the pooling from the
+ * cell, the window from cfg: s[0] = c, s[1] = lookback, the previous
+ * input's share W_{t-1} x_{t-1} of the convolution (window 2). */
+static void qrnn_step(const rc_params *p, const rc_rnn_config *cfg, const double *x, double *const *s, double *y)
+{
+    size_t gates = cfg->cell == RC_CELL_QRNN_F ? 2 : cfg->cell == RC_CELL_QRNN_FO ? 3 : 4, G = gates * H;
+    size_t k = (size_t)rc_rnn_config_get(cfg, "window");
+    const rc_tensor *W = w(p, "weight_ih_l0"), *b = w(p, "bias_ih_l0");
+    double a[4 * H], *c = s[0];
+    for (size_t r = 0; r < G; r++) {
+        a[r] = (double)b->data[r] + (k == 2 ? s[1][r] : 0.0);
+        for (size_t j = 0; j < I; j++)
+            a[r] += (double)W->data[r * k * I + j] * x[j];
+    }
+    for (size_t r = 0; k == 2 && r < G; r++) {
+        s[1][r] = 0.0;
+        for (size_t j = 0; j < I; j++)
+            s[1][r] += (double)W->data[r * k * I + I + j] * x[j];
+    }
+    for (size_t j = 0; j < H; j++) {
+        double z = tanh(a[j]), f = sigm(a[H + j]);
+        c[j] = gates == 4 ? f * c[j] + sigm(a[3 * H + j]) * z : f * c[j] + (1.0 - f) * z;
+        y[j] = gates == 2 ? c[j] : sigm(a[2 * H + j]) * c[j];
+    }
 }
 
 /* One layer of the cell with options, weights uniform in +-0.5, over
@@ -135,7 +171,7 @@ static void check_against(int cell, const char *const *opt_names, const double *
     rc_tensor *x = rc_tape_tensor(tp, 3, (size_t[]){T_STEPS, B, I}), *s0[RC_MAX_STATES] = {0}, *fin[RC_MAX_STATES];
     rc_tensor_fill_normal(x, &rng, 0.0f, 1.0f);
     for (size_t i = 0; i < n; i++) {
-        s0[i] = rc_tape_tensor(tp, 3, (size_t[]){1, B, H});
+        s0[i] = rc_tape_tensor(tp, 3, (size_t[]){1, B, rc_rnn_state_width(rnn, i)});
         rc_tensor_fill_normal(s0[i], &rng, 0.0f, 0.5f);
     }
     rc_rnn_options o = {0};
@@ -144,23 +180,22 @@ static void check_against(int cell, const char *const *opt_names, const double *
     T_CHECK(y, "%s", rc_last_error());
     double worst = 0.0;
     for (size_t b = 0; y && b < B; b++) {
-        double h[H], c[H] = {0}, xs[I];
-        for (size_t j = 0; j < H; j++) {
-            h[j] = s0[0]->data[b * H + j];
-            c[j] = n > 1 ? s0[1]->data[b * H + j] : 0.0;
+        double state[RC_MAX_STATES][MAXW], *s[RC_MAX_STATES], out[MAXW], xs[I];
+        for (size_t i = 0; i < n; i++) {
+            s[i] = state[i];
+            for (size_t j = 0; j < s0[i]->shape[2]; j++)
+                s[i][j] = s0[i]->data[b * s0[i]->shape[2] + j];
         }
         for (size_t t = 0; t < T_STEPS; t++) {
             for (size_t k = 0; k < I; k++)
                 xs[k] = x->data[(t * B + b) * I + k];
-            ref(p, rc_rnn_config_of(rnn), xs, h, c);
+            ref(p, rc_rnn_config_of(rnn), xs, s, out);
             for (size_t j = 0; j < H; j++)
-                worst = fmax(worst, fabs(h[j] - y->data[(t * B + b) * H + j]));
+                worst = fmax(worst, fabs(out[j] - y->data[(t * B + b) * H + j]));
         }
-        for (size_t j = 0; j < H; j++) {
-            worst = fmax(worst, fabs(h[j] - fin[0]->data[b * H + j]));
-            if (n > 1)
-                worst = fmax(worst, fabs(c[j] - fin[1]->data[b * H + j]));
-        }
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < s0[i]->shape[2]; j++)
+                worst = fmax(worst, fabs(s[i][j] - fin[i]->data[b * s0[i]->shape[2] + j]));
     }
     T_CHECK(worst < 1e-5, "the library differs from the equations by %g", worst);
     rc_tape_free(tp);
@@ -215,6 +250,30 @@ static void mogrifier_zero_rounds(void)
     rc_params_free(lp), rc_params_free(mp);
 }
 
+/* A QRNN is drawn as PyTorch's nn.Linear over its window: every weight and
+ * bias uniform in +-1/sqrt(k I), not the recurrent cells' +-1/sqrt(H). */
+static void qrnn_drawn_as_linear(void)
+{
+    enum { WI = 64, WH = 16 };
+    for (int k = 1; k <= 2; k++) {
+        rc_rnn_config cfg = rc_rnn_config_default(RC_CELL_QRNN_FO, WI, WH);
+        rc_rnn_config_set(&cfg, "window", k);
+        rc_params *p = rc_params_new();
+        rc_rng rng;
+        rc_rng_seed(&rng, 5, 5);
+        rc_rnn *rnn = rc_rnn_new(&cfg, p, NULL, &rng);
+        T_CHECK(rnn, "%s", rc_last_error());
+        double bound = 1.0 / sqrt((double)(k * WI)), worst = 0.0;
+        for (size_t i = 0; rnn && i < rc_params_count(p); i++)
+            for (size_t j = 0; j < rc_params_tensor(p, i)->size; j++)
+                worst = fmax(worst, fabs(rc_params_tensor(p, i)->data[j]));
+        T_CHECK(worst <= bound && worst > 0.9 * bound, "window %d: weights within +-%g, the bound 1/sqrt(%d)",
+                k, worst, k * WI);
+        rc_rnn_free(rnn);
+        rc_params_free(p);
+    }
+}
+
 static void options_checked(void)
 {
     rc_rnn_config cfg = rc_rnn_config_default(RC_CELL_MOGRIFIER, I, H);
@@ -236,7 +295,8 @@ static void options_checked(void)
 
 void suite_cell_refs(void)
 {
-    static const char *const mog[] = {"rounds", "rank"}, *const mls[] = {"m_size"}, *const mrn[] = {"factors"};
+    static const char *const mog[] = {"rounds", "rank"}, *const mls[] = {"m_size"}, *const mrn[] = {"factors"},
+                             *const qrn[] = {"window"};
     t_case("cell refs: mogrifier, 5 rounds, full rank == its equations");
     if (t_selected())
         check_against(RC_CELL_MOGRIFIER, mog, (double[]){5, 0}, 2, mogrifier_step);
@@ -252,6 +312,18 @@ void suite_cell_refs(void)
     t_case("cell refs: mrnn == its equations (3 factors)");
     if (t_selected())
         check_against(RC_CELL_MRNN, mrn, (double[]){3}, 1, mrnn_step);
+    static const struct {
+        int cell;
+        double window;
+    } qrnns[] = {{RC_CELL_QRNN_F, 2}, {RC_CELL_QRNN_FO, 1}, {RC_CELL_QRNN_FO, 2}, {RC_CELL_QRNN_IFO, 2}};
+    for (size_t i = 0; i < sizeof qrnns / sizeof *qrnns; i++) {
+        t_case("cell refs: %s, window %g == its equations", rc_cell_name(qrnns[i].cell), qrnns[i].window);
+        if (t_selected())
+            check_against(qrnns[i].cell, qrn, &qrnns[i].window, 1, qrnn_step);
+    }
+    t_case("cell refs: a QRNN is drawn as nn.Linear, uniform in +-1/sqrt(window * input)");
+    if (t_selected())
+        qrnn_drawn_as_linear();
     t_case("cell refs: options are checked by name and range, and belong to their cell");
     if (t_selected())
         options_checked();

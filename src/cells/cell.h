@@ -42,12 +42,14 @@ typedef struct {
     const double *opt;  /* [RC_CELL_MAX_OPTIONS] the cell's options, in declared order */
 } rc__cell_dims;
 
-/* How a parameter starts when the network is drawn from a generator
- * ((rc__init){0}: PyTorch's uniform in +-1/sqrt(H), what every cell so far
- * uses; a cell that needs another draw adds its kind here and in seq.c's
- * draw()). */
+/* How a parameter starts when the network is drawn from a generator; a
+ * cell that needs another draw adds its kind here and in seq.c's draw(). */
 typedef struct {
-    enum { RC__INIT_TORCH } kind;
+    enum {
+        RC__INIT_TORCH,  /* (rc__init){0}: PyTorch's recurrent cells, uniform in +-1/sqrt(H) */
+        RC__INIT_FAN_IN, /* PyTorch's nn.Linear: uniform in +-1/sqrt(fan_in) (a bias: its weight's) */
+    } kind;
+    size_t fan_in;       /* RC__INIT_FAN_IN */
 } rc__init;
 
 enum { RC__PARAM_RECURRENT = 1 }; /* a recurrent weight: weight drop (DropConnect) may apply */

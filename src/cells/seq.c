@@ -148,13 +148,11 @@ static void resolve(rc_rnn_config *cfg, const double *opt)
     cfg->peephole = peep < 0 ? 0 : opt[peep] != 0.0;
 }
 
-/* Draws t from init (PyTorch's: uniform in +-1/sqrt(H)). */
+/* Draws t from init (cell.h). */
 static void draw(rc_tensor *t, rc__init init, size_t H, rc_rng *rng)
 {
-    float k = 1.0f / sqrtf((float)H);
-    switch (init.kind) {
-    case RC__INIT_TORCH: rc_tensor_fill_uniform(t, rng, -k, k); break;
-    }
+    float k = 1.0f / sqrtf((float)(init.kind == RC__INIT_FAN_IN ? init.fan_in : H));
+    rc_tensor_fill_uniform(t, rng, -k, k);
 }
 
 rc_rnn *rc_rnn_new(const rc_rnn_config *cfg, rc_params *params, const char *prefix, rc_rng *rng)

@@ -1,0 +1,129 @@
+/* qrnn.c — the quasi-recurrent neural network (Bradbury, Merity, Xiong &
+ * Socher 2017, "Quasi-Recurrent Neural Networks", ICLR, arXiv:1611.01576,
+ * section 2): a masked convolution over time of width k gives every step's
+ * candidate and gates at once (one product for the whole sequence), and
+ * only the pooling is recurrent:
+ *   [a_z a_f a_o a_i] = W [x_t | x_{t-1}] + b     (x_{t-1} only when k = 2)
+ *   z = tanh(a_z)   f = sigmoid(a_f)   o = sigmoid(a_o)   i = sigmoid(a_i)
+ *   qrnn_f    c' = f * c + (1 - f) * z     h' = c'       (eq. 3)
+ *   qrnn_fo   c' = f * c + (1 - f) * z     h' = o * c'   (eq. 4)
+ *   qrnn_ifo  c' = f * c + i * z           h' = o * c'   (eq. 5)
+ * f is the paper's forget gate: pytorch-qrnn's F is 1 - f (its ForgetMult
+ * computes F z + (1 - F) c), so its F rows are ours negated.
+ * Weights per layer and direction: weight_ih [G, k I] (columns x_t, then
+ * x_{t-1}, as pytorch-qrnn's linear layer reads [X | X_{t-1}]), bias_ih
+ * [G], G = 2H, 3H or 4H with rows z, f, o, i (those the pooling uses); both
+ * drawn as PyTorch's nn.Linear, uniform in +-1/sqrt(k I).
+ * States: c [H]; with k = 2 also lookback [G] = W_{t-1} x_{t-1}, the share
+ * of the previous input in this step's convolution (zero at the start, as
+ * pytorch-qrnn's x_{-1}).  Carried like c, it continues a stream or a
+ * truncated-BPTT window exactly, and in the reverse direction it is x_{t+1}'s
+ * share.  The output is h'.  No fused kernel yet. */
+#include "cell.h"
+
+enum { WINDOW };
+static const rc__cell_option options[] = {
+    [WINDOW] = {"window", 2, 1, 2, 1, "width k of the convolution over time: 1 (x_t) or 2 (x_t and x_{t-1}, the "
+                                      "paper's language models; pytorch-qrnn's default is 1)"},
+    {NULL, 0, 0, 0, 0, NULL},
+};
+
+enum { W, B };
+
+static size_t window(const rc__cell_dims *c) { return (size_t)c->opt[WINDOW]; }
+
+static int declare(rc__cell_decl *d, const rc__cell_dims *c, size_t gates)
+{
+    size_t k = window(c), G = gates * c->H;
+    const rc__init linear = {RC__INIT_FAN_IN, k * c->I};
+    int st = rc__param(d, W, "weight_ih", 2, (size_t[]){G, k * c->I}, linear, 0);
+    if (!st && c->bias)
+        st = rc__param(d, B, "bias_ih", 1, (size_t[]){G}, linear, 0);
+    if (!st)
+        st = rc__state(d, 0, "c", c->H);
+    if (!st && k == 2)
+        st = rc__state(d, 1, "lookback", G);
+    return st;
+}
+
+static int declare_f(rc__cell_decl *d, const rc__cell_dims *c) { return declare(d, c, 2); }
+static int declare_fo(rc__cell_decl *d, const rc__cell_dims *c) { return declare(d, c, 3); }
+static int declare_ifo(rc__cell_decl *d, const rc__cell_dims *c) { return declare(d, c, 4); }
+
+/* Every step's convolution at once: u = W x + b [T, B, G] (k = 1), or
+ * u = [W_t x + b | W_{t-1} x] [T, B, 2G] (k = 2), the second half the share
+ * each input has in the next step's. */
+static rc_tensor *pre(rc_tape *tp, const rc__cell_layer *L, rc_tensor *x)
+{
+    rc_tensor *w = L->w[W], *b = L->w[B];
+    if (window(&L->dims) == 1)
+        return rc_linear(tp, x, w, b);
+    size_t I = L->dims.I;
+    rc_tensor *part[2] = {rc_linear(tp, x, rc_slice(tp, w, 1, 0, I), b),
+                          rc_linear(tp, x, rc_slice(tp, w, 1, I, I), NULL)};
+    return part[0] && part[1] ? rc_concat(tp, part, 2, 2) : NULL;
+}
+
+/* The pooling of `gates` gates (2: f, 3: fo, 4: ifo) on u_t. */
+static rc_tensor *pool(rc_tape *tp, const rc__cell_layer *L, size_t gates, rc_tensor *u, rc_tensor *const *s,
+                       rc_tensor **s_new)
+{
+    size_t H = L->dims.H, G = gates * H;
+    rc_tensor *a = u, *g[4], *c = s[0];
+    if (window(&L->dims) == 2) {
+        rc_tensor *half[2];
+        if (rc_split(tp, u, 1, (size_t[]){G, G}, 2, half))
+            return NULL;
+        a = rc_add(tp, half[0], s[1]);
+        s_new[1] = half[1];
+    }
+    if (!a || rc_split(tp, a, 1, (size_t[]){H, H, H, H}, gates, g))
+        return NULL;
+    rc_tensor *z = rc_tanh(tp, g[0]), *f = rc_sigmoid(tp, g[1]);
+    rc_tensor *c_new = gates == 4 ? rc_add(tp, rc_mul(tp, f, c), rc_mul(tp, rc_sigmoid(tp, g[3]), z))
+                                  : rc_add(tp, z, rc_mul(tp, f, rc_sub(tp, c, z))); /* f c + (1 - f) z */
+    s_new[0] = c_new;
+    return gates == 2 ? c_new : rc_mul(tp, rc_sigmoid(tp, g[2]), c_new);
+}
+
+static rc_tensor *step_f(rc_tape *tp, const rc__cell_layer *L, rc_tensor *u, rc_tensor *const *s, rc_tensor **s_new)
+{
+    return pool(tp, L, 2, u, s, s_new);
+}
+
+static rc_tensor *step_fo(rc_tape *tp, const rc__cell_layer *L, rc_tensor *u, rc_tensor *const *s,
+                          rc_tensor **s_new)
+{
+    return pool(tp, L, 3, u, s, s_new);
+}
+
+static rc_tensor *step_ifo(rc_tape *tp, const rc__cell_layer *L, rc_tensor *u, rc_tensor *const *s,
+                           rc_tensor **s_new)
+{
+    return pool(tp, L, 4, u, s, s_new);
+}
+
+RC__CELL(qrnn_f) = {
+    .summary = "QRNN, f-pooling: c' = f c + (1 - f) z, h' = c', z and f convolved over time "
+               "(Bradbury et al. 2017)",
+    .options = options,
+    .declare = declare_f,
+    .pre = pre,
+    .step = step_f,
+};
+
+RC__CELL(qrnn_fo) = {
+    .summary = "QRNN, fo-pooling: c' = f c + (1 - f) z, h' = o c' (Bradbury et al. 2017)",
+    .options = options,
+    .declare = declare_fo,
+    .pre = pre,
+    .step = step_fo,
+};
+
+RC__CELL(qrnn_ifo) = {
+    .summary = "QRNN, ifo-pooling: c' = f c + i z, h' = o c' (Bradbury et al. 2017)",
+    .options = options,
+    .declare = declare_ifo,
+    .pre = pre,
+    .step = step_ifo,
+};
