@@ -1,6 +1,8 @@
 /* test_registry.c — the checks every cell of RC_CELL_LIST gets with no test
- * code of its own: for each cell, at small sizes and its default options,
- * in four layouts (one layer; two bidirectional layers with lengths; two
+ * code of its own: for each cell, at small sizes and its default options
+ * (and again with each two-valued option at its other value: the LSTM's
+ * peepholes, the QRNN's window, which change what a cell declares), in four
+ * layouts (one layer; two bidirectional layers with lengths; two
  * residual layers with and without lengths):
  *   - finite differences of the composed path (the cell's step, the
  *     specification) for the input, every initial state and every weight;
@@ -38,8 +40,16 @@ static const layout layouts[] = {
     {2, 0, 0, 1, 2},
 };
 
+/* A cell with one option set (name NULL: every option at its default). */
 typedef struct {
     int cell;
+    const char *opt;
+    double value;
+} setting;
+
+typedef struct {
+    int cell;
+    const setting *set;
     const layout *lay;
     rc_params *params;
     rc_rnn *rnn;
@@ -49,15 +59,20 @@ typedef struct {
     int composed;
 } net;
 
-static void describe(char *buf, size_t cap, int cell, const layout *l)
+static void describe(char *buf, size_t cap, const setting *set, const layout *l)
 {
-    snprintf(buf, cap, "%s L=%zu %s B=%zu%s%s", rc_cell_name(cell), l->layers, l->bidirectional ? "bi" : "uni",
-             l->batch, l->lengths ? " lengths" : "", l->residual ? " residual" : "");
+    char opt[48] = "";
+    if (set->opt)
+        snprintf(opt, sizeof opt, " %s=%g", set->opt, set->value);
+    snprintf(buf, cap, "%s%s L=%zu %s B=%zu%s%s", rc_cell_name(set->cell), opt, l->layers,
+             l->bidirectional ? "bi" : "uni", l->batch, l->lengths ? " lengths" : "", l->residual ? " residual" : "");
 }
 
-static rc_rnn_config config_of(int cell, const layout *l)
+static rc_rnn_config config_of(const setting *set, const layout *l)
 {
-    rc_rnn_config cfg = rc_rnn_config_default(cell, INPUT, HIDDEN);
+    rc_rnn_config cfg = rc_rnn_config_default(set->cell, INPUT, HIDDEN);
+    if (set->opt)
+        T_CHECK(rc_rnn_config_set(&cfg, set->opt, set->value) == RC_OK, "%s", rc_last_error());
     cfg.num_layers = l->layers;
     cfg.bidirectional = l->bidirectional;
     cfg.residual = l->residual;
@@ -67,12 +82,13 @@ static rc_rnn_config config_of(int cell, const layout *l)
 /* A network with weights uniform in +-0.6 (larger than the usual
  * initialisation, so every path carries signal), x and every initial state
  * drawn, all with gradients. */
-static int net_init(net *n, int cell, const layout *l)
+static int net_init(net *n, const setting *set, const layout *l)
 {
     memset(n, 0, sizeof *n);
-    n->cell = cell;
+    int cell = n->cell = set->cell;
+    n->set = set;
     n->lay = l;
-    rc_rnn_config cfg = config_of(cell, l);
+    rc_rnn_config cfg = config_of(set, l);
     n->params = rc_params_new();
     n->rnn = rc_rnn_new(&cfg, n->params, "rnn.", NULL);
     T_CHECK(n->rnn, "rc_rnn_new: %s", rc_last_error());
@@ -318,50 +334,60 @@ static void check_files(net *n)
     rc_safetensors_free(st);
 }
 
+/* Every check, in every layout, for one setting of a cell. */
+static void battery(const setting *set)
+{
+    char name[160];
+    for (size_t k = 0; k < sizeof layouts / sizeof layouts[0]; k++) {
+        const layout *l = &layouts[k];
+        describe(name, sizeof name, set, l);
+        net n;
+        t_case("registry: finite differences, composed: %s", name);
+        if (t_selected() && !net_init(&n, set, l)) {
+            check_fd(&n);
+            net_free(&n);
+        }
+        if (rc__cell_of(set->cell)->kernels) {
+            t_case("registry: fused == composed: %s", name);
+            if (t_selected() && !net_init(&n, set, l)) {
+                check_fused(&n);
+                net_free(&n);
+            }
+        }
+        if (l->lengths) {
+            t_case("registry: lengths act as packed sequences: %s", name);
+            if (t_selected() && !net_init(&n, set, l)) {
+                check_lengths(&n);
+                net_free(&n);
+            }
+        }
+        if (!l->bidirectional && !l->lengths)
+            for (size_t chunk = 1; chunk <= 3; chunk += 2) {
+                t_case("registry: stream, %zu step(s) at a time == whole pass: %s", chunk, name);
+                if (t_selected() && !net_init(&n, set, l)) {
+                    check_stream(&n, chunk);
+                    net_free(&n);
+                }
+            }
+        t_case("registry: save, load, and a wrong shape refused: %s", name);
+        if (t_selected() && !net_init(&n, set, l)) {
+            check_files(&n);
+            net_free(&n);
+        }
+    }
+}
+
 void suite_registry(void)
 {
-    char name[128];
     for (int cell = 0; cell < RC_CELL_COUNT; cell++) {
         t_case("registry: %s has a descriptor, a summary and a name that maps back", rc_cell_name(cell));
         T_CHECK(rc__cell_of(cell) && rc__cell_of(cell)->step && rc__cell_of(cell)->declare && rc_cell_summary(cell) &&
                     rc_cell_from_name(rc_cell_name(cell)) == cell,
                 "incomplete");
-        for (size_t k = 0; k < sizeof layouts / sizeof layouts[0]; k++) {
-            const layout *l = &layouts[k];
-            describe(name, sizeof name, cell, l);
-            net n;
-            t_case("registry: finite differences, composed: %s", name);
-            if (t_selected() && !net_init(&n, cell, l)) {
-                check_fd(&n);
-                net_free(&n);
-            }
-            if (rc__cell_of(cell)->kernels) {
-                t_case("registry: fused == composed: %s", name);
-                if (t_selected() && !net_init(&n, cell, l)) {
-                    check_fused(&n);
-                    net_free(&n);
-                }
-            }
-            if (l->lengths) {
-                t_case("registry: lengths act as packed sequences: %s", name);
-                if (t_selected() && !net_init(&n, cell, l)) {
-                    check_lengths(&n);
-                    net_free(&n);
-                }
-            }
-            if (!l->bidirectional && !l->lengths)
-                for (size_t chunk = 1; chunk <= 3; chunk += 2) {
-                    t_case("registry: stream, %zu step(s) at a time == whole pass: %s", chunk, name);
-                    if (t_selected() && !net_init(&n, cell, l)) {
-                        check_stream(&n, chunk);
-                        net_free(&n);
-                    }
-                }
-            t_case("registry: save, load, and a wrong shape refused: %s", name);
-            if (t_selected() && !net_init(&n, cell, l)) {
-                check_files(&n);
-                net_free(&n);
-            }
-        }
+        battery(&(setting){cell, NULL, 0});
+        const rc__cell_option *o = rc__cell_of(cell)->options;
+        for (size_t i = 0; o && o[i].name; i++)
+            if (o[i].integer && o[i].max - o[i].min == 1)
+                battery(&(setting){cell, o[i].name, o[i].fallback == o[i].min ? o[i].max : o[i].min});
     }
 }

@@ -18,8 +18,12 @@
  * of the previous input in this step's convolution (zero at the start, as
  * pytorch-qrnn's x_{-1}).  Carried like c, it continues a stream or a
  * truncated-BPTT window exactly, and in the reverse direction it is x_{t+1}'s
- * share.  The output is h'.  No fused kernel yet. */
+ * share.  The output is h'.
+ * Fused kernel: src/kernels/qrnn.c (the convolution as GEMMs, the
+ * activations of every step at once, the pooling alone in the time loop). */
 #include "cell.h"
+
+#include "../kernels/recurrent.h"
 
 enum { WINDOW };
 static const rc__cell_option options[] = {
@@ -103,6 +107,62 @@ static rc_tensor *step_ifo(rc_tape *tp, const rc__cell_layer *L, rc_tensor *u, r
     return pool(tp, L, 4, u, s, s_new);
 }
 
+/* ---- the fused kernel, behind the table; the variant is the gate count ---- */
+
+static rc__qrnn_dims qrnn_dims(const rc__fused_call *c)
+{
+    return (rc__qrnn_dims){c->T, c->B, c->I, c->dims->H, (size_t)c->variant, window(c->dims), c->reverse,
+                           c->lengths};
+}
+
+static int takes(const rc__fused_call *c)
+{
+    (void)c;
+    return 1;
+}
+
+static size_t cache_size(const rc__fused_call *c)
+{
+    rc__qrnn_dims d = qrnn_dims(c);
+    return rc__qrnn_cache_size(&d);
+}
+
+static size_t work_size(const rc__fused_call *c, int backward)
+{
+    rc__qrnn_dims d = qrnn_dims(c);
+    return rc__qrnn_work_size(&d, backward);
+}
+
+static void forward(const rc__fused_call *c, const float *const *w, const float *packed, const float *x,
+                    const float *const *s0, float *y, float *const *s_n, float *cache, float *work)
+{
+    (void)packed;
+    rc__qrnn_dims d = qrnn_dims(c);
+    int look = d.window == 2;
+    rc__qrnn_forward(&d, w[W], w[B], x, s0[0], look ? s0[1] : NULL, y, s_n[0], look ? s_n[1] : NULL, cache, work);
+}
+
+static void backward(const rc__fused_call *c, const float *const *w, const float *x, const float *cache,
+                     const float *dy, const float *const *ds_n, float *g_x, float *const *g_w, float *const *g_s0,
+                     float *work)
+{
+    rc__qrnn_dims d = qrnn_dims(c);
+    int look = d.window == 2;
+    rc__qrnn_grads g = {g_x, g_w[W], g_w[B], g_s0[0], look ? g_s0[1] : NULL};
+    rc__qrnn_backward(&d, w[W], x, cache, dy, ds_n[0], look ? ds_n[1] : NULL, &g, work);
+}
+
+static size_t packed_size(const rc__fused_call *c)
+{
+    (void)c;
+    return 0;
+}
+
+static void pack(const rc__fused_call *c, const float *const *w, float *packed) { (void)c, (void)w, (void)packed; }
+
+#define KERNELS(gates) {gates, takes, cache_size, work_size, forward, backward, packed_size, pack}
+static const rc__cell_kernels kernels[] = {KERNELS(2), KERNELS(3), KERNELS(4)};
+
 RC__CELL(qrnn_f) = {
     .summary = "QRNN, f-pooling: c' = f c + (1 - f) z, h' = c', z and f convolved over time "
                "(Bradbury et al. 2017)",
@@ -110,6 +170,7 @@ RC__CELL(qrnn_f) = {
     .declare = declare_f,
     .pre = pre,
     .step = step_f,
+    .kernels = &kernels[0],
 };
 
 RC__CELL(qrnn_fo) = {
@@ -118,6 +179,7 @@ RC__CELL(qrnn_fo) = {
     .declare = declare_fo,
     .pre = pre,
     .step = step_fo,
+    .kernels = &kernels[1],
 };
 
 RC__CELL(qrnn_ifo) = {
@@ -126,4 +188,5 @@ RC__CELL(qrnn_ifo) = {
     .declare = declare_ifo,
     .pre = pre,
     .step = step_ifo,
+    .kernels = &kernels[2],
 };

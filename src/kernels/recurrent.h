@@ -1,6 +1,6 @@
 /* recurrent.h — fused sequence kernels for one layer and one direction of
  * an RNN, LSTM or GRU (the cells reach them through src/cells/seq_kernels.c): forward over all T steps, and the hand-written
- * backward through time.  The standard plan:
+ * backward through time; and the QRNN's (src/cells/qrnn.c), at the end.  The standard plan:
  *   - one GEMM for the input projections of all steps,
  *   - per step one GEMM for the recurrent part and one pointwise pass,
  *   - in the backward, the weight and input gradients as single GEMMs over
@@ -158,5 +158,36 @@ void rc__gru_forward(const rc__seq_dims *d, const rc__seq_weights *w, const floa
 void rc__gru_backward(const rc__seq_dims *d, const rc__seq_weights *w, const float *x,
                       const float *cache, const float *dy, const float *dh_n,
                       const rc__seq_grads *g, float *work);
+
+/* ---- the QRNN (qrnn.c): a convolution over time, then only the pooling ---- */
+
+typedef struct {
+    size_t T, B, I, H;
+    size_t gates;            /* 2: f-pooling, 3: fo, 4: ifo (rows z, f, o, i of the weight) */
+    size_t window;           /* 1 or 2 */
+    int reverse;             /* walk t = T-1 .. 0 */
+    const int32_t *lengths;  /* [B], each 1..T, or NULL */
+} rc__qrnn_dims;
+
+typedef struct {            /* gradients, accumulated into; NULL: not wanted */
+    float *x;                /* [T, B, I] */
+    float *w, *b;            /* [G, window I], [G] */
+    float *c0, *look0;       /* [B, H], [B, G] */
+} rc__qrnn_grads;
+
+size_t rc__qrnn_cache_size(const rc__qrnn_dims *d);
+size_t rc__qrnn_work_size(const rc__qrnn_dims *d, int backward);
+/* x [T, B, I], weight w [G, window I] (columns x_t, then x_{t-1}), bias
+ * [G] or NULL, c0 [B, H], look0 [B, G] (window 2: W_{t-1} x_{t-1} before
+ * the first step; NULL: zeros) -> y [T, B, H], c_n [B, H], look_n [B, G]
+ * (window 2; either may alias its initial state).  cache NULL in
+ * inference; work has rc__qrnn_work_size(d, 0) floats. */
+void rc__qrnn_forward(const rc__qrnn_dims *d, const float *w, const float *bias, const float *x, const float *c0,
+                      const float *look0, float *y, float *c_n, float *look_n, float *cache, float *work);
+/* From the forward's cache and dy [T, B, H], dc_n [B, H], dlook_n [B, G]
+ * (any NULL: zeros), accumulates what g asks for; work has
+ * rc__qrnn_work_size(d, 1) floats. */
+void rc__qrnn_backward(const rc__qrnn_dims *d, const float *w, const float *x, const float *cache, const float *dy,
+                       const float *dc_n, const float *dlook_n, const rc__qrnn_grads *g, float *work);
 
 #endif /* RC_RECURRENT_H */
