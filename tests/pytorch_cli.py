@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """End to end against PyTorch: random modules with shapes and options the committed
 fixtures do not have are exported with tools/export_pytorch.py (some inside a larger
-model), run by `recur run`, and compared with PyTorch's own outputs.
+model), run by `recur run`, and compared with PyTorch's own outputs; pytorch-qrnn QRNNs
+(tests/ref/make_refs.py's copy of its layout and equations) likewise.
 
     python3 tests/pytorch_cli.py BUILD_DIR        # needs torch and safetensors
 
@@ -15,7 +16,9 @@ import torch
 from safetensors.torch import load_file, save_file
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "ref"))
 from export_pytorch import export  # noqa: E402
+from make_refs import QRNNRef, qrnn_forward  # noqa: E402
 
 
 class Tagger(torch.nn.Module):
@@ -37,6 +40,52 @@ CASES = [
     ("rnn", dict(hidden_size=9, num_layers=2, nonlinearity="relu", bidirectional=True), 3, 10, 3, True, True, False),
     ("rnn", dict(hidden_size=3, num_layers=1), 8, 20, 1, False, False, False),
 ]
+
+
+# pytorch-qrnn's QRNN (its layout, written again in tests/ref/make_refs.py): I, H, layers, window,
+# output gate, T, B, wrapped in a model
+QRNN_CASES = [
+    (5, 7, 2, 2, True, 11, 4, True),
+    (3, 6, 1, 1, False, 9, 2, False),
+    (4, 5, 3, 2, False, 6, 3, False),
+]
+
+
+class QRNNTagger(torch.nn.Module):
+    def __init__(self, qrnn, I):
+        super().__init__()
+        self.embed = torch.nn.Linear(I, I)
+        self.encoder = qrnn
+
+
+def qrnn_cases(recur, tmp):
+    """Each QRNN exported, run by `recur run` with its hidden state as c0, against the
+    reference; returns (passed, failed)."""
+    passed = failed = 0
+    for k, (I, H, L, window, gate, T, B, wrapped) in enumerate(QRNN_CASES):
+        qrnn = QRNNRef(I, H, L, window, gate)
+        model_path = os.path.join(tmp, f"q{k}.safetensors")
+        export(QRNNTagger(qrnn, I) if wrapped else qrnn, model_path)
+        x, c0 = torch.randn(T, B, I), torch.randn(L, B, H)
+        in_path, out_path = os.path.join(tmp, f"qin{k}.safetensors"), os.path.join(tmp, f"qout{k}.safetensors")
+        save_file({"input": x, "c0": c0}, in_path)
+        run = subprocess.run([recur, "run", model_path, in_path, "-o", out_path], capture_output=True, text=True)
+        with torch.no_grad():
+            weights = [(layer.linear.weight, layer.linear.bias) for layer in qrnn.layers]
+            out, c_n, _ = qrnn_forward(weights, x, c0, window, gate)
+        name = f"qrnn I={I} H={H} layers={L} window={window} output_gate={gate}"
+        if run.returncode != 0:
+            print(f"FAIL pytorch-cli: {name}: recur run exited {run.returncode}: {run.stderr.strip()}")
+            failed += 1
+            continue
+        got = load_file(out_path)
+        worst = max((got["output"] - out).abs().max().item(), (got["c_n"] - c_n).abs().max().item())
+        if worst <= 2e-5:
+            passed += 1
+        else:
+            print(f"FAIL pytorch-cli: {name}: recur run differs from the reference by {worst:.3g}")
+            failed += 1
+    return passed, failed
 
 
 def main(build):
@@ -91,6 +140,8 @@ def main(build):
             else:
                 print(f"FAIL pytorch-cli: {name}: recur run differs from PyTorch by {worst:.3g}")
                 failed += 1
+        q_passed, q_failed = qrnn_cases(recur, tmp)
+        passed, failed = passed + q_passed, failed + q_failed
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -21,6 +21,15 @@ its metadata, what the tensor shapes cannot tell recur: the cell ("lstm", "gru",
 
 A plain safetensors.torch.save_file(rnn.state_dict(), path) also loads in recur: LSTM and
 GRU are told apart by their gate count, and for nn.RNN with relu pass --cell rnn_relu.
+
+pytorch-qrnn's QRNN (torchqrnn.QRNN, or any module with its layout: .layers, each with
+.linear, .window, .output_gate, .zoneout, .hidden_size) becomes recur's qrnn_fo (qrnn_f
+without the output gate): layers.{k}.linear.weight/bias are written as weight_ih_l{k} and
+bias_ih_l{k}, with the rows of its F negated (pytorch-qrnn's F weighs the candidate, F z +
+(1 - F) c, so it is 1 - f of the paper's forget gate f, which recur keeps; sigmoid(-a) =
+1 - sigmoid(a)), and the sizes and the window in the metadata.  Its hidden state is recur's
+state c (c0, c_n in `recur run`).  Every layer must have the same window, and zoneout must
+be 0 (recur has no zoneout yet).
 Needs torch and safetensors (pip install safetensors).
 """
 import argparse
@@ -30,30 +39,72 @@ import torch
 from safetensors.torch import save_file
 
 
+def is_qrnn(module):
+    """pytorch-qrnn's QRNN, by its layout."""
+    layers = getattr(module, "layers", None)
+    return isinstance(layers, torch.nn.ModuleList) and len(layers) > 0 and all(
+        all(hasattr(layer, a) for a in ("linear", "window", "output_gate", "zoneout", "hidden_size"))
+        for layer in layers)
+
+
+def is_recurrent(module):
+    return isinstance(module, torch.nn.RNNBase) or is_qrnn(module)
+
+
 def find_rnn(model, attr=None):
-    """The nn.RNN / nn.LSTM / nn.GRU to export: model itself, the submodule named attr, or
-    the only recurrent submodule."""
+    """The nn.RNN / nn.LSTM / nn.GRU (or pytorch-qrnn QRNN) to export: model itself, the
+    submodule named attr, or the only recurrent submodule."""
     if attr:
         module = model
         for part in attr.split("."):
             module = getattr(module, part)
-        if not isinstance(module, torch.nn.RNNBase):
-            raise ValueError(f"{attr} is a {type(module).__name__}, not an nn.RNN/LSTM/GRU")
+        if not is_recurrent(module):
+            raise ValueError(f"{attr} is a {type(module).__name__}, not an nn.RNN/LSTM/GRU or a QRNN")
         return module
-    if isinstance(model, torch.nn.RNNBase):
+    if is_recurrent(model):
         return model
-    found = [(n, m) for n, m in model.named_modules() if isinstance(m, torch.nn.RNNBase)]
+    found = [(n, m) for n, m in model.named_modules() if is_recurrent(m)]
     if not found:
-        raise ValueError("the model holds no nn.RNN, nn.LSTM or nn.GRU")
+        raise ValueError("the model holds no nn.RNN, nn.LSTM, nn.GRU or QRNN")
     if len(found) > 1:
         names = ", ".join(n for n, _ in found)
         raise ValueError(f"the model holds several recurrent modules ({names}); choose one with attr")
     return found[0][1]
 
 
+def qrnn_tensors(qrnn):
+    """recur's metadata and tensors for a pytorch-qrnn QRNN."""
+    layers = list(qrnn.layers)
+    first = layers[0]
+    windows = {layer.window for layer in layers}
+    gates = {layer.output_gate for layer in layers}
+    if len(windows) > 1 or len(gates) > 1:
+        raise ValueError(f"the QRNN's layers differ in window ({sorted(windows)}) or output gate; recur's "
+                         "layers share one cell and one window")
+    if any(layer.zoneout for layer in layers):
+        raise ValueError("the QRNN uses zoneout, which recur does not have yet")
+    H, k = first.linear.weight.shape[0] // (3 if first.output_gate else 2), first.window
+    metadata = {"cell": "qrnn_fo" if first.output_gate else "qrnn_f", "cell.window": str(k),
+                "input_size": str(first.linear.weight.shape[1] // k), "hidden_size": str(H),
+                "num_layers": str(len(layers)), "bias": "1", "bidirectional": "0"}
+    tensors = {}
+    for i, layer in enumerate(layers):
+        w = layer.linear.weight.detach().to(torch.float32).clone()
+        b = layer.linear.bias.detach().to(torch.float32).clone()
+        w[H:2 * H] *= -1  # F = 1 - f: the forget gate's pre-activation is F's negated
+        b[H:2 * H] *= -1
+        tensors[f"weight_ih_l{i}"], tensors[f"bias_ih_l{i}"] = w.contiguous(), b.contiguous()
+    return metadata, tensors
+
+
 def export(model, path, attr=None):
     """Writes the recurrent module of model to path; returns the metadata written."""
     rnn = find_rnn(model, attr)
+    if is_qrnn(rnn):
+        metadata, tensors = qrnn_tensors(rnn)
+        metadata.update({"batch_first": "0", "format": f"torch {torch.__version__} via tools/export_pytorch.py"})
+        save_file(tensors, path, metadata=metadata)
+        return metadata
     if isinstance(rnn, torch.nn.LSTM):
         cell = "lstm"
     elif isinstance(rnn, torch.nn.GRU):

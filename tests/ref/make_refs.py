@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the PyTorch reference files that tests/test_pytorch.c compares to.
 
-    python3 tests/ref/make_refs.py          # needs torch and safetensors
+    python3 tests/ref/make_refs.py [CASE...]   # needs torch and safetensors; CASEs: only those
 
 For each case it writes
   <case>.model.safetensors  the module's state_dict, saved by safetensors.torch.save_file
@@ -22,11 +22,23 @@ PyTorch has neither the GRU with the reset gate before the recurrent matmul (Cho
 the equations with torch autograd, which the script first checks against nn.LSTM and nn.GRU.
 Two cases store their model in float64 and bfloat16 to exercise conversion on load; their
 references use the weights as rounded to that dtype.
+
+The QRNN cases hold pytorch-qrnn's QRNN (Bradbury et al. 2017), written again below from
+torchqrnn/qrnn.py's equations (its layout, its F = 1 - f, its hidden state c): a module of
+that layout is exported by tools/export_pytorch.py, whose file is the model, and the
+reference runs on the exported weights (their F rows negated back, differentiably), so the
+gradients are those of the file's tensors.  Their h0 and h_n are pytorch-qrnn's hidden
+state (recur's state c); with window 2, c_n is recur's second state, the lookback
+W_{t-1} x_{T-1} of each layer.
 """
 import os
+import sys
 
 import torch
 from safetensors.torch import save_file
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from export_pytorch import export  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 T, I = 5, 3
@@ -109,6 +121,89 @@ CASES = [
     ("gru_reset_before_l1", "gru_reset_before", 1, False, 2, {}),
     ("lstm_peephole_l1_lengths_h0c0", "lstm", 1, False, 3, {"lengths": True, "h0": True, "peephole": True}),
     ("lstm_peephole_proj_l2_bi", "lstm", 2, True, 2, {"peephole": True, "proj": 2}),
+]
+
+
+# ----------------------------------------------------------------- pytorch-qrnn
+class QRNNLayerRef(torch.nn.Module):
+    """torchqrnn.QRNNLayer's layout: linear over [x_t | x_{t-1}], rows Z, F (O)."""
+
+    def __init__(self, I, H, window, output_gate):
+        super().__init__()
+        self.window, self.output_gate, self.zoneout, self.hidden_size = window, output_gate, 0, H
+        self.linear = torch.nn.Linear(window * I, (3 if output_gate else 2) * H)
+
+
+class QRNNRef(torch.nn.Module):
+    """torchqrnn.QRNN's layout: layers.{k}.linear."""
+
+    def __init__(self, I, H, L, window, output_gate):
+        super().__init__()
+        self.layers = torch.nn.ModuleList(QRNNLayerRef(I if k == 0 else H, H, window, output_gate)
+                                          for k in range(L))
+
+
+def qrnn_forward(layers, x, hidden, window, output_gate):
+    """pytorch-qrnn's forward (qrnn.py, forget_mult.py) on weights in its layout [(W, b)]:
+    Z = tanh, F = sigmoid, C_t = F_t Z_t + (1 - F_t) C_{t-1}, H = sigmoid(O) C; returns
+    the output, the last C of each layer and the input of each layer."""
+    inputs, last = [], []
+    for k, (w, b) in enumerate(layers):
+        inputs.append(x)
+        source = x if window == 1 else torch.cat([x, torch.cat([torch.zeros_like(x[:1]), x[:-1]])], 2)
+        parts = (source @ w.t() + b).chunk(3 if output_gate else 2, dim=2)
+        z, f = torch.tanh(parts[0]), torch.sigmoid(parts[1])
+        c, cs = hidden[k], []
+        for t in range(x.shape[0]):
+            c = f[t] * z[t] + (1 - f[t]) * c
+            cs.append(c)
+        C = torch.stack(cs)
+        x = torch.sigmoid(parts[2]) * C if output_gate else C
+        last.append(c)
+    return x, torch.stack(last), inputs
+
+
+def make_qrnn_case(name, L, B, window, output_gate, seed):
+    torch.manual_seed(seed)
+    H = 4
+    module = QRNNRef(I, H, L, window, output_gate)
+    with torch.no_grad():
+        for v in module.parameters():
+            v.uniform_(-0.6, 0.6)
+    model_path = os.path.join(HERE, name + ".model.safetensors")
+    export(module, model_path)
+    from safetensors.torch import load_file
+    params = {k: v.clone().requires_grad_(True) for k, v in load_file(model_path).items()}
+    sign = torch.ones(3 if output_gate else 2, H, 1)
+    sign[1] = -1  # recur's forget-gate rows are pytorch-qrnn's F rows negated
+    sign = sign.reshape(-1, 1)
+    layers = [(params[f"weight_ih_l{k}"] * sign, params[f"bias_ih_l{k}"] * sign[:, 0]) for k in range(L)]
+    x = torch.randn(T, B, I, requires_grad=True)
+    h0 = (0.5 * torch.randn(L, B, H)).requires_grad_(True)
+    out, h_n, inputs = qrnn_forward(layers, x, h0, window, output_gate)
+    R, R_h = torch.randn(out.shape), torch.randn(h_n.shape)
+    loss = (out * R).sum() + (h_n * R_h).sum()
+    data = {"input": x.detach(), "h0": h0.detach(), "R": R, "R_h": R_h, "output": out.detach(),
+            "h_n": h_n.detach()}
+    if window == 2:  # recur's lookback: each layer's W_{t-1} x_{T-1}
+        n_in = [inp.shape[2] for inp in inputs]
+        c_n = torch.stack([inputs[k][-1] @ params[f"weight_ih_l{k}"][:, n_in[k]:].t() for k in range(L)])
+        R_c = torch.randn(c_n.shape)
+        loss = loss + (c_n * R_c).sum()
+        data.update({"R_c": R_c, "c_n": c_n.detach()})
+    wrt = {"input": x, "h0": h0, **params}
+    for k, g in zip(wrt, torch.autograd.grad(loss, list(wrt.values()))):
+        data["grad." + k] = g
+    save_file({k: v.contiguous() for k, v in data.items()}, os.path.join(HERE, name + ".data.safetensors"),
+              metadata={"batch_first": "0"})
+
+
+QRNN_CASES = [
+    # name, layers, batch, window, output gate
+    ("qrnn_fo_w2_l2_h0", 2, 3, 2, True),
+    ("qrnn_f_w1_l1_h0", 1, 2, 1, False),
+    ("qrnn_fo_w1_l3_b1_h0", 3, 1, 1, True),
+    ("qrnn_f_w2_l1_h0", 1, 3, 2, False),
 ]
 
 
@@ -215,16 +310,26 @@ def check_manual_against_torch():
         assert torch.allclose(out, mine, atol=1e-6), cell
 
 
-def main():
+def main(only):
     check_manual_against_torch()
-    names = []
+    names, written = [], 0
     for seed, (name, cell, L, bi, B, opts) in enumerate(CASES):
-        make_case(name, cell, L, bi, B, opts, seed)
+        if not only or name in only:
+            make_case(name, cell, L, bi, B, opts, seed)
+            written += 1
         names.append(name)
+    for seed, (name, L, B, window, gate) in enumerate(QRNN_CASES, start=100):
+        if not only or name in only:
+            make_qrnn_case(name, L, B, window, gate, seed)
+            written += 1
+        names.append(name)
+    unknown = set(only) - set(names)
+    if unknown:
+        sys.exit(f"make_refs.py: no case {', '.join(sorted(unknown))}")
     with open(os.path.join(HERE, "index.txt"), "w") as f:
         f.write("\n".join(names) + "\n")
-    print(f"wrote {len(names)} cases to {HERE}")
+    print(f"wrote {written} cases to {HERE}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
