@@ -4,15 +4,26 @@
 
 #include <string.h>
 
-/* "h, c": the states a default network of the cell carries. */
-static void state_names(int cell, char *buf, size_t cap)
+/* "h, c": the states a default network of the cell carries; "weight_hh":
+ * its weights that --weight-drop masks. */
+static void describe(int cell, char *states, char *recurrent, size_t cap)
 {
     rc_rnn_config cfg = rc_rnn_config_default(cell, 8, 8);
     rc_params *p = rc_params_new();
     rc_rnn *rnn = p ? rc_rnn_new(&cfg, p, NULL, NULL) : NULL;
-    snprintf(buf, cap, "%s", rnn ? "" : "?");
+    snprintf(states, cap, "%s", rnn ? "" : "?");
+    snprintf(recurrent, cap, "%s", rnn ? "" : "?");
     for (size_t i = 0; rnn && i < rc_rnn_state_count(rnn); i++)
-        snprintf(buf + strlen(buf), cap - strlen(buf), "%s%s", i ? ", " : "", rc_rnn_state_name(rnn, i));
+        snprintf(states + strlen(states), cap - strlen(states), "%s%s", i ? ", " : "", rc_rnn_state_name(rnn, i));
+    for (size_t i = 0; rnn && i < rc_params_count(p); i++)
+        if (rc_rnn_weight_recurrent(rnn, rc_params_tensor(p, i))) {
+            const char *name = rc_params_name(p, i);
+            size_t len = strlen(name) - strlen("_l0"); /* a default network: one layer, one direction */
+            snprintf(recurrent + strlen(recurrent), cap - strlen(recurrent), "%s%.*s", *recurrent ? ", " : "",
+                     (int)len, name);
+        }
+    if (rnn && !*recurrent)
+        snprintf(recurrent, cap, "none");
     rc_rnn_free(rnn);
     rc_params_free(p);
 }
@@ -41,10 +52,11 @@ int cmd_cells(int argc, char **argv)
     for (int c = 0; c < RC_CELL_COUNT; c++) {
         if (only >= 0 && c != only)
             continue;
-        char states[128];
-        state_names(c, states, sizeof states);
+        char states[128], recurrent[128];
+        describe(c, states, recurrent, sizeof states);
         cli_print_cell(stdout, c);
         printf("  %-16s %s\n", "(states)", states);
+        printf("  %-16s %s\n", "(weight drop)", recurrent);
         printf("  %-16s %s\n", "(path)", rc_cell_fused(c) ? "a fused kernel" : "its composed step (no fused kernel)");
     }
     return 0;

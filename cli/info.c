@@ -81,6 +81,8 @@ int cmd_info(int argc, char **argv)
         printf("  peepholes     %s\n", c->peephole ? "yes" : "no");
     if (c->residual)
         printf("  residual      yes\n");
+    if (c->weight_drop > 0.0f)
+        printf("  weight drop   %g (DropConnect on the recurrent weights, in training)\n", (double)c->weight_drop);
     printf("  output width  %zu per step\n", rc_rnn_output_size(net));
     printf("  parameters    %zu\n", rc_params_numel(model ? rc_model_params(model) : rc_rnn_params(rnn)));
     const char *format = rc_safetensors_metadata(st, "format");

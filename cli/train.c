@@ -30,7 +30,7 @@ typedef struct {
     double midi_steps, midi_fps;
     uint64_t seed;
     double lr, lr_end, gamma, step_size, schedule_length, momentum, weight_decay, beta1, beta2, eps, alpha,
-        rms_floor, clip, clip_value, clip_update, weight_noise, dropout, layer_dropout, valid_fraction;
+        rms_floor, clip, clip_value, clip_update, weight_noise, dropout, layer_dropout, weight_drop, valid_fraction;
     int bidirectional, peephole, residual, nesterov, centered, nt_asgd, resume, pixels, help;
     cli_list cell_opts;
 } train_args;
@@ -79,6 +79,8 @@ static int options(train_args *a, cli_option *o)
         {"--embed", NULL, OPT_SIZE, &a->embed, "lm: embedding size (0: the hidden size)", NULL},
         {"--dropout", NULL, OPT_FLOAT, &a->dropout, "dropout on the network's input (lm) and output", NULL},
         {"--layer-dropout", NULL, OPT_FLOAT, &a->layer_dropout, "dropout between stacked layers", NULL},
+        {"--weight-drop", NULL, OPT_FLOAT, &a->weight_drop,
+         "DropConnect on the recurrent weights (W_hh), one mask per forward pass (AWD-LSTM)", NULL},
         {"--optimizer", NULL, OPT_CHOICE, &a->optimizer, "update rule", optimizers},
         {"--lr", NULL, OPT_FLOAT, &a->lr, "learning rate", NULL},
         {"--momentum", NULL, OPT_FLOAT, &a->momentum, "sgd, asgd, rmsprop: momentum", NULL},
@@ -317,6 +319,7 @@ static rc_rnn_config rnn_config(const train_args *a, size_t in)
     c.peephole = a->peephole;
     c.residual = a->residual;
     c.dropout = (float)a->layer_dropout;
+    c.weight_drop = (float)a->weight_drop;
     return c;
 }
 

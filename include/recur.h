@@ -431,6 +431,10 @@ typedef struct rc_rnn_config {
     size_t proj_size;     /* the LSTM's option "proj_size" (PyTorch's spelling): P in 1..H-1, 0 for none */
     int peephole;         /* the LSTM's option "peephole": diagonal peepholes */
     float dropout;        /* on the outputs of every layer but the last, when training */
+    float weight_drop;    /* DropConnect (Wan et al. 2013) on the weights the cell flags recurrent
+                             (W_hh; rc_rnn_weight_recurrent, `recur cells`), when training: one mask per
+                             forward pass, the same at every step (AWD-LSTM's weight drop,
+                             Merity et al. 2018) */
     int residual;         /* layers 2..L add their input to their output */
     double options[RC_CELL_MAX_OPTIONS]; /* the cell's own options, in rc_cell_option_name's order */
     unsigned options_set; /* bit i: options[i] was set; the others take the cell's defaults */
@@ -485,6 +489,9 @@ RC_API size_t rc_rnn_state_size(const rc_rnn *rnn);
 RC_API size_t rc_rnn_state_count(const rc_rnn *rnn);
 RC_API const char *rc_rnn_state_name(const rc_rnn *rnn, size_t i);
 RC_API size_t rc_rnn_state_width(const rc_rnn *rnn, size_t i);
+/* 1 when w is one of rnn's weights that its cell flags recurrent, those
+ * weight_drop masks (W_hh); 0 otherwise. */
+RC_API int rc_rnn_weight_recurrent(const rc_rnn *rnn, const rc_tensor *w);
 
 /* Options of one call of rc_rnn_forward; zero-initialise, then set. */
 typedef struct rc_rnn_options {

@@ -226,6 +226,7 @@ bad_train() { # name, expected text, args...
 }
 bad_train "train with an unknown task" "--task: 'poetry' is not one of lm music classify audio" train --task poetry --data "$music" --out "$tmp/x"
 bad_train "train without data" "no --data given" train --task music --out "$tmp/x"
+bad_train "train with a weight drop of 1" "weight_drop 1 is not in [0, 1)" train --task music --data "$music" --weight-drop 1 --out "$tmp/x"
 bad_train "train on a missing folder" "nowhere: no such file or folder" train --task music --data "$tmp/nowhere" --out "$tmp/x"
 bad_train "train with a bad number" "--hidden: 'many' is not a non-negative integer" train --task music --data "$music" --hidden many --out "$tmp/x"
 bad_train "train resuming nothing" "nothing to resume" train --task music --data "$music" --out "$tmp/fresh" --resume

@@ -46,6 +46,7 @@ void suite_data(void);
 void suite_cells(void);
 void suite_registry(void);
 void suite_cell_refs(void);
+void suite_weight_drop(void);
 void suite_pytorch(void);
 void suite_io(void);
 void suite_stream(void);

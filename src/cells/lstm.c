@@ -29,7 +29,7 @@ int rc__lstm_declare(rc__cell_decl *d, const rc__cell_dims *c, size_t P, int pee
     const rc__init torch = {0};
     int st = rc__torch_declare(d, c, 4, Ho);
     if (!st && P)
-        st = rc__param(d, RC__W_HR, "weight_hr", 2, (size_t[]){P, H}, torch, RC__PARAM_RECURRENT);
+        st = rc__param(d, RC__W_HR, "weight_hr", 2, (size_t[]){P, H}, torch, 0); /* also the output's */
     if (!st && peephole)
         st = rc__param(d, RC__W_PH, "weight_ph", 2, (size_t[]){3, H}, torch, 0);
     if (!st)

@@ -27,6 +27,7 @@
 typedef struct {
     size_t n_states, state_width[RC_MAX_STATES], out_width, n_params;
     const char *state_name[RC_MAX_STATES];
+    int flags[RC__CELL_MAX_PARAMS]; /* RC__PARAM_* by slot, as layer 0 declares them */
 } net_shape;
 
 struct rc_rnn {
@@ -83,6 +84,8 @@ static int declare_all(const rc_rnn_config *cfg, const double *opt, rc__cell_dec
             shape->out_width = d->out_width;
             memcpy(shape->state_width, d->state_width, sizeof shape->state_width);
             memcpy(shape->state_name, d->state_name, sizeof shape->state_name);
+            for (size_t k = 0; k < RC__CELL_MAX_PARAMS; k++)
+                shape->flags[k] = d->param[k].flags;
         } else if (d->n_states != shape->n_states || d->out_width != shape->out_width ||
                    memcmp(d->state_width, shape->state_width, sizeof shape->state_width)) {
             return rc__fail(RC_EINVAL, "rnn config: the cell %s declares other states or outputs for layer %zu "
@@ -108,6 +111,8 @@ int rc_rnn_config_check(const rc_rnn_config *cfg)
                         cfg->input_size, cfg->hidden_size, cfg->num_layers);
     if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
         return rc__fail(RC_EINVAL, "rnn config: dropout %g is not in [0, 1)", (double)cfg->dropout);
+    if (!(cfg->weight_drop >= 0.0f && cfg->weight_drop < 1.0f))
+        return rc__fail(RC_EINVAL, "rnn config: weight_drop %g is not in [0, 1)", (double)cfg->weight_drop);
     double opt[RC_CELL_MAX_OPTIONS];
     net_shape shape;
     if (rc__cell_options(cfg, opt) || declare_all(cfg, opt, NULL, &shape))
@@ -443,6 +448,32 @@ static int check_call(const rc_rnn *rnn, const rc_tensor *x, const rc_rnn_option
     return RC_OK;
 }
 
+int rc_rnn_weight_recurrent(const rc_rnn *rnn, const rc_tensor *w)
+{
+    for (size_t i = 0; rnn && w && i < rnn->cfg.num_layers * rnn->dirs; i++)
+        for (size_t k = 0; k < rnn->shape.n_params; k++)
+            if (rnn->layers[i].w[k] == w)
+                return (rnn->shape.flags[k] & RC__PARAM_RECURRENT) != 0;
+    return 0;
+}
+
+/* Layer L with every weight its cell flags recurrent multiplied by a mask
+ * of 0 and 1/(1-p) drawn now: DropConnect with one mask for the whole
+ * pass, which every step (composed or fused) then reads.  Into *dropped. */
+static const rc__cell_layer *weight_dropped(rc_tape *tp, const rc_rnn *rnn, const rc__cell_layer *L, float p,
+                                            rc_rng *rng, rc__cell_layer *dropped)
+{
+    *dropped = *L;
+    for (size_t k = 0; k < rnn->shape.n_params; k++) {
+        rc_tensor *w = L->w[k];
+        if (!w || !(rnn->shape.flags[k] & RC__PARAM_RECURRENT))
+            continue;
+        if (!(dropped->w[k] = rc_mul(tp, w, rc_dropout_mask(tp, w->ndim, w->shape, p, rng))))
+            return NULL;
+    }
+    return dropped;
+}
+
 rc_tensor *rc_rnn_forward_states(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const rc_rnn_options *opts,
                                  rc_tensor **states_n)
 {
@@ -471,7 +502,12 @@ rc_tensor *rc_rnn_forward_states(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const r
             for (size_t i = 0; i < n; i++)
                 if (!(s[i] = state_row(tp, s0[i], row, B, rnn->shape.state_width[i])))
                     return NULL;
-            outs[d] = run_layer(tp, rnn, &rnn->layers[row], (int)d, input, o, s, s_n);
+            const rc__cell_layer *layer = &rnn->layers[row];
+            rc__cell_layer dropped;
+            if (cfg->weight_drop > 0.0f && o->dropout_rng &&
+                !(layer = weight_dropped(tp, rnn, layer, cfg->weight_drop, o->dropout_rng, &dropped)))
+                return NULL;
+            outs[d] = run_layer(tp, rnn, layer, (int)d, input, o, s, s_n);
             if (!outs[d])
                 return NULL;
             for (size_t i = 0; i < n; i++)

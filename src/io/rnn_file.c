@@ -97,18 +97,26 @@ static int meta_size(const rc_safetensors *st, const char *path, const char *key
     return RC_OK;
 }
 
-/* What no shape tells: the residual links and the dropout between layers. */
+/* A rate from the metadata key (absent: 0). */
+static int meta_rate(const rc_safetensors *st, const char *path, const char *key, float *out)
+{
+    const char *v = rc_safetensors_metadata(st, key);
+    if (v) {
+        char *end;
+        *out = strtof(v, &end);
+        if (end == v || *end)
+            return rc__fail(RC_EFORMAT, "%s: metadata %s '%s' is not a number", path, key, v);
+    }
+    return RC_OK;
+}
+
+/* What no shape tells: the residual links, the dropout between layers and
+ * the weight drop. */
 static int meta_extras(const rc_safetensors *st, const char *path, rc_rnn_config *cfg)
 {
     cfg->residual = metadata_true(rc_safetensors_metadata(st, "residual"));
-    const char *dropout = rc_safetensors_metadata(st, "dropout");
-    if (dropout) {
-        char *end;
-        cfg->dropout = strtof(dropout, &end);
-        if (end == dropout || *end)
-            return rc__fail(RC_EFORMAT, "%s: metadata dropout '%s' is not a number", path, dropout);
-    }
-    return RC_OK;
+    int status = meta_rate(st, path, "dropout", &cfg->dropout);
+    return status ? status : meta_rate(st, path, "weight_drop", &cfg->weight_drop);
 }
 
 /* The cell's options from the metadata keys "cell.NAME"; a key the cell
@@ -424,6 +432,7 @@ void rc__meta_rnn(rc__meta *m, const rc_rnn_config *c)
     rc__meta_add(m, "peephole", "%d", c->peephole);
     rc__meta_add(m, "residual", "%d", c->residual);
     rc__meta_add(m, "dropout", "%.9g", (double)c->dropout);
+    rc__meta_add(m, "weight_drop", "%.9g", (double)c->weight_drop);
     /* the cell's own options as cell.NAME, but those spelled as PyTorch's fields above */
     for (size_t i = 0; rc_cell_option_name(c->cell, i); i++) {
         const char *name = rc_cell_option_name(c->cell, i);
