@@ -197,7 +197,8 @@ int cmd_sample(int argc, char **argv)
         goto done;
     }
     s.embed = rc_params_find(p, "embed.weight");
-    s.head_w = rc_params_find(p, "head.weight"), s.head_b = rc_params_find(p, "head.bias");
+    s.head_w = c->tie_weights ? s.embed : rc_params_find(p, "head.weight"); /* tied: the embedding */
+    s.head_b = rc_params_find(p, "head.bias");
     s.in = c->rnn.input_size, s.width = rc_rnn_output_size(rc_model_rnn(m)), s.n_out = s.head_b->size;
     s.x = calloc(s.in, sizeof *s.x), s.y = calloc(s.width, sizeof *s.y), s.logits = calloc(s.n_out, sizeof *s.logits);
     probs = calloc(s.n_out, sizeof *probs);

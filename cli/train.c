@@ -30,7 +30,9 @@ typedef struct {
     double midi_steps, midi_fps;
     uint64_t seed;
     double lr, lr_end, gamma, step_size, schedule_length, momentum, weight_decay, beta1, beta2, eps, alpha,
-        rms_floor, clip, clip_value, clip_update, weight_noise, dropout, layer_dropout, weight_drop, valid_fraction;
+        rms_floor, clip, clip_value, clip_update, weight_noise, dropout, layer_dropout, weight_drop, valid_fraction,
+        dropout_embed, dropout_input, dropout_hidden, dropout_output, ar, tar;
+    int tie_weights;
     int bidirectional, peephole, residual, nesterov, centered, nt_asgd, resume, pixels, help;
     cli_list cell_opts;
 } train_args;
@@ -81,6 +83,18 @@ static int options(train_args *a, cli_option *o)
         {"--layer-dropout", NULL, OPT_FLOAT, &a->layer_dropout, "dropout between stacked layers", NULL},
         {"--weight-drop", NULL, OPT_FLOAT, &a->weight_drop,
          "DropConnect on the recurrent weights (W_hh), one mask per forward pass (AWD-LSTM)", NULL},
+        {"--dropout-embed", NULL, OPT_FLOAT, &a->dropout_embed, "lm: drop whole word types from the embedding",
+         NULL},
+        {"--dropout-input", NULL, OPT_FLOAT, &a->dropout_input,
+         "locked dropout on the network's input (one mask for every step)", NULL},
+        {"--dropout-hidden", NULL, OPT_FLOAT, &a->dropout_hidden, "locked dropout between stacked layers", NULL},
+        {"--dropout-output", NULL, OPT_FLOAT, &a->dropout_output,
+         "locked dropout on the network's output, before the head", NULL},
+        {"--ar", NULL, OPT_FLOAT, &a->ar, "activation regularisation: + AR mean(dropped output^2)", NULL},
+        {"--tar", NULL, OPT_FLOAT, &a->tar,
+         "temporal activation regularisation: + TAR mean((h_t - h_{t-1})^2)", NULL},
+        {"--tie-weights", NULL, OPT_FLAG, &a->tie_weights,
+         "lm: the output layer's weight is the embedding (needs --embed = the output width)", NULL},
         {"--optimizer", NULL, OPT_CHOICE, &a->optimizer, "update rule", optimizers},
         {"--lr", NULL, OPT_FLOAT, &a->lr, "learning rate", NULL},
         {"--momentum", NULL, OPT_FLOAT, &a->momentum, "sgd, asgd, rmsprop: momentum", NULL},
@@ -318,7 +332,8 @@ static rc_rnn_config rnn_config(const train_args *a, size_t in)
     c.proj_size = a->proj;
     c.peephole = a->peephole;
     c.residual = a->residual;
-    c.dropout = (float)a->layer_dropout;
+    c.dropout = (float)(a->dropout_hidden > 0 ? a->dropout_hidden : a->layer_dropout);
+    c.dropout_locked = a->dropout_hidden > 0;
     c.weight_drop = (float)a->weight_drop;
     return c;
 }
@@ -340,6 +355,9 @@ static int check_args(const train_args *a)
         return cli_fail("train", "--window, --hop and --mixtures must be positive");
     if (a->valid_fraction >= 1)
         return cli_fail("train", "--valid-fraction %g must be below 1", a->valid_fraction);
+    if (a->dropout_hidden > 0 && a->layer_dropout > 0)
+        return cli_fail("train", "--dropout-hidden (locked) and --layer-dropout are two kinds of the same "
+                                 "dropout between layers: give one");
     /* the cell's settings, before any data is read (the input width is not known yet) */
     rc_rnn_config cfg = rnn_config(a, 1);
     if (cli_cell_options("train", &a->cell_opts, &cfg))
@@ -357,6 +375,9 @@ static rc_model *build_model(const train_args *a, const cli_data *d, rc_rng *rng
     mc.rnn = rnn_config(a, in);
     cli_cell_options("train", &a->cell_opts, &mc.rnn); /* checked by check_args */
     mc.dropout = (float)a->dropout;
+    mc.dropout_embed = (float)a->dropout_embed, mc.dropout_input = (float)a->dropout_input;
+    mc.dropout_output = (float)a->dropout_output, mc.ar = (float)a->ar, mc.tar = (float)a->tar;
+    mc.tie_weights = a->tie_weights;
     mc.n_out = rc_dataset_outputs(d->train);
     mc.mixtures = a->task == RC_TASK_AUDIO ? a->mixtures : 0;
     return rc_model_new(&mc, rng);

@@ -431,6 +431,8 @@ typedef struct rc_rnn_config {
     size_t proj_size;     /* the LSTM's option "proj_size" (PyTorch's spelling): P in 1..H-1, 0 for none */
     int peephole;         /* the LSTM's option "peephole": diagonal peepholes */
     float dropout;        /* on the outputs of every layer but the last, when training */
+    int dropout_locked;   /* 1: the dropout between layers keeps one mask [B, D*H_out]
+                             for every step (locked / variational dropout) */
     float weight_drop;    /* DropConnect (Wan et al. 2013) on the weights the cell flags recurrent
                              (W_hh; rc_rnn_weight_recurrent, `recur cells`), when training: one mask per
                              forward pass, the same at every step (AWD-LSTM's weight drop,
@@ -636,6 +638,21 @@ typedef struct rc_model_config {
     size_t mixtures;      /* audio: Gaussians per predicted sample (others: 0) */
     float dropout;        /* lm: on embeddings and outputs; all: on the
                              network's output, in training */
+    /* AWD-LSTM's regularisers (Merity et al. 2018), in training only (0: off;
+     * with rnn.dropout and rnn.dropout_locked between layers and
+     * rnn.weight_drop on the recurrent weights): */
+    float dropout_embed;  /* lm: whole word types, rows of the embedding zeroed for the
+                             pass (the others scaled by 1/(1-p)) */
+    float dropout_input;  /* locked (variational) dropout on the network's input: one
+                             mask [B, I] for every step (Gal & Ghahramani 2016) */
+    float dropout_output; /* locked dropout on the network's output, before the head */
+    float ar;             /* + ar mean(y~^2): activation regularisation of the last
+                             layer's dropped output y~ (not classify) */
+    float tar;            /* + tar mean((y_t - y_{t-1})^2): temporal activation
+                             regularisation of its undropped output y (not classify) */
+    int tie_weights;      /* lm: the head's weight is the embedding (Inan et al. 2017,
+                             Press & Wolf 2017); the network's output width must be the
+                             embedding's */
 } rc_model_config;
 
 typedef struct rc_model rc_model;

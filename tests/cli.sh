@@ -227,6 +227,9 @@ bad_train() { # name, expected text, args...
 bad_train "train with an unknown task" "--task: 'poetry' is not one of lm music classify audio" train --task poetry --data "$music" --out "$tmp/x"
 bad_train "train without data" "no --data given" train --task music --out "$tmp/x"
 bad_train "train with a weight drop of 1" "weight_drop 1 is not in [0, 1)" train --task music --data "$music" --weight-drop 1 --out "$tmp/x"
+bad_train "train with both dropouts between layers" "--dropout-hidden (locked) and --layer-dropout" train --task music --data "$music" --dropout-hidden 0.2 --layer-dropout 0.1 --out "$tmp/x"
+bad_train "train tying a head to an embedding of another width" "tied weights need the network's output width (8) to equal the embedding's (4)" train --task lm --data "$tmp/text.txt" --hidden 8 --embed 4 --tie-weights --out "$tmp/x"
+bad_train "train with embedding dropout on music" "embedding dropout and tied weights are for the lm task" train --task music --data "$music" --dropout-embed 0.1 --out "$tmp/x"
 bad_train "train on a missing folder" "nowhere: no such file or folder" train --task music --data "$tmp/nowhere" --out "$tmp/x"
 bad_train "train with a bad number" "--hidden: 'many' is not a non-negative integer" train --task music --data "$music" --hidden many --out "$tmp/x"
 bad_train "train resuming nothing" "nothing to resume" train --task music --data "$music" --out "$tmp/fresh" --resume

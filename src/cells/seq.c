@@ -448,6 +448,13 @@ static int check_call(const rc_rnn *rnn, const rc_tensor *x, const rc_rnn_option
     return RC_OK;
 }
 
+rc_tensor *rc__locked_dropout(rc_tape *tp, rc_tensor *x, float p, rc_rng *rng)
+{
+    if (!x || !rng || p <= 0.0f || x->ndim < 2)
+        return x;
+    return rc_mul(tp, x, rc_dropout_mask(tp, 2, x->shape + x->ndim - 2, p, rng));
+}
+
 int rc_rnn_weight_recurrent(const rc_rnn *rnn, const rc_tensor *w)
 {
     for (size_t i = 0; rnn && w && i < rnn->cfg.num_layers * rnn->dirs; i++)
@@ -517,7 +524,8 @@ rc_tensor *rc_rnn_forward_states(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const r
         if (cfg->residual && l > 0)
             out = rc_add(tp, out, input);
         if (l + 1 < L && cfg->dropout > 0.0f && o->dropout_rng)
-            out = rc_dropout(tp, out, cfg->dropout, o->dropout_rng);
+            out = cfg->dropout_locked ? rc__locked_dropout(tp, out, cfg->dropout, o->dropout_rng)
+                                      : rc_dropout(tp, out, cfg->dropout, o->dropout_rng);
         if (!out)
             return NULL;
         input = out;

@@ -122,7 +122,7 @@ int rc__checkpoint_save(const char *path, rc_model *m, rc_optim *o, const rc__tr
     const rc_model_config *c = rc_model_config_of(m);
     rc__meta_add(&meta, "task", "%s", rc_task_name(c->task));
     rc__meta_add(&meta, "n_out", "%zu", c->n_out);
-    rc__meta_add(&meta, "model_dropout", "%.9g", (double)c->dropout);
+    rc__meta_model(&meta, c);
     rc__meta_rnn(&meta, &c->rnn);
     /* The validation history, exactly (NT-ASGD compares against it). */
     size_t hist_cap = 26 * s->n_history + 1, used = 0;

@@ -23,6 +23,12 @@ int rc__meta_check(const rc__meta *m, const char *path);
  * and cell.NAME for each of the cell's own options. */
 void rc__meta_rnn(rc__meta *m, const rc_rnn_config *c);
 
+/* The task model's own settings (model_dropout, model_dropout_embed,
+ * model_dropout_input, model_dropout_output, model_ar, model_tar,
+ * model_tie_weights), and back into cfg (an absent key is 0). */
+void rc__meta_model(rc__meta *m, const rc_model_config *c);
+int rc__model_extras_from_file(const rc_safetensors *st, const char *path, rc_model_config *cfg);
+
 /* The configuration of the network whose weights carry `prefix` in st:
  * from names and shapes, the metadata ("cell", "nonlinearity", "residual",
  * "dropout") and cell (>= 0 overrides the file). */

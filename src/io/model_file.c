@@ -35,7 +35,7 @@ int rc_model_save(const rc_model *m, const char *path, size_t n_meta, const char
     rc__meta_add(&meta, "n_out", "%zu", c->n_out);
     if (c->task == RC_TASK_AUDIO)
         rc__meta_add(&meta, "mixtures", "%zu", c->mixtures);
-    rc__meta_add(&meta, "model_dropout", "%.9g", (double)c->dropout);
+    rc__meta_model(&meta, c);
     rc__meta_rnn(&meta, &c->rnn);
     memcpy(all_keys, meta.keys, meta.n * sizeof *all_keys);
     memcpy(all_values, meta.values, meta.n * sizeof *all_values);
@@ -48,6 +48,44 @@ int rc_model_save(const rc_model *m, const char *path, size_t n_meta, const char
 done:
     free(names), free(tensors), free(all_keys), free(all_values);
     return status;
+}
+
+/* The model's own float settings and their keys. */
+#define MODEL_RATES(X)                       \
+    X(dropout, "model_dropout")              \
+    X(dropout_embed, "model_dropout_embed")  \
+    X(dropout_input, "model_dropout_input")  \
+    X(dropout_output, "model_dropout_output") \
+    X(ar, "model_ar")                        \
+    X(tar, "model_tar")
+
+void rc__meta_model(rc__meta *m, const rc_model_config *c)
+{
+#define RC__PUT(field, key) rc__meta_add(m, key, "%.9g", (double)c->field);
+    MODEL_RATES(RC__PUT)
+#undef RC__PUT
+    rc__meta_add(m, "model_tie_weights", "%d", c->tie_weights);
+}
+
+int rc__model_extras_from_file(const rc_safetensors *st, const char *path, rc_model_config *cfg)
+{
+    struct {
+        float *field;
+        const char *key;
+    } rates[] = {
+#define RC__GET(field, key) {&cfg->field, key},
+        MODEL_RATES(RC__GET)
+#undef RC__GET
+    };
+    for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
+        const char *v = rc_safetensors_metadata(st, rates[i].key);
+        char *end;
+        if (v && ((*rates[i].field = strtof(v, &end)), end == v || *end))
+            return rc__fail(RC_EFORMAT, "%s: metadata %s '%s' is not a number", path, rates[i].key, v);
+    }
+    const char *tie = rc_safetensors_metadata(st, "model_tie_weights");
+    cfg->tie_weights = tie && !strcmp(tie, "1");
+    return RC_OK;
 }
 
 static int size_from(const rc_safetensors *st, const char *path, const char *key, size_t *out)
@@ -71,7 +109,6 @@ rc_model *rc_model_load(const char *path, rc_safetensors **st_out)
     rc_model_config cfg = {0};
     rc_model *m = NULL;
     const char *task = rc_safetensors_metadata(st, "task");
-    const char *dropout = rc_safetensors_metadata(st, "model_dropout");
     cfg.task = rc_task_from_name(task);
     if (cfg.task < 0) {
         rc__fail(RC_EFORMAT, "%s: metadata 'task' is %s%s%s, not lm, music, classify or audio: not a recur "
@@ -79,14 +116,8 @@ rc_model *rc_model_load(const char *path, rc_safetensors **st_out)
                  path, task ? "'" : "missing", task ? task : "", task ? "'" : "");
         goto done;
     }
-    if (dropout) {
-        char *end;
-        cfg.dropout = strtof(dropout, &end);
-        if (end == dropout || *end) {
-            rc__fail(RC_EFORMAT, "%s: metadata model_dropout '%s' is not a number", path, dropout);
-            goto done;
-        }
-    }
+    if (rc__model_extras_from_file(st, path, &cfg))
+        goto done;
     if (size_from(st, path, "n_out", &cfg.n_out) ||
         (cfg.task == RC_TASK_AUDIO && size_from(st, path, "mixtures", &cfg.mixtures)) ||
         rc__rnn_config_from_file(st, path, "rnn.", -1, &cfg.rnn))

@@ -110,11 +110,12 @@ static int meta_rate(const rc_safetensors *st, const char *path, const char *key
     return RC_OK;
 }
 
-/* What no shape tells: the residual links, the dropout between layers and
- * the weight drop. */
+/* What no shape tells: the residual links, the dropout between layers
+ * (locked or not) and the weight drop. */
 static int meta_extras(const rc_safetensors *st, const char *path, rc_rnn_config *cfg)
 {
     cfg->residual = metadata_true(rc_safetensors_metadata(st, "residual"));
+    cfg->dropout_locked = metadata_true(rc_safetensors_metadata(st, "dropout_locked"));
     int status = meta_rate(st, path, "dropout", &cfg->dropout);
     return status ? status : meta_rate(st, path, "weight_drop", &cfg->weight_drop);
 }
@@ -432,6 +433,7 @@ void rc__meta_rnn(rc__meta *m, const rc_rnn_config *c)
     rc__meta_add(m, "peephole", "%d", c->peephole);
     rc__meta_add(m, "residual", "%d", c->residual);
     rc__meta_add(m, "dropout", "%.9g", (double)c->dropout);
+    rc__meta_add(m, "dropout_locked", "%d", c->dropout_locked);
     rc__meta_add(m, "weight_drop", "%.9g", (double)c->weight_drop);
     /* the cell's own options as cell.NAME, but those spelled as PyTorch's fields above */
     for (size_t i = 0; rc_cell_option_name(c->cell, i); i++) {

@@ -39,8 +39,20 @@ static int check_config(const rc_model_config *cfg)
         return rc__fail(RC_EINVAL, "model: audio needs at least one mixture component per sample");
     if (cfg->task != RC_TASK_AUDIO && cfg->mixtures != 0)
         return rc__fail(RC_EINVAL, "model: mixtures are for the audio task, not %s", rc_task_name(cfg->task));
-    if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
-        return rc__fail(RC_EINVAL, "model: dropout %g is not in [0, 1)", (double)cfg->dropout);
+    const float rates[] = {cfg->dropout, cfg->dropout_embed, cfg->dropout_input, cfg->dropout_output};
+    static const char *const names[] = {"dropout", "dropout_embed", "dropout_input", "dropout_output"};
+    for (size_t i = 0; i < 4; i++)
+        if (!(rates[i] >= 0.0f && rates[i] < 1.0f))
+            return rc__fail(RC_EINVAL, "model: %s %g is not in [0, 1)", names[i], (double)rates[i]);
+    if (!(cfg->ar >= 0.0f && cfg->tar >= 0.0f && isfinite(cfg->ar) && isfinite(cfg->tar)))
+        return rc__fail(RC_EINVAL, "model: ar %g and tar %g must be finite and at least 0", (double)cfg->ar,
+                        (double)cfg->tar);
+    if (cfg->task != RC_TASK_LM && (cfg->dropout_embed > 0.0f || cfg->tie_weights))
+        return rc__fail(RC_EINVAL, "model: embedding dropout and tied weights are for the lm task, not %s",
+                        rc_task_name(cfg->task));
+    if (cfg->task == RC_TASK_CLASSIFY && (cfg->ar > 0.0f || cfg->tar > 0.0f))
+        return rc__fail(RC_EINVAL, "model: ar and tar regularise outputs at every step; classify reads the "
+                                   "final states only");
     return rc_rnn_config_check(&cfg->rnn);
 }
 
@@ -60,11 +72,17 @@ rc_model *rc__model_alloc(const rc_model_config *cfg)
     if (!(m->rnn = rc_rnn_new(&cfg->rnn, m->params, "rnn.", NULL)))
         goto fail;
     size_t width = rc_rnn_output_size(m->rnn), outs = cfg->n_out;
+    if (cfg->tie_weights && width != cfg->rnn.input_size) {
+        rc__fail(RC_EINVAL, "model: tied weights need the network's output width (%zu) to equal the embedding's "
+                            "(%zu)",
+                 width, cfg->rnn.input_size);
+        goto fail;
+    }
     if (cfg->task == RC_TASK_AUDIO && !rc__mul_size(outs, 3 * cfg->mixtures, &outs)) {
         rc__fail(RC_EINVAL, "model: %zu outputs of %zu mixtures are too many", cfg->n_out, cfg->mixtures);
         goto fail;
     }
-    m->head_w = rc_params_add(m->params, "head.weight", 2, (size_t[]){outs, width});
+    m->head_w = cfg->tie_weights ? m->embed : rc_params_add(m->params, "head.weight", 2, (size_t[]){outs, width});
     m->head_b = rc_params_add(m->params, "head.bias", 1, (size_t[]){outs});
     if (!m->head_w || !m->head_b)
         goto fail;
@@ -114,13 +132,16 @@ static rc_tensor *maybe_dropout(rc_tape *tp, rc_tensor *x, float p, rc_rng *rng)
     return rng && p > 0.0f ? rc_dropout(tp, x, p, rng) : x;
 }
 
-/* The network's input [T, B, I] for the task. */
-static rc_tensor *network_input(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *rng)
+/* The network's input [T, B, I] for the task, before locked dropout. */
+static rc_tensor *task_input(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *rng)
 {
     size_t T = b->T, B = b->B, K = RC_PIANO_KEYS;
     switch (m->cfg.task) {
     case RC_TASK_LM: {
-        rc_tensor *e = rc_embedding(tp, m->embed, b->tokens, T * B);
+        rc_tensor *w = m->embed;
+        if (rng && m->cfg.dropout_embed > 0.0f) /* whole word types: rows of the embedding */
+            w = rc_mul(tp, w, rc_dropout_mask(tp, 2, (size_t[]){w->shape[0], 1}, m->cfg.dropout_embed, rng));
+        rc_tensor *e = rc_embedding(tp, w, b->tokens, T * B);
         e = rc_reshape(tp, e, 3, (size_t[]){T, B, m->cfg.rnn.input_size});
         return maybe_dropout(tp, e, m->cfg.dropout, rng);
     }
@@ -137,6 +158,28 @@ static rc_tensor *network_input(rc_tape *tp, rc_model *m, const rc_batch *b, rc_
         return x;
     }
     }
+}
+
+rc_tensor *rc__model_input(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *rng)
+{
+    return rc__locked_dropout(tp, task_input(tp, m, b, rng), m->cfg.dropout_input, rng);
+}
+
+/* mean(x^2) over every element. */
+static rc_tensor *mean_square(rc_tape *tp, rc_tensor *x) { return rc_mean_all(tp, rc_mul(tp, x, x)); }
+
+/* loss + ar mean(dropped^2) + tar mean((y_t - y_{t-1})^2), y [T, B, W]. */
+static rc_tensor *activation_penalties(rc_tape *tp, const rc_model *m, rc_tensor *loss, rc_tensor *y,
+                                       rc_tensor *dropped)
+{
+    if (m->cfg.ar > 0.0f)
+        loss = rc_add(tp, loss, rc_scale(tp, mean_square(tp, dropped), m->cfg.ar));
+    size_t T = y->shape[0];
+    if (m->cfg.tar > 0.0f && T > 1) {
+        rc_tensor *step = rc_sub(tp, rc_slice(tp, y, 0, 1, T - 1), rc_slice(tp, y, 0, 0, T - 1));
+        loss = rc_add(tp, loss, rc_scale(tp, mean_square(tp, step), m->cfg.tar));
+    }
+    return loss;
 }
 
 /* The last layer's final states of both directions: [B, D*H_out]. */
@@ -185,13 +228,14 @@ rc_tensor *rc_model_loss_states(rc_tape *tp, rc_model *m, const rc_batch *b, rc_
     o.lengths = b->lengths;
     o.dropout_rng = dropout_rng;
     rc_tensor *fin[RC_MAX_STATES] = {0};
-    rc_tensor *y = rc_rnn_forward_states(tp, m->rnn, network_input(tp, m, b, dropout_rng), &o, fin);
+    rc_tensor *y = rc_rnn_forward_states(tp, m->rnn, rc__model_input(tp, m, b, dropout_rng), &o, fin);
     if (!y)
         return NULL;
     rc_tensor *hn = fin[0];
     rc_tensor *features = task == RC_TASK_CLASSIFY ? last_states(tp, m, hn, b->B) : y;
-    rc_tensor *out = rc_linear(tp, maybe_dropout(tp, features, m->cfg.dropout, dropout_rng), m->head_w,
-                               m->head_b);
+    rc_tensor *dropped = rc__locked_dropout(tp, maybe_dropout(tp, features, m->cfg.dropout, dropout_rng),
+                                            m->cfg.dropout_output, dropout_rng);
+    rc_tensor *out = rc_linear(tp, dropped, m->head_w, m->head_b);
     rc_tensor *loss = NULL;
     if (!out)
         return NULL;
@@ -208,6 +252,8 @@ rc_tensor *rc_model_loss_states(rc_tape *tp, rc_model *m, const rc_batch *b, rc_
         memcpy(target->data, b->frames, target->size * sizeof(float));
         loss = rc_bce_with_logits(tp, out, target, b->weights, RC_REDUCE_MEAN);
     }
+    if (loss && dropout_rng && task != RC_TASK_CLASSIFY)
+        loss = activation_penalties(tp, m, loss, y, dropped);
     if (logits)
         *logits = out;
     if (states_n)
