@@ -32,7 +32,7 @@ typedef struct {
     double lr, lr_end, gamma, step_size, schedule_length, momentum, weight_decay, beta1, beta2, eps, alpha,
         rms_floor, clip, clip_value, clip_update, weight_noise, dropout, layer_dropout, weight_drop, valid_fraction,
         dropout_embed, dropout_input, dropout_hidden, dropout_output, ar, tar;
-    int tie_weights;
+    int tie_weights, variable_bptt;
     int bidirectional, peephole, residual, nesterov, centered, nt_asgd, resume, pixels, help;
     cli_list cell_opts;
 } train_args;
@@ -116,6 +116,8 @@ static int options(train_args *a, cli_option *o)
         {"--steps", NULL, OPT_SIZE, &a->steps, "stop after N updates (0: no limit)", NULL},
         {"--batch", NULL, OPT_SIZE, &a->batch, "sequences per update (lm: parallel streams)", NULL},
         {"--bptt", NULL, OPT_SIZE, &a->bptt, "lm: steps per truncated-BPTT window", NULL},
+        {"--variable-bptt", NULL, OPT_FLAG, &a->variable_bptt,
+         "lm: windows of random length around --bptt, the rate scaled by length (AWD-LSTM)", NULL},
         {"--bucket", NULL, OPT_SIZE, &a->bucket, "music, audio: batch sequences of similar length, sorting runs "
                                                  "of N batches (0: off)", NULL},
         {"--clip", NULL, OPT_FLOAT, &a->clip, "gradient global-norm limit (0: none)", NULL},
@@ -397,6 +399,7 @@ static rc_train_config train_config(const train_args *a, const char *ckpt, const
     c.schedule.length = a->schedule_length > 0 ? a->schedule_length : (double)(a->epochs ? a->epochs : 1);
     c.schedule.patience = (int)a->plateau_patience;
     c.epochs = a->epochs, c.max_steps = a->steps, c.batch = a->batch, c.bptt = a->bptt, c.bucket = a->bucket;
+    c.variable_bptt = a->variable_bptt;
     c.clip_norm = (float)a->clip, c.clip_value = (float)a->clip_value, c.weight_noise = (float)a->weight_noise;
     c.nt_asgd = a->nt_asgd, c.nonmono = a->nonmono, c.patience = a->patience;
     c.eval_every = a->eval_every, c.checkpoint_every = a->checkpoint_every, c.seed = a->seed;

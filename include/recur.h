@@ -1010,6 +1010,10 @@ typedef struct rc_train_config {
                                  so that a batch pads little, and the batches are then
                                  taken in a random order (0 or 1: off) */
     size_t bptt;              /* lm: steps per truncated-BPTT window */
+    int variable_bptt;        /* lm: each window's length drawn as AWD-LSTM does (Merity et al.
+                                 2018): bptt with probability 0.95, else bptt/2, then normal
+                                 around it with deviation 5, at least 5 (and at most 2 bptt);
+                                 the rate scaled by length / bptt */
     float clip_norm;          /* global gradient norm limit (0: none) */
     float clip_value;         /* per-gradient limit (0: none) */
     float weight_noise;       /* std of Gaussian weight noise per update (0: none) */

@@ -35,6 +35,7 @@ static void make_setup(int task, setup *s, rc_rng *rng)
         s->model.n_out = V;
         s->model.dropout = 0.2f;
         s->cfg.batch = 4, s->cfg.bptt = 10;
+        s->cfg.variable_bptt = 1; /* so resuming must cut the interrupted epoch's windows again */
         s->cfg.weight_noise = 0.01f;
         s->cfg.schedule = rc_schedule_init(RC_SCHEDULE_COSINE, 2e-2f);
         s->cfg.schedule.length = 3;
@@ -227,9 +228,104 @@ static void test_audio_batches(void)
     rc_clips_free(c);
 }
 
+/* Variable windows (AWD-LSTM): an epoch's windows tile each stream once, in
+ * order; their lengths follow the recipe (mostly around bptt, some around
+ * bptt / 2, within [5, 2 bptt]); each epoch cuts anew, and the same
+ * generator state cuts the same way (resuming). */
+static void test_variable_windows(void)
+{
+    enum { N = 200000, BATCH = 4, BPTT = 70 };
+    t_case("batches: variable windows tile the streams, follow AWD-LSTM's lengths, differ per epoch");
+    int32_t *ids = malloc(N * sizeof *ids);
+    for (size_t i = 0; i < N; i++)
+        ids[i] = (int32_t)(i % 97);
+    rc_dataset *d = rc_dataset_tokens(ids, N, 97);
+    rc__batcher bt;
+    if (!d || rc__batcher_init(&bt, d, BATCH, BPTT, 0) || rc__batcher_variable(&bt)) {
+        T_CHECK(0, "%s", rc_last_error());
+        rc_dataset_free(d), free(ids);
+        return;
+    }
+    rc_rng rng, again;
+    rc_rng_seed(&rng, 7, 7);
+    again = rng;
+    rc__batcher_shuffle(&bt, &rng);
+    size_t n = bt.n_batches, next = 0, shorts = 0, near = 0, per = N / BATCH;
+    double sum = 0.0;
+    int tiled = 1, bounded = 1;
+    for (size_t i = 0; i < n; i++) {
+        rc_batch b;
+        rc__batcher_get(&bt, i, &b);
+        for (size_t s = 0; s < BATCH; s++) /* stream s's tokens next.., targets one ahead */
+            tiled &= b.tokens[s] == ids[s * per + next] && b.targets[(b.T - 1) * BATCH + s] == ids[s * per + next + b.T];
+        next += b.T;
+        if (i + 1 < n) { /* the last window is cut by the stream's end */
+            bounded &= b.T >= 5 && b.T <= 2 * BPTT;
+            sum += (double)b.T;
+            shorts += b.T < 50, near += b.T >= 60 && b.T <= 80;
+        }
+    }
+    double mean = sum / (double)(n - 1);
+    T_CHECK(tiled && next == per - 1, "the windows do not tile the streams (%zu of %zu steps)", next, per - 1);
+    T_CHECK(bounded, "a window outside [5, 140]");
+    T_CHECK(mean > 66.0 && mean < 70.0 && shorts > 0 && near > 0.8 * (double)(n - 1),
+            "mean length %.2f (about 68.25 expected), %zu below 50, %zu of %zu in 60..80", mean, shorts, near, n - 1);
+    size_t first[8];
+    memcpy(first, bt.starts, sizeof first);
+    rc__batcher_shuffle(&bt, &rng);
+    T_CHECK(memcmp(first, bt.starts, sizeof first), "the next epoch cut the same windows");
+    rc__batcher_shuffle(&bt, &again);
+    T_CHECK(!memcmp(first, bt.starts, sizeof first) && bt.n_batches == n,
+            "the same generator state cut other windows");
+    rc__batcher_free(&bt);
+    rc_dataset_free(d);
+    free(ids);
+}
+
+typedef struct {
+    float base;
+    int off_grid, distinct;
+    float seen[64];
+} lr_watch;
+
+static int lr_watcher(const rc_train_status *st, void *user)
+{
+    lr_watch *w = user;
+    if (st->event != RC_TRAIN_STEP)
+        return 0;
+    double T = (double)st->lr / w->base * 10.0; /* bptt 10: the window's length */
+    w->off_grid |= fabs(T - floor(T + 0.5)) > 1e-3 || T < 4.999 || T > 20.001;
+    int known = 0;
+    for (int i = 0; i < w->distinct; i++)
+        known |= w->seen[i] == st->lr;
+    if (!known && w->distinct < 64)
+        w->seen[w->distinct++] = st->lr;
+    return 0;
+}
+
+/* With variable windows each update's rate is the rate times T / bptt. */
+static void test_variable_rate(void)
+{
+    t_case("trainer: variable windows scale each update's rate by its length / bptt");
+    rc_rng rng;
+    rc_rng_seed(&rng, 42, 43);
+    setup s;
+    make_setup(RC_TASK_LM, &s, &rng);
+    s.cfg.schedule = rc_schedule_init(RC_SCHEDULE_CONSTANT, 1e-2f);
+    s.cfg.epochs = 1, s.cfg.weight_noise = 0.0f;
+    rc_model *m = rc_model_new(&s.model, &rng);
+    lr_watch w = {1e-2f, 0, 0, {0}};
+    T_CHECK(m && rc_train(m, s.train, s.valid, &s.cfg, lr_watcher, &w) == RC_OK, "%s", rc_last_error());
+    T_CHECK(!w.off_grid && w.distinct >= 3, "rates not 1e-2 T / 10 for windows T in 5..20 (%d distinct)", w.distinct);
+    rc_model_free(m);
+    rc_dataset_free(s.train), rc_dataset_free(s.valid);
+}
+
 void suite_trainer(void)
 {
     test_audio_batches();
+    test_variable_windows();
+    test_variable_rate();
 
     rc_rng rng;
     rc_rng_seed(&rng, 42, 42);

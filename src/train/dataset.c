@@ -204,6 +204,7 @@ void rc__batcher_free(rc__batcher *bt)
     free(bt->frames), free(bt->weights);
     free(bt->features), free(bt->samples);
     free(bt->classes), free(bt->lengths);
+    free(bt->starts);
     memset(bt, 0, sizeof *bt);
 }
 
@@ -301,8 +302,49 @@ static void sort_by_steps(const rc_dataset *d, size_t *idx, size_t n)
     }
 }
 
+/* The bounds of a variable window: at least 5 steps (AWD-LSTM's floor), at
+ * most 2 bptt (the buffers' size; 6 standard deviations above 70). */
+static size_t longest_window(size_t bptt) { return 2 * bptt > 5 ? 2 * bptt : 5; }
+
+/* AWD-LSTM's window length (Merity et al. 2018, its main.py): bptt with
+ * probability 0.95, else bptt / 2, then a normal draw around it with
+ * standard deviation 5, rounded down, kept within the bounds above. */
+static size_t window_length(size_t bptt, rc_rng *rng)
+{
+    double base = rc_rng_uniform(rng) < 0.95f ? (double)bptt : (double)bptt / 2.0;
+    double len = floor(base + 5.0 * (double)rc_rng_normal(rng));
+    size_t hi = longest_window(bptt);
+    return len < 5.0 ? 5 : len > (double)hi ? hi : (size_t)len;
+}
+
+int rc__batcher_variable(rc__batcher *bt)
+{
+    if (bt->d->task != RC_TASK_LM)
+        return rc__fail(RC_EINVAL, "batches: variable window lengths are for language models");
+    size_t end = bt->per_stream - 1, hi = longest_window(bt->bptt);
+    if (!(bt->starts = malloc((end / 5 + 2) * sizeof *bt->starts)))
+        return rc__fail(RC_ENOMEM, "batches: out of memory");
+    bt->max_T = hi < end ? hi : end;
+    free(bt->tokens), free(bt->targets);
+    bt->tokens = malloc(bt->max_T * bt->batch * sizeof *bt->tokens);
+    bt->targets = malloc(bt->max_T * bt->batch * sizeof *bt->targets);
+    if (!bt->tokens || !bt->targets)
+        return rc__fail(RC_ENOMEM, "batches: out of memory");
+    double mean = 0.975 * (double)bt->bptt; /* 0.95 bptt + 0.05 bptt / 2, near enough */
+    bt->n_batches = (size_t)ceil((double)end / mean);
+    return RC_OK;
+}
+
 void rc__batcher_shuffle(rc__batcher *bt, rc_rng *rng)
 {
+    if (bt->starts) {
+        size_t n = 0, end = bt->per_stream - 1;
+        for (size_t pos = 0; pos < end; pos += window_length(bt->bptt, rng))
+            bt->starts[n++] = pos;
+        bt->starts[n] = end;
+        bt->n_batches = n;
+        return;
+    }
     if (!bt->order)
         return;
     for (size_t i = 0; i < bt->d->n; i++) /* each epoch's order depends on the generator only */
@@ -323,8 +365,9 @@ void rc__batcher_get(rc__batcher *bt, size_t i, rc_batch *b)
     const rc_dataset *d = bt->d;
     memset(b, 0, sizeof *b);
     if (d->task == RC_TASK_LM) {
-        size_t B = bt->batch, start = i * bt->bptt, left = bt->per_stream - 1 - start;
-        size_t T = left < bt->bptt ? left : bt->bptt;
+        size_t B = bt->batch, start = bt->starts ? bt->starts[i] : i * bt->bptt;
+        size_t len = bt->starts ? bt->starts[i + 1] - start : bt->bptt, left = bt->per_stream - 1 - start;
+        size_t T = left < len ? left : len;
         for (size_t t = 0; t < T; t++)
             for (size_t s = 0; s < B; s++) {
                 const int32_t *stream = d->ids + s * bt->per_stream + start;

@@ -19,6 +19,8 @@ typedef struct {
     size_t bucket;             /* sort runs of this many batches by length (0, 1: off) */
     size_t *batch_order;       /* with bucket: [n_batches], the order batches are taken in */
     size_t max_T;              /* the longest batch's T */
+    size_t *starts;            /* lm with variable lengths: [n_batches + 1] this epoch's window starts
+                                  (then the end), drawn by rc__batcher_shuffle */
     int32_t *tokens, *targets; /* lm: [bptt, B] */
     float *frames, *weights;   /* music: [max_T, B, 88], [max_T, B] */
     float *features;           /* classify: [T, B, F]; audio: [max_T, B, window] */
@@ -27,10 +29,14 @@ typedef struct {
 } rc__batcher;
 
 int rc__batcher_init(rc__batcher *bt, const rc_dataset *d, size_t batch, size_t bptt, size_t bucket);
+/* lm: each epoch's windows of variable length (rc_train_config.variable_bptt),
+ * cut anew by every rc__batcher_shuffle; n_batches is an estimate until then. */
+int rc__batcher_variable(rc__batcher *bt);
 void rc__batcher_free(rc__batcher *bt);
 /* A random order of the sequences that depends on rng's state only (lm:
- * nothing to do); with bucket, sorted by length in runs of bucket batches,
- * and the batches in a random order. */
+ * nothing to do, or with variable lengths the epoch's windows); with bucket,
+ * sorted by length in runs of bucket batches, and the batches in a random
+ * order. */
 void rc__batcher_shuffle(rc__batcher *bt, rc_rng *rng);
 /* Batch i of the epoch, in bt's buffers (valid until the next call). */
 void rc__batcher_get(rc__batcher *bt, size_t i, rc_batch *b);

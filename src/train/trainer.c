@@ -147,6 +147,8 @@ static int update(trainer *t, rc_batch *b)
     rc_params *p = rc_model_params(t->m);
     double epoch = (double)t->s.epoch + (double)t->s.pos / (double)t->batches.n_batches;
     float lr = rc_schedule_lr(&t->s.schedule, epoch);
+    if (cfg->variable_bptt) /* a shorter window's gradient counts for less */
+        lr *= (float)b->T / (float)cfg->bptt;
     b->states0 = t->carry.n ? t->carry.s : NULL;
     if (t->noise)
         rc_params_add_noise(p, &t->s.noise_rng, cfg->weight_noise, t->noise);
@@ -199,7 +201,8 @@ static int setup(trainer *t)
         return rc__fail(RC_EINVAL, "training: resuming needs a checkpoint file");
     if (!(cfg->weight_noise >= 0.0f) || !(cfg->clip_norm >= 0.0f) || !(cfg->clip_value >= 0.0f))
         return rc__fail(RC_EINVAL, "training: weight noise and clipping limits must be >= 0");
-    if (rc__batcher_init(&t->batches, t->train, cfg->batch, cfg->bptt, cfg->bucket))
+    if (rc__batcher_init(&t->batches, t->train, cfg->batch, cfg->bptt, cfg->bucket) ||
+        (cfg->variable_bptt && rc__batcher_variable(&t->batches)))
         return rc_last_status();
     if (!(t->opt = rc_optim_new(rc_model_params(t->m), &cfg->optim)) || !(t->tp = rc_tape_new()))
         return rc_last_status();
