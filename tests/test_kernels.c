@@ -495,12 +495,70 @@ static void simd_suite(void)
     free(x), free(t), free(ref), free(got);
 }
 
+/* The softmax cross-entropy's kernels: log-sum-exp within 1e-13 of long
+ * double (a smooth loss), the gradient within 1e-6 of double; every SIMD
+ * level and 2 threads bit for bit; a NaN logit gives NaN. */
+static void test_softmax_xent(rc_rng *rng)
+{
+    enum { ROWS = 37, C = 10007 }; /* a vocabulary past 16 lanes, and a tail */
+    float *x = malloc(ROWS * C * sizeof *x), *g[4];
+    double lse[4][ROWS];
+    int32_t t[ROWS];
+    for (size_t i = 0; i < ROWS * C; i++)
+        x[i] = 6.0f * rc_rng_normal(rng);
+    for (size_t r = 0; r < ROWS; r++)
+        t[r] = r == 5 ? -1 : (int32_t)rc_rng_below(rng, C);
+    x[3 * C + 17] = 80.0f, x[4 * C] = -90.0f; /* a dominant logit, a vanishing one */
+    int levels = 0;
+    for (int run = 0; run < 4; run++) { /* portable, AVX2, AVX-512; the best on two threads */
+        g[run] = calloc(ROWS * C, sizeof *g[run]);
+        int missing = run < 3 && rc__simd_use(run);
+        if (missing)
+            rc__simd_use(RC_SIMD_PORTABLE);
+        levels += !missing;
+        rc_set_num_threads(run == 3 ? 2 : 1);
+        rc__log_sum_exp_rows(ROWS, C, x, lse[run]);
+        rc__softmax_xent_grad(ROWS, C, x, lse[run], t, -1, 0.25f, g[run]);
+        rc_set_num_threads(1);
+        rc__simd_use(-1);
+    }
+    t_case("kernels: softmax cross-entropy, log-sum-exp within 1e-13 of long double, gradient within 1e-6");
+    double worst_l = 0.0, worst_g = 0.0;
+    for (size_t r = 0; r < ROWS; r++) {
+        long double m = x[r * C], sum = 0.0L;
+        for (size_t c = 0; c < C; c++)
+            m = x[r * C + c] > m ? x[r * C + c] : m;
+        for (size_t c = 0; c < C; c++)
+            sum += expl((long double)x[r * C + c] - m);
+        long double want = m + logl(sum);
+        worst_l = fmax(worst_l, fabs((double)(lse[0][r] - want)) / fmax(1.0, fabs((double)want)));
+        for (size_t c = 0; c < C; c++) {
+            double p = 0.25 * ((double)expl((long double)x[r * C + c] - want) - (t[r] == (int32_t)c));
+            worst_g = fmax(worst_g, fabs(g[0][r * C + c] - (t[r] < 0 ? 0.0 : p)));
+        }
+    }
+    T_CHECK(worst_l < 1e-13 && worst_g < 1e-6, "log-sum-exp off by %g, gradient by %g", worst_l, worst_g);
+    t_case("kernels: softmax cross-entropy, %d SIMD levels and 2 threads bit for bit", levels);
+    for (int run = 1; run < 4; run++)
+        T_CHECK(!memcmp(lse[0], lse[run], sizeof lse[0]) && !memcmp(g[0], g[run], ROWS * C * sizeof *g[0]),
+                "run %d differs", run);
+    t_case("kernels: softmax cross-entropy of a row with a NaN logit is NaN");
+    x[C + 3] = NAN;
+    double one;
+    rc__log_sum_exp_rows(1, C, x + C, &one);
+    T_CHECK(isnan(one), "log-sum-exp %g", one);
+    for (int run = 0; run < 4; run++)
+        free(g[run]);
+    free(x);
+}
+
 void suite_kernels(void)
 {
     static const size_t sizes[][3] = {{1, 1, 1}, {3, 5, 7}, {17, 33, 9}, {64, 48, 130}, {1, 256, 64}, {2, 70, 33},
                                       {1, 600, 450}}; /* the last one: the sgemv path */
     rc_rng rng;
     rc_rng_seed(&rng, 17, 0);
+    test_softmax_xent(&rng);
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
         for (int ta = 0; ta < 2; ta++)
             for (int tb = 0; tb < 2; tb++) {

@@ -36,6 +36,16 @@ void rc__bce_terms(size_t n, const float *x, const float *t, float *l);
  * the same draws on every CPU and with every SIMD level. */
 void rc__normal(size_t n, uint64_t key, float std, float *out);
 
+/* The softmax cross-entropy's kernels, by rows of x [rows, C] (threads
+ * split the rows; every SIMD level and thread count gives the same bits):
+ * lse[r] = log sum_c e^x[r, c] (the max, then e^(x - max) in 16 lanes in a
+ * fixed order; NaN when a logit is), and for rows whose target t[r] is not
+ * ignore, g[r, c] += s (e^(x[r, c] - lse[r]) - [c = t[r]]).  e^x is simd.inc's
+ * in double (about 1e-14), rounded to float once. */
+void rc__log_sum_exp_rows(size_t rows, size_t C, const float *x, double *lse);
+void rc__softmax_xent_grad(size_t rows, size_t C, const float *x, const double *lse, const int32_t *t,
+                           int32_t ignore, float s, float *g);
+
 /* sum of x[i]^2 over n floats, in double (a fixed order of additions). */
 double rc__sum_squares(size_t n, const float *x);
 

@@ -52,12 +52,14 @@ typedef struct {
                            const float *p, float *gp, const float *dh, float *dc, float *da);
     void (*gemm_packed)(int trans_a, size_t m, size_t N, size_t K, const float *A, size_t lda, const float *P,
                         float beta, float *C, size_t ldc, size_t pstride);
+    double (*log_sum_exp)(size_t n, const float *x);
+    void (*softmax_grad)(size_t n, const float *x, double lse, float s, float *g);
 } simd_table;
 
 #define TABLE(suffix) \
     {#suffix, sigmoid_##suffix, tanh_##suffix, bce_terms_##suffix, normal_##suffix, sum_squares_##suffix, \
      rmsprop_##suffix, gemm_##suffix, mixture_##suffix, lstm_cell_##suffix, lstm_cell_grad_##suffix, \
-     gemm_packed_##suffix}
+     gemm_packed_##suffix, log_sum_exp_##suffix, softmax_grad_##suffix}
 static const simd_table tables[] = {
     TABLE(portable),
 #if RC_SIMD_X86
@@ -111,6 +113,34 @@ void rc__bce_terms(size_t n, const float *x, const float *t, float *l) { table()
 void rc__normal(size_t n, uint64_t key, float std, float *out) { table()->normal(n, key, std, out); }
 
 double rc__sum_squares(size_t n, const float *x) { return table()->sum_squares(n, x); }
+
+/* Rows are independent: split among threads when there is enough work, with
+ * the same result at any thread count. */
+enum { XENT_PARALLEL = 1 << 16 };
+
+void rc__log_sum_exp_rows(size_t rows, size_t C, const float *x, double *lse)
+{
+    const simd_table *tb = table();
+    int parallel = rows * C >= XENT_PARALLEL;
+    (void)parallel;
+    RC_OMP("omp parallel for schedule(static) if (parallel)")
+    for (size_t r = 0; r < rows; r++)
+        lse[r] = tb->log_sum_exp(C, x + r * C);
+}
+
+void rc__softmax_xent_grad(size_t rows, size_t C, const float *x, const double *lse, const int32_t *t,
+                           int32_t ignore, float s, float *g)
+{
+    const simd_table *tb = table();
+    int parallel = rows * C >= XENT_PARALLEL;
+    (void)parallel;
+    RC_OMP("omp parallel for schedule(static) if (parallel)")
+    for (size_t r = 0; r < rows; r++)
+        if (t[r] != ignore) {
+            tb->softmax_grad(C, x + r * C, lse[r], s, g + r * C);
+            g[r * C + (size_t)t[r]] -= s;
+        }
+}
 
 /* Column groups of PACK_GROUP panels that N columns take. */
 static size_t column_groups(size_t N) { return (N + PACK_GROUP_COLS - 1) / PACK_GROUP_COLS; }

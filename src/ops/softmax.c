@@ -109,41 +109,29 @@ static rc_tensor *loss_output(rc_tape *tp, const char *who, int op, rc__backward
     return y;
 }
 
-/* log sum_j e^(row_j), stably. */
-static double log_sum_exp(const float *row, size_t n)
-{
-    float m = row[0];
-    for (size_t j = 1; j < n; j++)
-        m = fmaxf(m, row[j]);
-    double sum = 0.0;
-    for (size_t j = 0; j < n; j++)
-        sum += exp((double)row[j] - m);
-    return m + log(sum);
-}
-
 /* ------------------------------------------------------------ cross-entropy
  * L = s sum_r (log sum_c e^(x[r,c]) - x[r, t_r]) over rows whose target is
- * not ignored; s = 1/count (mean) or 1.   dx[r, c] = s (softmax(x[r])_c - [c = t_r]). */
+ * not ignored; s = 1/count (mean) or 1.   dx[r, c] = s (softmax(x[r])_c - [c = t_r]).
+ * Both passes are SIMD kernels (rc__log_sum_exp_rows, rc__softmax_xent_grad:
+ * a large vocabulary's softmax is most of a word-level model's step); the
+ * backward reuses the forward's log-sum-exp of each row. */
+
+typedef struct {
+    int32_t *targets; /* [rows] */
+    double *lse;      /* [rows] */
+} xent_saved;
 
 static int cross_entropy_backward(rc_tape *tp, rc__node *node)
 {
     rc_tensor *x = node->in[0];
     size_t C = node->iarg[0], rows = x->size / C;
-    int32_t ignore = (int32_t)node->iarg[1];
-    const int32_t *t = node->saved;
+    const xent_saved *sv = node->saved;
     int status;
     float *gx = rc__grad(tp, x, &status);
     if (!gx)
         return status;
-    float s = node->farg[0] * node->out->grad[0];
-    for (size_t r = 0; r < rows; r++) {
-        if (t[r] == ignore)
-            continue;
-        const float *row = x->data + r * C;
-        double lse = log_sum_exp(row, C);
-        for (size_t c = 0; c < C; c++)
-            gx[r * C + c] += s * ((float)exp((double)row[c] - lse) - (c == (size_t)t[r]));
-    }
+    rc__softmax_xent_grad(rows, C, x->data, sv->lse, sv->targets, (int32_t)node->iarg[1],
+                          node->farg[0] * node->out->grad[0], gx);
     return RC_OK;
 }
 
@@ -156,28 +144,32 @@ rc_tensor *rc_cross_entropy(rc_tape *tp, rc_tensor *logits, const int32_t *targe
     if (!targets)
         return rc__fail_null(RC_EINVAL, "rc_cross_entropy: targets are NULL");
     size_t C = logits->shape[logits->ndim - 1], rows = logits->size / C, count = 0;
-    double total = 0.0;
-    for (size_t r = 0; r < rows; r++) {
-        if (targets[r] == ignore_index)
-            continue;
-        if (targets[r] < 0 || (size_t)targets[r] >= C)
+    for (size_t r = 0; r < rows; r++)
+        if (targets[r] != ignore_index && (targets[r] < 0 || (size_t)targets[r] >= C))
             return rc__fail_null(RC_EINVAL, "rc_cross_entropy: target %ld of row %zu is not a "
                                             "class in 0..%zu (nor the ignore index %ld)",
                                  (long)targets[r], r, C - 1, (long)ignore_index);
-        const float *row = logits->data + r * C;
-        total += log_sum_exp(row, C) - row[targets[r]];
-        count++;
-    }
+    double *lse = rc__tape_alloc(tp, rows, sizeof *lse), total = 0.0;
+    if (!lse)
+        return NULL;
+    rc__log_sum_exp_rows(rows, C, logits->data, lse);
+    for (size_t r = 0; r < rows; r++)
+        if (targets[r] != ignore_index) {
+            total += lse[r] - logits->data[r * C + (size_t)targets[r]];
+            count++;
+        }
     float s = reduction == RC_REDUCE_SUM ? 1.0f : count ? 1.0f / (float)count : 0.0f;
     rc__node *node;
     rc_tensor *y = loss_output(tp, "rc_cross_entropy", RC__OP_cross_entropy, cross_entropy_backward, total, s, 1,
                                &logits, &node);
     if (y && node) {
+        xent_saved *sv = rc__tape_alloc(tp, 1, sizeof *sv);
         int32_t *saved = rc__tape_alloc(tp, rows, sizeof *saved);
-        if (!saved)
+        if (!sv || !saved)
             return NULL;
         memcpy(saved, targets, rows * sizeof *saved);
-        node->saved = saved;
+        *sv = (xent_saved){saved, lse};
+        node->saved = sv;
         node->iarg[0] = C;
         node->iarg[1] = (size_t)ignore_index;
     }
