@@ -24,7 +24,7 @@ static const char *const levels[] = {"byte", "char", "word", NULL};
 
 typedef struct {
     int task, cell, optimizer, schedule, level;
-    const char *data, *valid, *out, *class_names;
+    const char *data, *valid, *out, *class_names, *init;
     size_t hidden, layers, proj, embed, epochs, steps, batch, bptt, nonmono, patience, eval_every,
         checkpoint_every, threads, train_limit, plateau_patience, window, hop, mixtures, bucket;
     double midi_steps, midi_fps;
@@ -133,6 +133,9 @@ static int options(train_args *a, cli_option *o)
         {"--threads", NULL, OPT_SIZE, &a->threads, "threads", NULL},
         {"--out", "-o", OPT_STRING, &a->out, "output folder", NULL},
         {"--resume", NULL, OPT_FLAG, &a->resume, "continue from --out's checkpoint (its saved flags apply)", NULL},
+        {"--init", NULL, OPT_STRING, &a->init,
+         "start from this model file's weights (fine-tuning, as AWD-LSTM's restart with ASGD); same architecture "
+         "and vocabulary", NULL},
         {"--help", "-h", OPT_FLAG, &a->help, "this help", NULL},
         {0},
     };
@@ -385,6 +388,40 @@ static rc_model *build_model(const train_args *a, const cli_data *d, rc_rng *rng
     return rc_model_new(&mc, rng);
 }
 
+/* --init: every weight of m from the model file at path, which must have
+ * the same tensors and shapes (and, for lm, the same vocabulary). */
+static int init_from(const char *path, rc_model *m, const char *vocab_json)
+{
+    rc_safetensors *st = NULL;
+    rc_model *src = rc_model_load(path, &st);
+    if (!src)
+        return cli_fail("train", "--init: %s", rc_last_error());
+    int status = 0;
+    const char *vocab = rc_safetensors_metadata(st, "vocab");
+    if (vocab_json && (!vocab || strcmp(vocab, vocab_json)))
+        status = cli_fail("train", "--init: %s was trained on another vocabulary than --data's", path);
+    rc_params *to = rc_model_params(m), *from = rc_model_params(src);
+    for (size_t i = 0; !status && i < rc_params_count(to); i++) {
+        rc_tensor *t = rc_params_tensor(to, i);
+        const rc_tensor *s = rc_params_find(from, rc_params_name(to, i));
+        char want[64], got[64];
+        if (!s)
+            status = cli_fail("train", "--init: %s has no tensor %s (another architecture?)", path,
+                              rc_params_name(to, i));
+        else if (s->size != t->size || s->ndim != t->ndim || memcmp(s->shape, t->shape, sizeof t->shape))
+            status = cli_fail("train", "--init: %s's %s is %s, this model's is %s", path, rc_params_name(to, i),
+                              rc_shape_str(s, got, sizeof got), rc_shape_str(t, want, sizeof want));
+        else
+            memcpy(t->data, s->data, t->size * sizeof *t->data);
+    }
+    if (!status && rc_params_count(from) != rc_params_count(to))
+        status = cli_fail("train", "--init: %s has %zu tensors, this model %zu (another architecture?)", path,
+                          rc_params_count(from), rc_params_count(to));
+    rc_safetensors_free(st);
+    rc_model_free(src);
+    return status;
+}
+
 static rc_train_config train_config(const train_args *a, const char *ckpt, const char *best)
 {
     rc_train_config c = rc_train_config_default();
@@ -502,6 +539,8 @@ int cmd_train(int argc, char **argv)
     }
     if (!m) {
         status = cli_fail("train", "%s", rc_last_error());
+    } else if (a.init && !a.resume && (status = init_from(a.init, m, vocab_json))) {
+        /* said */
     } else if (reload_log(&p, a.resume ? upto : 0)) {
         status = cli_fail("train", "cannot write %s", p.log_path);
     } else {

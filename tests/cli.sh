@@ -224,6 +224,21 @@ bad_train() { # name, expected text, args...
     case "$err" in *"$want"*) ok=1 ;; *) ok=0; echo "  got: $err" ;; esac
     check "$name: exit 2 with a message" [ $rc -eq 2 -a $ok -eq 1 ]
 }
+# Fine-tuning (--init): a run started from a model's weights begins where that model ended (its
+# first validation, after one update at a negligible rate, is the model's own); another
+# architecture or vocabulary is refused, naming what differs.
+"$recur" train --task lm --data "$tmp/text.txt" --hidden 8 --embed 4 --steps 150 --lr 1e-2 --eval-every 50 --out "$tmp/f1" >/dev/null 2>&1
+want=$("$recur" eval "$tmp/f1/model.safetensors" --data "$tmp/text.txt" --split valid --bptt 35 | sed -n 's/.*NLL \([0-9.]*\).*/\1/p')
+"$recur" train --task lm --data "$tmp/text.txt" --hidden 8 --embed 4 --steps 1 --lr 1e-9 --init "$tmp/f1/model.safetensors" \
+    --out "$tmp/f2" >/dev/null 2>&1; rc=$?
+got=$(awk -F, 'NR == 2 { printf "%.4f", $4 }' "$tmp/f2/log.csv" 2>/dev/null)
+check "fine-tuning starts from the model's weights (validation $got, the model's $want)" [ $rc -eq 0 -a -n "$want" -a "$got" = "$want" ]
+bad_train "fine-tuning another architecture" "rnn.weight_ih_l0 is [32, 4], this model's is [36, 4]" \
+    train --task lm --data "$tmp/text.txt" --hidden 9 --embed 4 --steps 1 --init "$tmp/f1/model.safetensors" --out "$tmp/f3"
+tr '0-9' 'a-j' < "$tmp/text.txt" > "$tmp/letters.txt"
+bad_train "fine-tuning on another vocabulary" "trained on another vocabulary than --data's" \
+    train --task lm --data "$tmp/letters.txt" --hidden 8 --embed 4 --steps 1 --init "$tmp/f1/model.safetensors" --out "$tmp/f4"
+
 bad_train "train with an unknown task" "--task: 'poetry' is not one of lm music classify audio" train --task poetry --data "$music" --out "$tmp/x"
 bad_train "train without data" "no --data given" train --task music --out "$tmp/x"
 bad_train "train with a weight drop of 1" "weight_drop 1 is not in [0, 1)" train --task music --data "$music" --weight-drop 1 --out "$tmp/x"
