@@ -51,6 +51,20 @@ QRNN_CASES = [
 ]
 
 
+def judge(name, run, out_path, want, against):
+    """1 when `recur run` (its CompletedProcess, its output file) gave want = {name: tensor}
+    within 2e-5, else 0 with a FAIL line."""
+    if run.returncode != 0:
+        print(f"FAIL pytorch-cli: {name}: recur run exited {run.returncode}: {run.stderr.strip()}")
+        return 0
+    got = load_file(out_path)
+    worst = max((got[k] - v).abs().max().item() for k, v in want.items())
+    if worst > 2e-5:
+        print(f"FAIL pytorch-cli: {name}: recur run differs from {against} by {worst:.3g}")
+        return 0
+    return 1
+
+
 class QRNNTagger(torch.nn.Module):
     def __init__(self, qrnn, I):
         super().__init__()
@@ -73,18 +87,9 @@ def qrnn_cases(recur, tmp):
         with torch.no_grad():
             weights = [(layer.linear.weight, layer.linear.bias) for layer in qrnn.layers]
             out, c_n, _ = qrnn_forward(weights, x, c0, window, gate)
-        name = f"qrnn I={I} H={H} layers={L} window={window} output_gate={gate}"
-        if run.returncode != 0:
-            print(f"FAIL pytorch-cli: {name}: recur run exited {run.returncode}: {run.stderr.strip()}")
-            failed += 1
-            continue
-        got = load_file(out_path)
-        worst = max((got["output"] - out).abs().max().item(), (got["c_n"] - c_n).abs().max().item())
-        if worst <= 2e-5:
-            passed += 1
-        else:
-            print(f"FAIL pytorch-cli: {name}: recur run differs from the reference by {worst:.3g}")
-            failed += 1
+        ok = judge(f"qrnn I={I} H={H} layers={L} window={window} output_gate={gate}", run, out_path,
+                   {"output": out, "c_n": c_n}, "the reference")
+        passed, failed = passed + ok, failed + 1 - ok
     return passed, failed
 
 
@@ -127,19 +132,9 @@ def main(build):
                 if lengths is not None:
                     out, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=bf, total_length=T)
             h_n, c_n = states if cell == "lstm" else (states, None)
-            name = f"{cell} {kw}"
-            if run.returncode != 0:
-                print(f"FAIL pytorch-cli: {name}: recur run exited {run.returncode}: {run.stderr.strip()}")
-                failed += 1
-                continue
-            got = load_file(out_path)
-            worst = max((got["output"] - out).abs().max().item(), (got["h_n"] - h_n).abs().max().item(),
-                        (got["c_n"] - c_n).abs().max().item() if c_n is not None else 0.0)
-            if worst <= 2e-5:
-                passed += 1
-            else:
-                print(f"FAIL pytorch-cli: {name}: recur run differs from PyTorch by {worst:.3g}")
-                failed += 1
+            want = {"output": out, "h_n": h_n, **({"c_n": c_n} if c_n is not None else {})}
+            ok = judge(f"{cell} {kw}", run, out_path, want, "PyTorch")
+            passed, failed = passed + ok, failed + 1 - ok
         q_passed, q_failed = qrnn_cases(recur, tmp)
         passed, failed = passed + q_passed, failed + q_failed
     print(f"{passed} passed, {failed} failed")
