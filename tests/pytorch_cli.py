@@ -43,11 +43,12 @@ CASES = [
 
 
 # pytorch-qrnn's QRNN (its layout, written again in tests/ref/make_refs.py): I, H, layers, window,
-# output gate, T, B, wrapped in a model
+# output gate, zoneout (evaluation), T, B, wrapped in a model
 QRNN_CASES = [
-    (5, 7, 2, 2, True, 11, 4, True),
-    (3, 6, 1, 1, False, 9, 2, False),
-    (4, 5, 3, 2, False, 6, 3, False),
+    (5, 7, 2, 2, True, 0.0, 11, 4, True),
+    (3, 6, 1, 1, False, 0.0, 9, 2, False),
+    (4, 5, 3, 2, False, 0.0, 6, 3, False),
+    (4, 6, 2, 2, True, 0.25, 8, 2, False),
 ]
 
 
@@ -76,8 +77,10 @@ def qrnn_cases(recur, tmp):
     """Each QRNN exported, run by `recur run` with its hidden state as c0, against the
     reference; returns (passed, failed)."""
     passed = failed = 0
-    for k, (I, H, L, window, gate, T, B, wrapped) in enumerate(QRNN_CASES):
+    for k, (I, H, L, window, gate, zoneout, T, B, wrapped) in enumerate(QRNN_CASES):
         qrnn = QRNNRef(I, H, L, window, gate)
+        for layer in qrnn.layers:
+            layer.zoneout = zoneout
         model_path = os.path.join(tmp, f"q{k}.safetensors")
         export(QRNNTagger(qrnn, I) if wrapped else qrnn, model_path)
         x, c0 = torch.randn(T, B, I), torch.randn(L, B, H)
@@ -86,8 +89,8 @@ def qrnn_cases(recur, tmp):
         run = subprocess.run([recur, "run", model_path, in_path, "-o", out_path], capture_output=True, text=True)
         with torch.no_grad():
             weights = [(layer.linear.weight, layer.linear.bias) for layer in qrnn.layers]
-            out, c_n, _ = qrnn_forward(weights, x, c0, window, gate)
-        ok = judge(f"qrnn I={I} H={H} layers={L} window={window} output_gate={gate}", run, out_path,
+            out, c_n, _ = qrnn_forward(weights, x, c0, window, gate, zoneout)
+        ok = judge(f"qrnn I={I} H={H} layers={L} window={window} output_gate={gate} zoneout={zoneout}", run, out_path,
                    {"output": out, "c_n": c_n}, "the reference")
         passed, failed = passed + ok, failed + 1 - ok
     return passed, failed

@@ -5,6 +5,7 @@
  * independent reference tells a wrong equation.  Plus what is special
  * about each: the Mogrifier with no rounds is the LSTM bit for bit; a QRNN
  * is drawn as a linear layer. */
+#include "gradcheck.h"
 #include "test.h"
 
 #include <math.h>
@@ -128,6 +129,7 @@ static void qrnn_step(const rc_params *p, const rc_rnn_config *cfg, const double
 {
     size_t gates = cfg->cell == RC_CELL_QRNN_F ? 2 : cfg->cell == RC_CELL_QRNN_FO ? 3 : 4, G = gates * H;
     size_t k = (size_t)rc_rnn_config_get(cfg, "window");
+    double zo = rc_rnn_config_get(cfg, "zoneout"); /* evaluation: f' = 1 - (1 - f)(1 - zo) */
     const rc_tensor *W = w(p, "weight_ih_l0"), *b = w(p, "bias_ih_l0");
     double a[4 * H], *c = s[0];
     for (size_t r = 0; r < G; r++) {
@@ -141,7 +143,7 @@ static void qrnn_step(const rc_params *p, const rc_rnn_config *cfg, const double
             s[1][r] += (double)W->data[r * k * I + I + j] * x[j];
     }
     for (size_t j = 0; j < H; j++) {
-        double z = tanh(a[j]), f = sigm(a[H + j]);
+        double z = tanh(a[j]), f = 1.0 - (1.0 - sigm(a[H + j])) * (1.0 - zo);
         c[j] = gates == 4 ? f * c[j] + sigm(a[3 * H + j]) * z : f * c[j] + (1.0 - f) * z;
         y[j] = gates == 2 ? c[j] : sigm(a[2 * H + j]) * c[j];
     }
@@ -274,6 +276,83 @@ static void qrnn_drawn_as_linear(void)
     }
 }
 
+typedef struct {
+    rc_rnn *rnn;
+    rc_tensor *x;
+    int composed;
+} path_net;
+
+static rc_tensor *path_forward(rc_tape *tp, void *ctx)
+{
+    path_net *n = ctx;
+    rc_rnn_options o = {0};
+    o.composed = n->composed;
+    return rc_rnn_forward(tp, n->rnn, n->x, &o, NULL, NULL);
+}
+
+/* QRNN zoneout.  Evaluation: the fused kernel equals the composed step in
+ * outputs and every gradient (its f' = 1 - (1 - f)(1 - p) and derivative).
+ * Training (qrnn_f, whose output is c): a unit keeps its c at a step with
+ * probability p, different units at different steps; evaluation keeps
+ * none. */
+static void qrnn_zoneout(void)
+{
+    enum { ZT = 12, ZB = 4, ZI = 3, ZH = 64 };
+    rc_rng rng;
+    rc_rng_seed(&rng, 21, 0);
+    rc_rnn_config cfg = rc_rnn_config_default(RC_CELL_QRNN_FO, ZI, ZH);
+    rc_rnn_config_set(&cfg, "zoneout", 0.3);
+    cfg.num_layers = 2;
+    rc_params *p = rc_params_new();
+    path_net n = {rc_rnn_new(&cfg, p, NULL, &rng), rc_tensor_new(3, (size_t[]){ZT, ZB, ZI}), 0};
+    T_CHECK(n.rnn, "%s", rc_last_error());
+    rc_tensor_fill_normal(n.x, &rng, 0.0f, 1.0f);
+    rc_tensor_require_grad(n.x);
+    rc_tensor *wrt[8] = {n.x};
+    size_t k = 1, nf = 0, nc = 0, gf_n = 0, gc_n = 0;
+    for (size_t i = 0; n.rnn && i < rc_params_count(p); i++)
+        wrt[k++] = rc_params_tensor(p, i);
+    float *gf = NULL, *gc = NULL, *yf = n.rnn ? t_values_and_grads(path_forward, &n, wrt, k, &nf, &gf, &gf_n) : NULL;
+    n.composed = 1;
+    float *yc = n.rnn ? t_values_and_grads(path_forward, &n, wrt, k, &nc, &gc, &gc_n) : NULL;
+    T_CHECK(yf && yc && gf && gc && nf == nc && gf_n == gc_n && t_max_diff(yf, yc, nf) < 1e-5 &&
+                t_max_diff(gf, gc, gf_n) < 1e-5 * fmax(1.0, t_max_abs(gc, gc_n)),
+            "evaluation with zoneout: fused and composed differ");
+    free(yf), free(yc), free(gf), free(gc);
+    rc_rnn_free(n.rnn);
+    rc_params_free(p);
+
+    cfg = rc_rnn_config_default(RC_CELL_QRNN_F, ZI, ZH);
+    rc_rnn_config_set(&cfg, "zoneout", 0.5);
+    p = rc_params_new();
+    rc_rnn *rnn = rc_rnn_new(&cfg, p, NULL, &rng);
+    T_CHECK(rnn, "%s", rc_last_error());
+    for (int training = 1; rnn && training >= 0; training--) {
+        rc_tape *tp = rc_tape_new();
+        rc_rnn_options o = {0};
+        o.dropout_rng = training ? &rng : NULL;
+        rc_tensor *y = rc_rnn_forward(tp, rnn, n.x, &o, NULL, NULL); /* c at every step, from c0 = 0 */
+        size_t kept = 0, same_units = 0;
+        for (size_t t = 1; y && t < ZT; t++)
+            for (size_t j = 0; j < ZB * ZH; j++) {
+                int now = fabsf(y->data[t * ZB * ZH + j] - y->data[(t - 1) * ZB * ZH + j]) < 1e-6f;
+                int before = t > 1 && fabsf(y->data[(t - 1) * ZB * ZH + j] - y->data[(t - 2) * ZB * ZH + j]) < 1e-6f;
+                kept += now, same_units += t > 1 && now == before;
+            }
+        double share = (double)kept / (double)((ZT - 1) * ZB * ZH), agree = (double)same_units / ((ZT - 2) * ZB * ZH);
+        if (training)
+            T_CHECK(share > 0.43 && share < 0.57 && agree < 0.6,
+                    "training: %.3f of the units kept c (0.5 expected), %.3f kept or updated like the step before",
+                    share, agree);
+        else
+            T_CHECK(kept == 0, "evaluation kept %zu units' c", kept);
+        rc_tape_free(tp);
+    }
+    rc_rnn_free(rnn);
+    rc_params_free(p);
+    rc_tensor_free(n.x);
+}
+
 static void options_checked(void)
 {
     rc_rnn_config cfg = rc_rnn_config_default(RC_CELL_MOGRIFIER, I, H);
@@ -321,6 +400,12 @@ void suite_cell_refs(void)
         if (t_selected())
             check_against(qrnns[i].cell, qrn, &qrnns[i].window, 1, qrnn_step);
     }
+    t_case("cell refs: qrnn_fo, window 2, zoneout 0.3 (evaluation) == its equations");
+    if (t_selected())
+        check_against(RC_CELL_QRNN_FO, (const char *const[]){"window", "zoneout"}, (double[]){2, 0.3}, 2, qrnn_step);
+    t_case("cell refs: qrnn zoneout keeps c with probability p in training, its expectation in evaluation");
+    if (t_selected())
+        qrnn_zoneout();
     t_case("cell refs: a QRNN is drawn as nn.Linear, uniform in +-1/sqrt(window * input)");
     if (t_selected())
         qrnn_drawn_as_linear();

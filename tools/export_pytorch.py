@@ -28,8 +28,8 @@ without the output gate): layers.{k}.linear.weight/bias are written as weight_ih
 bias_ih_l{k}, with the rows of its F negated (pytorch-qrnn's F weighs the candidate, F z +
 (1 - F) c, so it is 1 - f of the paper's forget gate f, which recur keeps; sigmoid(-a) =
 1 - sigmoid(a)), and the sizes and the window in the metadata.  Its hidden state is recur's
-state c (c0, c_n in `recur run`).  Every layer must have the same window, and zoneout must
-be 0 (recur has no zoneout yet).
+state c (c0, c_n in `recur run`).  Every layer must have the same window and zoneout
+(recur's option zoneout: in evaluation pytorch-qrnn's F (1 - zoneout), the same).
 Needs torch and safetensors (pip install safetensors).
 """
 import argparse
@@ -78,13 +78,13 @@ def qrnn_tensors(qrnn):
     first = layers[0]
     windows = {layer.window for layer in layers}
     gates = {layer.output_gate for layer in layers}
-    if len(windows) > 1 or len(gates) > 1:
-        raise ValueError(f"the QRNN's layers differ in window ({sorted(windows)}) or output gate; recur's "
-                         "layers share one cell and one window")
-    if any(layer.zoneout for layer in layers):
-        raise ValueError("the QRNN uses zoneout, which recur does not have yet")
+    zoneouts = {float(layer.zoneout or 0) for layer in layers}
+    if len(windows) > 1 or len(gates) > 1 or len(zoneouts) > 1:
+        raise ValueError(f"the QRNN's layers differ in window ({sorted(windows)}), zoneout ({sorted(zoneouts)}) "
+                         "or output gate; recur's layers share one cell and its options")
     H, k = first.linear.weight.shape[0] // (3 if first.output_gate else 2), first.window
     metadata = {"cell": "qrnn_fo" if first.output_gate else "qrnn_f", "cell.window": str(k),
+                "cell.zoneout": repr(zoneouts.pop()),
                 "input_size": str(first.linear.weight.shape[1] // k), "hidden_size": str(H),
                 "num_layers": str(len(layers)), "bias": "1", "bidirectional": "0"}
     tensors = {}

@@ -92,6 +92,8 @@ typedef struct {
     const rc__cell *cell;
     rc__cell_dims dims;
     rc_tensor *w[RC__CELL_MAX_PARAMS]; /* by slot, NULL where not declared */
+    rc_rng *rng;                       /* in a training pass, its generator (a step's random draws:
+                                          zoneout); NULL in evaluation */
 } rc__cell_layer;
 
 /* The sequence-parallel part, run once per layer and direction:
@@ -114,6 +116,7 @@ typedef struct {
     const int32_t *lengths;  /* [B], each 1..T, or NULL */
     int sparse_x;            /* the input is mostly zeros (decided once per call by the driver) */
     int stream;              /* a stream's call of 1..T steps, on the weights pack() made (if any) */
+    int training;            /* the forward of a training pass: random draws (zoneout) may apply */
     int variant;             /* the kernel table's own: which form of the kernel */
     const rc__cell_dims *dims;
 } rc__fused_call;

@@ -10,6 +10,10 @@
  *   qrnn_ifo  c' = f * c + i * z           h' = o * c'   (eq. 5)
  * f is the paper's forget gate: pytorch-qrnn's F is 1 - f (its ForgetMult
  * computes F z + (1 - F) c), so its F rows are ours negated.
+ * Zoneout (Krueger et al. 2017, the paper's section 2.1, as pytorch-qrnn
+ * has it), option zoneout = p: in training each unit keeps its c at each
+ * step with probability p, f' = 1 - (1 - f) m, m ~ Bernoulli(1 - p); in
+ * evaluation f' = 1 - (1 - f)(1 - p), its expectation.
  * Weights per layer and direction: weight_ih [G, k I] (columns x_t, then
  * x_{t-1}, as pytorch-qrnn's linear layer reads [X | X_{t-1}]), bias_ih
  * [G], G = 2H, 3H or 4H with rows z, f, o, i (those the pooling uses); both
@@ -25,10 +29,12 @@
 
 #include "../kernels/recurrent.h"
 
-enum { WINDOW };
+enum { WINDOW, ZONEOUT };
 static const rc__cell_option options[] = {
     [WINDOW] = {"window", 2, 1, 2, 1, "width k of the convolution over time: 1 (x_t) or 2 (x_t and x_{t-1}, the "
                                       "paper's language models; pytorch-qrnn's default is 1)"},
+    [ZONEOUT] = {"zoneout", 0, 0, 0.99, 0, "probability p that a unit keeps its c at a step in training (zoneout; "
+                                           "evaluation uses f' = 1 - (1 - f)(1 - p))"},
     {NULL, 0, 0, 0, 0, NULL},
 };
 
@@ -68,6 +74,25 @@ static rc_tensor *pre(rc_tape *tp, const rc__cell_layer *L, rc_tensor *x)
     return part[0] && part[1] ? rc_concat(tp, part, 2, 2) : NULL;
 }
 
+/* The forget gate under zoneout: 1 - (1 - f) m in training, m a mask of 0
+ * (keep c) and 1; 1 - (1 - f)(1 - p) in evaluation; f itself at p = 0. */
+static rc_tensor *zoned(rc_tape *tp, const rc__cell_layer *L, rc_tensor *f)
+{
+    float p = (float)L->dims.opt[ZONEOUT];
+    if (p <= 0.0f || !f)
+        return f;
+    rc_tensor *one = rc_tape_tensor(tp, 1, (size_t[]){1}), *keep;
+    if (!one)
+        return NULL;
+    one->data[0] = 1.0f;
+    if (L->rng) /* rc_dropout_mask's 0 and 1/(1-p), times 1-p: 0 and 1 */
+        keep = rc_mul(tp, rc_sub(tp, one, f),
+                      rc_scale(tp, rc_dropout_mask(tp, 2, f->shape, p, L->rng), 1.0f - p));
+    else
+        keep = rc_scale(tp, rc_sub(tp, one, f), 1.0f - p);
+    return rc_sub(tp, one, keep);
+}
+
 /* The pooling of `gates` gates (2: f, 3: fo, 4: ifo) on u_t. */
 static rc_tensor *pool(rc_tape *tp, const rc__cell_layer *L, size_t gates, rc_tensor *u, rc_tensor *const *s,
                        rc_tensor **s_new)
@@ -83,7 +108,7 @@ static rc_tensor *pool(rc_tape *tp, const rc__cell_layer *L, size_t gates, rc_te
     }
     if (!a || rc_split(tp, a, 1, (size_t[]){H, H, H, H}, gates, g))
         return NULL;
-    rc_tensor *z = rc_tanh(tp, g[0]), *f = rc_sigmoid(tp, g[1]);
+    rc_tensor *z = rc_tanh(tp, g[0]), *f = zoned(tp, L, rc_sigmoid(tp, g[1]));
     rc_tensor *c_new = gates == 4 ? rc_add(tp, rc_mul(tp, f, c), rc_mul(tp, rc_sigmoid(tp, g[3]), z))
                                   : rc_add(tp, z, rc_mul(tp, f, rc_sub(tp, c, z))); /* f c + (1 - f) z */
     s_new[0] = c_new;
@@ -111,15 +136,12 @@ static rc_tensor *step_ifo(rc_tape *tp, const rc__cell_layer *L, rc_tensor *u, r
 
 static rc__qrnn_dims qrnn_dims(const rc__fused_call *c)
 {
-    return (rc__qrnn_dims){c->T, c->B, c->I, c->dims->H, (size_t)c->variant, window(c->dims), c->reverse,
-                           c->lengths};
+    return (rc__qrnn_dims){c->T,      c->B,       c->I,       c->dims->H, (size_t)c->variant, window(c->dims),
+                           (float)c->dims->opt[ZONEOUT], c->reverse, c->lengths};
 }
 
-static int takes(const rc__fused_call *c)
-{
-    (void)c;
-    return 1;
-}
+/* Zoneout's random draws in training come from the composed step. */
+static int takes(const rc__fused_call *c) { return !(c->training && c->dims->opt[ZONEOUT] > 0.0); }
 
 static size_t cache_size(const rc__fused_call *c)
 {

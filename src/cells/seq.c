@@ -390,7 +390,7 @@ static rc_tensor *run_layer(rc_tape *tp, const rc_rnn *rnn, const rc__cell_layer
     const rc__cell_kernels *k = L->cell->kernels;
     if (k && !o->composed && rnn->shape.n_states <= RC__NODE_EXTRA) {
         size_t T = x->shape[0], B = x->shape[1], I = x->shape[2];
-        rc__fused_call call = {T, B, I, reverse, o->lengths, 0, 0, k->variant, &L->dims};
+        rc__fused_call call = {T, B, I, reverse, o->lengths, 0, 0, L->rng != NULL, k->variant, &L->dims};
         call.sparse_x = rc__seq_sparse_input(T * B * I, x->data);
         if (k->takes(&call))
             return fused_layer(tp, rnn, L, &call, x, s0, s_n);
@@ -464,21 +464,18 @@ int rc_rnn_weight_recurrent(const rc_rnn *rnn, const rc_tensor *w)
     return 0;
 }
 
-/* Layer L with every weight its cell flags recurrent multiplied by a mask
- * of 0 and 1/(1-p) drawn now: DropConnect with one mask for the whole
- * pass, which every step (composed or fused) then reads.  Into *dropped. */
-static const rc__cell_layer *weight_dropped(rc_tape *tp, const rc_rnn *rnn, const rc__cell_layer *L, float p,
-                                            rc_rng *rng, rc__cell_layer *dropped)
+/* Every weight of L its cell flags recurrent multiplied by a mask of 0 and
+ * 1/(1-p) drawn now: DropConnect with one mask for the whole pass, which
+ * every step (composed or fused) then reads. */
+static int drop_weights(rc_tape *tp, const rc_rnn *rnn, rc__cell_layer *L, float p, rc_rng *rng)
 {
-    *dropped = *L;
     for (size_t k = 0; k < rnn->shape.n_params; k++) {
         rc_tensor *w = L->w[k];
-        if (!w || !(rnn->shape.flags[k] & RC__PARAM_RECURRENT))
-            continue;
-        if (!(dropped->w[k] = rc_mul(tp, w, rc_dropout_mask(tp, w->ndim, w->shape, p, rng))))
-            return NULL;
+        if (w && (rnn->shape.flags[k] & RC__PARAM_RECURRENT) &&
+            !(L->w[k] = rc_mul(tp, w, rc_dropout_mask(tp, w->ndim, w->shape, p, rng))))
+            return rc_last_status();
     }
-    return dropped;
+    return RC_OK;
 }
 
 rc_tensor *rc_rnn_forward_states(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const rc_rnn_options *opts,
@@ -509,12 +506,11 @@ rc_tensor *rc_rnn_forward_states(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const r
             for (size_t i = 0; i < n; i++)
                 if (!(s[i] = state_row(tp, s0[i], row, B, rnn->shape.state_width[i])))
                     return NULL;
-            const rc__cell_layer *layer = &rnn->layers[row];
-            rc__cell_layer dropped;
-            if (cfg->weight_drop > 0.0f && o->dropout_rng &&
-                !(layer = weight_dropped(tp, rnn, layer, cfg->weight_drop, o->dropout_rng, &dropped)))
+            rc__cell_layer pass = rnn->layers[row]; /* this pass's: its generator, its dropped weights */
+            pass.rng = o->dropout_rng;
+            if (cfg->weight_drop > 0.0f && o->dropout_rng && drop_weights(tp, rnn, &pass, cfg->weight_drop, o->dropout_rng))
                 return NULL;
-            outs[d] = run_layer(tp, rnn, layer, (int)d, input, o, s, s_n);
+            outs[d] = run_layer(tp, rnn, &pass, (int)d, input, o, s, s_n);
             if (!outs[d])
                 return NULL;
             for (size_t i = 0; i < n; i++)

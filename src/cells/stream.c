@@ -36,7 +36,7 @@ static int fused(const rc_rnn *rnn, size_t l, const rc__fused_call *c)
 static rc__fused_call call_of(const rc_rnn *rnn, size_t l, size_t steps, size_t batch)
 {
     const rc__cell_layer *L = rc__rnn_layer(rnn, l, 0);
-    return (rc__fused_call){steps, batch, L->dims.I, 0, NULL, 0, 1, L->cell->kernels ? L->cell->kernels->variant : 0,
+    return (rc__fused_call){steps, batch, L->dims.I, 0, NULL, 0, 1, 0, L->cell->kernels ? L->cell->kernels->variant : 0,
                             &L->dims};
 }
 

@@ -11,6 +11,8 @@
  * Backward, with dc the gradient reaching c', dh reaching h:
  *   dc' = dc + dh o (f: dc + dh),   do = dh c'
  *   f, fo:  dz = dc' (1 - f),   df = dc' (c - z)
+ * (with zoneout p in evaluation f = 1 - (1 - s)(1 - p), s the sigmoid, and
+ * da_f = df (f - p)(1 - f) / (1 - p))
  *   ifo:    dz = dc' i,         df = dc' c,   di = dc' z
  *   dc (to the previous step) = dc' f;  da = d(gate) * the gate's derivative
  * and da is also the lookback's gradient (it adds to a), which the previous
@@ -83,6 +85,8 @@ void rc__qrnn_forward(const rc__qrnn_dims *d, const float *w, const float *bias,
         }
         rc__tanh(H, a, a);
         rc__sigmoid(G - H, a + H, a + H);
+        for (size_t j = 0; d->zoneout > 0.0f && j < H; j++) /* zoneout's expectation: f' = 1 - (1 - f)(1 - p) */
+            a[H + j] = 1.0f - (1.0f - a[H + j]) * (1.0f - d->zoneout);
     }
     if (c_n != c0)
         memcpy(c_n, c0, B * H * sizeof(float));
@@ -150,7 +154,7 @@ void rc__qrnn_backward(const rc__qrnn_dims *d, const float *w, const float *x, c
                 float dz = d->gates == 4 ? dcn * i[j] : dcn * (1.0f - f[j]);
                 float df = d->gates == 4 ? dcn * c[j] : dcn * (c[j] - z[j]);
                 a[j] = dz * (1.0f - z[j] * z[j]);
-                a[H + j] = df * f[j] * (1.0f - f[j]);
+                a[H + j] = df * (f[j] - d->zoneout) * (1.0f - f[j]) / (1.0f - d->zoneout); /* f'(1-f)/(1-p) at p = 0 */
                 if (d->gates >= 3)
                     a[2 * H + j] = dhj * cn * o[j] * (1.0f - o[j]);
                 if (d->gates == 4)

@@ -165,6 +165,7 @@ typedef struct {
     size_t T, B, I, H;
     size_t gates;            /* 2: f-pooling, 3: fo, 4: ifo (rows z, f, o, i of the weight) */
     size_t window;           /* 1 or 2 */
+    float zoneout;           /* p: evaluation's f' = 1 - (1 - f)(1 - p) (training's draws are not fused) */
     int reverse;             /* walk t = T-1 .. 0 */
     const int32_t *lengths;  /* [B], each 1..T, or NULL */
 } rc__qrnn_dims;

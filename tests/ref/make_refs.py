@@ -143,16 +143,16 @@ class QRNNRef(torch.nn.Module):
                                           for k in range(L))
 
 
-def qrnn_forward(layers, x, hidden, window, output_gate):
-    """pytorch-qrnn's forward (qrnn.py, forget_mult.py) on weights in its layout [(W, b)]:
-    Z = tanh, F = sigmoid, C_t = F_t Z_t + (1 - F_t) C_{t-1}, H = sigmoid(O) C; returns
-    the output, the last C of each layer and the input of each layer."""
+def qrnn_forward(layers, x, hidden, window, output_gate, zoneout=0.0):
+    """pytorch-qrnn's forward (qrnn.py, forget_mult.py) on weights in its layout [(W, b)], in
+    evaluation: Z = tanh, F = sigmoid (times 1 - zoneout), C_t = F_t Z_t + (1 - F_t) C_{t-1},
+    H = sigmoid(O) C; returns the output, the last C of each layer and the input of each layer."""
     inputs, last = [], []
     for k, (w, b) in enumerate(layers):
         inputs.append(x)
         source = x if window == 1 else torch.cat([x, torch.cat([torch.zeros_like(x[:1]), x[:-1]])], 2)
         parts = (source @ w.t() + b).chunk(3 if output_gate else 2, dim=2)
-        z, f = torch.tanh(parts[0]), torch.sigmoid(parts[1])
+        z, f = torch.tanh(parts[0]), torch.sigmoid(parts[1]) * (1 - zoneout)
         c, cs = hidden[k], []
         for t in range(x.shape[0]):
             c = f[t] * z[t] + (1 - f[t]) * c
