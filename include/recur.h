@@ -359,8 +359,9 @@ RC_API rc_tensor *rc_max_pool2d(rc_tape *tp, rc_tensor *x, size_t k_h, size_t k_
  * layers, each uni- or bidirectional, over time-major input x [T, B, I],
  * as PyTorch's nn.RNN / nn.LSTM / nn.GRU do for theirs.  A cell declares
  * its weights by name (a file stores them as <name>_l{k}[_reverse]), its
- * states (a list of named widths: state 0 is what h0 / h_n name, state 1
- * c0 / c_n) and the width of its output.  PyTorch's three cells carry
+ * states (a list of named widths; h0 / h_n and c0 / c_n are the states
+ * named h and c: states 0 and 1 of PyTorch's cells, state 0 of a QRNN's
+ * c) and the width of its output.  PyTorch's three cells carry
  * PyTorch's names, shapes and gate order, so a PyTorch state_dict loads
  * without transposition:
  *   weight_ih_l{k}[_reverse]  [G*H, I_k]   I_0 = I, I_k = D*H_out after
@@ -491,14 +492,16 @@ RC_API size_t rc_rnn_state_size(const rc_rnn *rnn);
 RC_API size_t rc_rnn_state_count(const rc_rnn *rnn);
 RC_API const char *rc_rnn_state_name(const rc_rnn *rnn, size_t i);
 RC_API size_t rc_rnn_state_width(const rc_rnn *rnn, size_t i);
+/* The index of the state called name ("h", "c", ...), or -1. */
+RC_API long rc_rnn_state_index(const rc_rnn *rnn, const char *name);
 /* 1 when w is one of rnn's weights that its cell flags recurrent, those
  * weight_drop masks (W_hh); 0 otherwise. */
 RC_API int rc_rnn_weight_recurrent(const rc_rnn *rnn, const rc_tensor *w);
 
 /* Options of one call of rc_rnn_forward; zero-initialise, then set. */
 typedef struct rc_rnn_options {
-    rc_tensor *h0;            /* [L*D, B, H_out] or NULL for zeros */
-    rc_tensor *c0;            /* [L*D, B, H] (LSTM) or NULL for zeros */
+    rc_tensor *h0;            /* the state named h [L*D, B, H_out], or NULL for zeros */
+    rc_tensor *c0;            /* the state named c [L*D, B, H] (an LSTM's, a QRNN's), or NULL */
     const int32_t *lengths;   /* [B], each in 1..T, or NULL: all T.  Steps past
                                  a sequence's end change no state and output 0;
                                  the reverse direction starts at each
@@ -516,7 +519,8 @@ typedef struct rc_rnn_options {
 
 /* Runs the network over x [T, B, I] on the tape and returns the output
  * [T, B, D*H_out] (or [B, T, ...] with batch_first).  h_n [L*D, B, H_out]
- * and c_n [L*D, B, H] (LSTM) are written when the pointers are not NULL;
+ * and c_n [L*D, B, H], the final states named h and c (NULL when the cell
+ * has no such state), are written when the pointers are not NULL;
  * rows are ordered layer by layer, forward before reverse, as in PyTorch.
  * Everything is differentiable: x, h0, c0 and every weight.  opts may be
  * NULL. */
@@ -550,12 +554,12 @@ RC_API void rc_rnn_stream_free(rc_rnn_stream *s);
 RC_API void rc_rnn_stream_reset(rc_rnn_stream *s);
 /* x [n_steps, B, I] → y [n_steps, B, H_out] (y may be NULL). */
 RC_API int rc_rnn_stream_run(rc_rnn_stream *s, const float *x, size_t n_steps, float *y);
-/* The states, readable and writable (to start from given states):
- * h [L, B, H_out] and c [L, B, H] (NULL unless the network is an LSTM). */
+/* The states, readable and writable (to start from given states): those
+ * named h [L, B, H_out] and c [L, B, H] (NULL when the cell has none). */
 RC_API float *rc_rnn_stream_h(rc_rnn_stream *s);
 RC_API float *rc_rnn_stream_c(rc_rnn_stream *s);
 /* Any cell's states: state i [L, B, n_i] (rc_rnn_state_name / _width), NULL
- * past the last; h and c are states 0 and 1. */
+ * past the last. */
 RC_API float *rc_rnn_stream_state(rc_rnn_stream *s, size_t i);
 
 /* ---------------------------------------------------------------- safetensors files

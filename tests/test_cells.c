@@ -387,7 +387,7 @@ static void test_errors(void)
     o = (rc_rnn_options){0};
     o.c0 = rc_tape_tensor(tp, 3, (size_t[]){1, 2, 4});
     T_CHECK(!rc_rnn_forward(tp, rnn, x, &o, NULL, NULL), "c0 for a GRU accepted");
-    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "c0 given, but a gru has no cell state");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "c0 given, but a gru has no state c");
     rc_rnn_free(rnn);
     rc_rnn_free(NULL);
     rc_tape_free(tp);

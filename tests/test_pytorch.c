@@ -1,7 +1,9 @@
 /* test_pytorch.c — equality with PyTorch.  tests/ref/make_refs.py saved, for
  * each case in tests/ref/index.txt, a module's state_dict (as
  * safetensors.torch.save_file writes it) and its inputs, outputs, final
- * states and the gradients of sum(output R) + sum(h_n R_h) + sum(c_n R_c).
+ * states and the gradients of sum(output R) + sum(h_n R_h) + sum(c_n R_c)
+ * (states by name: NAME0, NAME_n, R_NAME, grad.NAME0 for each state of the
+ * network the file holds).
  * Here each model is loaded by rc_rnn_load, run through both the fused and
  * the composed path, and compared at float32 precision: every value within
  * 2e-5 of the largest magnitude of its tensor (and at least 1). */
@@ -66,7 +68,14 @@ static void run_case(const char *name, int composed)
         rc_safetensors_free(data);
         return;
     }
-    rc_tensor *x = optional(data, "input"), *h0 = optional(data, "h0"), *c0 = optional(data, "c0");
+    /* The states by name: NAME0 in, NAME_n out (with its weights R_NAME), grad.NAME0. */
+    size_t n = rc_rnn_state_count(rnn);
+    rc_tensor *x = optional(data, "input"), *s0[RC_MAX_STATES] = {0};
+    char key[96];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "%s0", rc_rnn_state_name(rnn, i));
+        s0[i] = optional(data, key);
+    }
     rc_tensor *lengths_f = optional(data, "lengths");
     int32_t lengths[16];
     for (size_t b = 0; lengths_f && b < lengths_f->size && b < 16; b++)
@@ -75,47 +84,57 @@ static void run_case(const char *name, int composed)
     rc_params_zero_grad(p);
 
     rc_rnn_options o = {0};
-    o.h0 = h0;
-    o.c0 = c0;
+    o.states0 = s0;
     o.lengths = lengths_f ? lengths : NULL;
     o.batch_first = !strcmp(rc_safetensors_metadata(data, "batch_first"), "1");
     o.composed = composed;
     rc_tape *tp = rc_tape_new();
-    rc_tensor *h_n = NULL, *c_n = NULL;
-    rc_tensor *y = rc_rnn_forward(tp, rnn, x, &o, &h_n, &c_n);
+    rc_tensor *fin[RC_MAX_STATES] = {0};
+    rc_tensor *y = rc_rnn_forward_states(tp, rnn, x, &o, fin);
     T_CHECK(y, "forward: %s", rc_last_error());
     if (y) {
         const char *path_name = composed ? "composed" : "fused";
         compare(data, "output", y->data, y->size, path_name);
-        compare(data, "h_n", h_n->data, h_n->size, path_name);
-        if (c_n)
-            compare(data, "c_n", c_n->data, c_n->size, path_name);
-        rc_tensor *R = rc_safetensors_tensor(data, "R"), *R_h = rc_safetensors_tensor(data, "R_h");
-        rc_tensor *R_c = c_n ? rc_safetensors_tensor(data, "R_c") : NULL;
-        rc_tensor *parts[3] = {flat(tp, y), flat(tp, h_n), c_n ? flat(tp, c_n) : NULL};
-        rc_tensor *joined = rc_concat(tp, parts, c_n ? 3 : 2, 0);
-        float *dy = malloc(joined->size * sizeof *dy);
-        memcpy(dy, R->data, R->size * sizeof *dy);
-        memcpy(dy + R->size, R_h->data, R_h->size * sizeof *dy);
-        if (R_c)
-            memcpy(dy + R->size + R_h->size, R_c->data, R_c->size * sizeof *dy);
-        T_CHECK(rc_backward_grad(tp, joined, dy) == RC_OK, "backward: %s", rc_last_error());
+        rc_tensor *parts[1 + RC_MAX_STATES] = {flat(tp, y)}, *R[1 + RC_MAX_STATES] = {rc_safetensors_tensor(data, "R")};
+        size_t k = 1, total = R[0]->size;
+        for (size_t i = 0; i < n; i++) {
+            snprintf(key, sizeof key, "%s_n", rc_rnn_state_name(rnn, i));
+            if (rc_safetensors_find(data, key) < 0)
+                continue;
+            compare(data, key, fin[i]->data, fin[i]->size, path_name);
+            snprintf(key, sizeof key, "R_%s", rc_rnn_state_name(rnn, i));
+            parts[k] = flat(tp, fin[i]);
+            R[k] = rc_safetensors_tensor(data, key);
+            T_CHECK(R[k], "%s", rc_last_error());
+            if (!R[k])
+                break;
+            total += R[k++]->size;
+        }
+        rc_tensor *joined = rc_concat(tp, parts, k, 0);
+        float *dy = malloc(total * sizeof *dy);
+        for (size_t j = 0, at = 0; j < k; at += R[j]->size, j++)
+            memcpy(dy + at, R[j]->data, R[j]->size * sizeof *dy);
+        T_CHECK(joined && joined->size == total && rc_backward_grad(tp, joined, dy) == RC_OK, "backward: %s",
+                rc_last_error());
         compare(data, "grad.input", x->grad, x->size, path_name);
-        if (h0)
-            compare(data, "grad.h0", h0->grad, h0->size, path_name);
-        if (c0)
-            compare(data, "grad.c0", c0->grad, c0->size, path_name);
+        for (size_t i = 0; i < n; i++)
+            if (s0[i]) {
+                snprintf(key, sizeof key, "grad.%s0", rc_rnn_state_name(rnn, i));
+                compare(data, key, s0[i]->grad, s0[i]->size, path_name);
+            }
         for (size_t i = 0; i < rc_params_count(p); i++) {
-            char key[96];
             snprintf(key, sizeof key, "grad.%s", rc_params_name(p, i));
             rc_tensor *w = rc_params_tensor(p, i);
             compare(data, key, w->grad, w->size, path_name);
         }
         free(dy);
-        rc_tensor_free(R), rc_tensor_free(R_h), rc_tensor_free(R_c);
+        for (size_t j = 0; j < k; j++)
+            rc_tensor_free(R[j]);
     }
     rc_tape_free(tp);
-    rc_tensor_free(x), rc_tensor_free(h0), rc_tensor_free(c0), rc_tensor_free(lengths_f);
+    rc_tensor_free(x), rc_tensor_free(lengths_f);
+    for (size_t i = 0; i < n; i++)
+        rc_tensor_free(s0[i]);
     rc_safetensors_free(data);
     rc_rnn_free(rnn);
 }

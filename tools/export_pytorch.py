@@ -83,6 +83,8 @@ def qrnn_tensors(qrnn):
         raise ValueError(f"the QRNN's layers differ in window ({sorted(windows)}), zoneout ({sorted(zoneouts)}) "
                          "or output gate; recur's layers share one cell and its options")
     H, k = first.linear.weight.shape[0] // (3 if first.output_gate else 2), first.window
+    if any(layer.linear.weight.shape[0] != first.linear.weight.shape[0] for layer in layers):
+        raise ValueError("the QRNN's layers have different hidden sizes; recur's layers share one")
     metadata = {"cell": "qrnn_fo" if first.output_gate else "qrnn_f", "cell.window": str(k),
                 "cell.zoneout": repr(zoneouts.pop()),
                 "input_size": str(first.linear.weight.shape[1] // k), "hidden_size": str(H),

@@ -11,18 +11,23 @@
  * f is the paper's forget gate: pytorch-qrnn's F is 1 - f (its ForgetMult
  * computes F z + (1 - F) c), so its F rows are ours negated.
  * Zoneout (Krueger et al. 2017, the paper's section 2.1, as pytorch-qrnn
- * has it), option zoneout = p: in training each unit keeps its c at each
- * step with probability p, f' = 1 - (1 - f) m, m ~ Bernoulli(1 - p); in
- * evaluation f' = 1 - (1 - f)(1 - p), its expectation.
+ * has it), option zoneout = p of qrnn_f and qrnn_fo: in training each unit
+ * keeps its c at each step with probability p, f' = 1 - (1 - f) m,
+ * m ~ Bernoulli(1 - p); in evaluation f' = 1 - (1 - f)(1 - p), its
+ * expectation.  (With ifo-pooling f' = 1 would not keep c, so qrnn_ifo has
+ * no zoneout.)
  * Weights per layer and direction: weight_ih [G, k I] (columns x_t, then
  * x_{t-1}, as pytorch-qrnn's linear layer reads [X | X_{t-1}]), bias_ih
  * [G], G = 2H, 3H or 4H with rows z, f, o, i (those the pooling uses); both
  * drawn as PyTorch's nn.Linear, uniform in +-1/sqrt(k I).
  * States: c [H]; with k = 2 also lookback [G] = W_{t-1} x_{t-1}, the share
  * of the previous input in this step's convolution (zero at the start, as
- * pytorch-qrnn's x_{-1}).  Carried like c, it continues a stream or a
- * truncated-BPTT window exactly, and in the reverse direction it is x_{t+1}'s
- * share.  The output is h'.
+ * pytorch-qrnn's x_{-1}).  Carried like c, it continues a stream exactly,
+ * and in the reverse direction it is x_{t+1}'s share.  In truncated BPTT it
+ * differs from pytorch-qrnn's save_prev_x, which keeps x_{t-1} itself: the
+ * carried share was computed with the previous window's weights and passes
+ * no gradient to W_{t-1} (about a tenth of that block's gradient over a
+ * 35-step window in a check).  The output is h'.
  * Fused kernel: src/kernels/qrnn.c (the convolution as GEMMs, the
  * activations of every step at once, the pooling alone in the time loop). */
 #include "cell.h"
@@ -30,6 +35,11 @@
 #include "../kernels/recurrent.h"
 
 enum { WINDOW, ZONEOUT };
+static const rc__cell_option options_ifo[] = {
+    [WINDOW] = {"window", 2, 1, 2, 1, "width k of the convolution over time: 1 (x_t) or 2 (x_t and x_{t-1}, the "
+                                      "paper's language models; pytorch-qrnn's default is 1)"},
+    {NULL, 0, 0, 0, 0, NULL},
+};
 static const rc__cell_option options[] = {
     [WINDOW] = {"window", 2, 1, 2, 1, "width k of the convolution over time: 1 (x_t) or 2 (x_t and x_{t-1}, the "
                                       "paper's language models; pytorch-qrnn's default is 1)"},
@@ -42,11 +52,15 @@ enum { W, B };
 
 static size_t window(const rc__cell_dims *c) { return (size_t)c->opt[WINDOW]; }
 
+/* p of the f- and fo-pooling (gates 2, 3); ifo has none. */
+static double zoneout(const rc__cell_dims *c, size_t gates) { return gates < 4 ? c->opt[ZONEOUT] : 0.0; }
+
 static int declare(rc__cell_decl *d, const rc__cell_dims *c, size_t gates)
 {
     size_t k = window(c), G = gates * c->H;
     const rc__init linear = {RC__INIT_FAN_IN, k * c->I};
-    int st = rc__param(d, W, "weight_ih", 2, (size_t[]){G, k * c->I}, linear, 0);
+    /* flagged recurrent: the weight drop AWD-LSTM's QRNN applies to it, its only weight */
+    int st = rc__param(d, W, "weight_ih", 2, (size_t[]){G, k * c->I}, linear, RC__PARAM_RECURRENT);
     if (!st && c->bias)
         st = rc__param(d, B, "bias_ih", 1, (size_t[]){G}, linear, 0);
     if (!st)
@@ -76,9 +90,9 @@ static rc_tensor *pre(rc_tape *tp, const rc__cell_layer *L, rc_tensor *x)
 
 /* The forget gate under zoneout: 1 - (1 - f) m in training, m a mask of 0
  * (keep c) and 1; 1 - (1 - f)(1 - p) in evaluation; f itself at p = 0. */
-static rc_tensor *zoned(rc_tape *tp, const rc__cell_layer *L, rc_tensor *f)
+static rc_tensor *zoned(rc_tape *tp, const rc__cell_layer *L, size_t gates, rc_tensor *f)
 {
-    float p = (float)L->dims.opt[ZONEOUT];
+    float p = (float)zoneout(&L->dims, gates);
     if (p <= 0.0f || !f)
         return f;
     rc_tensor *one = rc_tape_tensor(tp, 1, (size_t[]){1}), *keep;
@@ -108,7 +122,7 @@ static rc_tensor *pool(rc_tape *tp, const rc__cell_layer *L, size_t gates, rc_te
     }
     if (!a || rc_split(tp, a, 1, (size_t[]){H, H, H, H}, gates, g))
         return NULL;
-    rc_tensor *z = rc_tanh(tp, g[0]), *f = zoned(tp, L, rc_sigmoid(tp, g[1]));
+    rc_tensor *z = rc_tanh(tp, g[0]), *f = zoned(tp, L, gates, rc_sigmoid(tp, g[1]));
     rc_tensor *c_new = gates == 4 ? rc_add(tp, rc_mul(tp, f, c), rc_mul(tp, rc_sigmoid(tp, g[3]), z))
                                   : rc_add(tp, z, rc_mul(tp, f, rc_sub(tp, c, z))); /* f c + (1 - f) z */
     s_new[0] = c_new;
@@ -137,11 +151,11 @@ static rc_tensor *step_ifo(rc_tape *tp, const rc__cell_layer *L, rc_tensor *u, r
 static rc__qrnn_dims qrnn_dims(const rc__fused_call *c)
 {
     return (rc__qrnn_dims){c->T,      c->B,       c->I,       c->dims->H, (size_t)c->variant, window(c->dims),
-                           (float)c->dims->opt[ZONEOUT], c->reverse, c->lengths};
+                           (float)zoneout(c->dims, (size_t)c->variant), c->reverse, c->lengths};
 }
 
 /* Zoneout's random draws in training come from the composed step. */
-static int takes(const rc__fused_call *c) { return !(c->training && c->dims->opt[ZONEOUT] > 0.0); }
+static int takes(const rc__fused_call *c) { return !(c->training && zoneout(c->dims, (size_t)c->variant) > 0.0); }
 
 static size_t cache_size(const rc__fused_call *c)
 {
@@ -206,7 +220,7 @@ RC__CELL(qrnn_fo) = {
 
 RC__CELL(qrnn_ifo) = {
     .summary = "QRNN, ifo-pooling: c' = f c + i z, h' = o c' (Bradbury et al. 2017)",
-    .options = options,
+    .options = options_ifo,
     .declare = declare_ifo,
     .pre = pre,
     .step = step_ifo,

@@ -131,6 +131,14 @@ const char *rc_rnn_state_name(const rc_rnn *rnn, size_t i)
     return i < rnn->shape.n_states ? rnn->shape.state_name[i] : NULL;
 }
 
+long rc_rnn_state_index(const rc_rnn *rnn, const char *name)
+{
+    for (size_t i = 0; rnn && name && i < rnn->shape.n_states; i++)
+        if (!strcmp(rnn->shape.state_name[i], name))
+            return (long)i;
+    return -1;
+}
+
 size_t rc_rnn_state_width(const rc_rnn *rnn, size_t i)
 {
     return i < rnn->shape.n_states ? rnn->shape.state_width[i] : 0;
@@ -416,11 +424,17 @@ static int initial_states(const rc_rnn *rnn, const rc_rnn_options *o, rc_tensor 
         memcpy(s0, o->states0, rnn->shape.n_states * sizeof *s0);
         return RC_OK;
     }
-    if (o->c0 && rnn->shape.n_states < 2)
-        return rc__fail(RC_EINVAL, "rc_rnn_forward: c0 given, but a %s has no cell state",
-                        rc_cell_name(rnn->cfg.cell));
-    s0[0] = o->h0;
-    s0[1] = o->c0;
+    const char *names[2] = {"h", "c"};
+    rc_tensor *given[2] = {o->h0, o->c0};
+    for (int k = 0; k < 2; k++) {
+        long i = rc_rnn_state_index(rnn, names[k]);
+        if (given[k] && i < 0)
+            return rc__fail(RC_EINVAL, "rc_rnn_forward: %s0 given, but a %s has no state %s (give its states "
+                                       "as states0)",
+                            names[k], rc_cell_name(rnn->cfg.cell), names[k]);
+        if (i >= 0)
+            s0[i] = given[k];
+    }
     return RC_OK;
 }
 
@@ -537,9 +551,10 @@ rc_tensor *rc_rnn_forward(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const rc_rnn_o
 {
     rc_tensor *states_n[RC_MAX_STATES] = {0};
     rc_tensor *y = rc_rnn_forward_states(tp, rnn, x, opts, h_n || c_n ? states_n : NULL);
+    long h = rc_rnn_state_index(rnn, "h"), c = rc_rnn_state_index(rnn, "c");
     if (h_n)
-        *h_n = y ? states_n[0] : NULL;
+        *h_n = y && h >= 0 ? states_n[h] : NULL;
     if (c_n)
-        *c_n = y && rc_rnn_state_count(rnn) > 1 ? states_n[1] : NULL;
+        *c_n = y && c >= 0 ? states_n[c] : NULL;
     return y;
 }

@@ -153,9 +153,15 @@ void rc_rnn_stream_reset(rc_rnn_stream *s)
 
 float *rc_rnn_stream_state(rc_rnn_stream *s, size_t i) { return s && i < s->n_states ? s->state[i] : NULL; }
 
-float *rc_rnn_stream_h(rc_rnn_stream *s) { return rc_rnn_stream_state(s, 0); }
+static float *state_named(rc_rnn_stream *s, const char *name)
+{
+    long i = s ? rc_rnn_state_index(s->rnn, name) : -1;
+    return i < 0 ? NULL : s->state[i];
+}
 
-float *rc_rnn_stream_c(rc_rnn_stream *s) { return rc_rnn_stream_state(s, 1); }
+float *rc_rnn_stream_h(rc_rnn_stream *s) { return state_named(s, "h"); }
+
+float *rc_rnn_stream_c(rc_rnn_stream *s) { return state_named(s, "c"); }
 
 /* Layer l over n steps of in [n, B, I] through the composed step, on the
  * stream's tape: out [n, B, O], the states updated in place. */

@@ -266,9 +266,10 @@ rc_tensor *rc_model_loss(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *dr
 {
     rc_tensor *fin[RC_MAX_STATES] = {0};
     rc_tensor *loss = rc_model_loss_states(tp, m, b, dropout_rng, logits, fin);
+    long h = rc_rnn_state_index(m->rnn, "h"), c = rc_rnn_state_index(m->rnn, "c");
     if (h_n)
-        *h_n = loss ? fin[0] : NULL;
+        *h_n = loss && h >= 0 ? fin[h] : NULL;
     if (c_n)
-        *c_n = loss ? fin[1] : NULL;
+        *c_n = loss && c >= 0 ? fin[c] : NULL;
     return loss;
 }

@@ -25,11 +25,11 @@ references use the weights as rounded to that dtype.
 
 The QRNN cases hold pytorch-qrnn's QRNN (Bradbury et al. 2017), written again below from
 torchqrnn/qrnn.py's equations (its layout, its F = 1 - f, its hidden state c): a module of
-that layout is exported by tools/export_pytorch.py, whose file is the model, and the
-reference runs on the exported weights (their F rows negated back, differentiably), so the
-gradients are those of the file's tensors.  Their h0 and h_n are pytorch-qrnn's hidden
-state (recur's state c); with window 2, c_n is recur's second state, the lookback
-W_{t-1} x_{T-1} of each layer.
+that layout is exported by tools/export_pytorch.py, whose file is the model; the reference
+runs on the module's own weights and its gradients are mapped to recur's layout here, so a
+wrong conversion in the exporter fails the test.  States by name: c0 and c_n are
+pytorch-qrnn's hidden state (recur's state c); with window 2, lookback_n is recur's second
+state, W_{t-1} x_{T-1} of each layer.
 """
 import os
 import sys
@@ -170,40 +170,42 @@ def make_qrnn_case(name, L, B, window, output_gate, seed):
     with torch.no_grad():
         for v in module.parameters():
             v.uniform_(-0.6, 0.6)
-    model_path = os.path.join(HERE, name + ".model.safetensors")
-    export(module, model_path)
-    from safetensors.torch import load_file
-    params = {k: v.clone().requires_grad_(True) for k, v in load_file(model_path).items()}
+    export(module, os.path.join(HERE, name + ".model.safetensors"))  # the model: the exporter's file
+    # The reference runs on the module's own weights, in pytorch-qrnn's layout; its gradients
+    # are mapped here (not by the exporter) to recur's layout, whose forget-gate rows are
+    # pytorch-qrnn's F rows negated.
+    layers = [(lay.linear.weight.detach().clone().requires_grad_(True),
+               lay.linear.bias.detach().clone().requires_grad_(True)) for lay in module.layers]
     sign = torch.ones(3 if output_gate else 2, H, 1)
-    sign[1] = -1  # recur's forget-gate rows are pytorch-qrnn's F rows negated
+    sign[1] = -1
     sign = sign.reshape(-1, 1)
-    layers = [(params[f"weight_ih_l{k}"] * sign, params[f"bias_ih_l{k}"] * sign[:, 0]) for k in range(L)]
     x = torch.randn(T, B, I, requires_grad=True)
-    h0 = (0.5 * torch.randn(L, B, H)).requires_grad_(True)
-    out, h_n, inputs = qrnn_forward(layers, x, h0, window, output_gate)
-    R, R_h = torch.randn(out.shape), torch.randn(h_n.shape)
-    loss = (out * R).sum() + (h_n * R_h).sum()
-    data = {"input": x.detach(), "h0": h0.detach(), "R": R, "R_h": R_h, "output": out.detach(),
-            "h_n": h_n.detach()}
-    if window == 2:  # recur's lookback: each layer's W_{t-1} x_{T-1}
-        n_in = [inp.shape[2] for inp in inputs]
-        c_n = torch.stack([inputs[k][-1] @ params[f"weight_ih_l{k}"][:, n_in[k]:].t() for k in range(L)])
-        R_c = torch.randn(c_n.shape)
-        loss = loss + (c_n * R_c).sum()
-        data.update({"R_c": R_c, "c_n": c_n.detach()})
-    wrt = {"input": x, "h0": h0, **params}
-    for k, g in zip(wrt, torch.autograd.grad(loss, list(wrt.values()))):
-        data["grad." + k] = g
+    c0 = (0.5 * torch.randn(L, B, H)).requires_grad_(True)
+    out, c_n, inputs = qrnn_forward(layers, x, c0, window, output_gate)
+    R, R_c = torch.randn(out.shape), torch.randn(c_n.shape)
+    loss = (out * R).sum() + (c_n * R_c).sum()
+    data = {"input": x.detach(), "c0": c0.detach(), "R": R, "R_c": R_c, "output": out.detach(), "c_n": c_n.detach()}
+    if window == 2:  # recur's second state, lookback: each layer's W_{t-1} x_{T-1} in recur's layout
+        look = torch.stack([inputs[k][-1] @ (sign * w)[:, inputs[k].shape[2]:].t() for k, (w, _) in enumerate(layers)])
+        R_l = torch.randn(look.shape)
+        loss = loss + (look * R_l).sum()
+        data.update({"R_lookback": R_l, "lookback_n": look.detach()})
+    wrt = [x, c0] + [t for pair in layers for t in pair]
+    grads = torch.autograd.grad(loss, wrt)
+    data["grad.input"], data["grad.c0"] = grads[0], grads[1]
+    for k in range(L):
+        data[f"grad.weight_ih_l{k}"] = grads[2 + 2 * k] * sign
+        data[f"grad.bias_ih_l{k}"] = grads[3 + 2 * k] * sign[:, 0]
     save_file({k: v.contiguous() for k, v in data.items()}, os.path.join(HERE, name + ".data.safetensors"),
               metadata={"batch_first": "0"})
 
 
 QRNN_CASES = [
     # name, layers, batch, window, output gate
-    ("qrnn_fo_w2_l2_h0", 2, 3, 2, True),
-    ("qrnn_f_w1_l1_h0", 1, 2, 1, False),
-    ("qrnn_fo_w1_l3_b1_h0", 3, 1, 1, True),
-    ("qrnn_f_w2_l1_h0", 1, 3, 2, False),
+    ("qrnn_fo_w2_l2_c0", 2, 3, 2, True),
+    ("qrnn_f_w1_l1_c0", 1, 2, 1, False),
+    ("qrnn_fo_w1_l3_b1_c0", 3, 1, 1, True),
+    ("qrnn_f_w2_l1_c0", 1, 3, 2, False),
 ]
 
 
