@@ -99,14 +99,12 @@ int cmd_run(int argc, char **argv)
         goto done;
     }
     x = take(in, "input", &failed);
-    int has_c = 0; /* a state named c (the LSTM's, a QRNN's) */
     for (size_t i = 0; i < rc_rnn_state_count(rnn); i++) {
         char name[64];
         snprintf(name, sizeof name, "%s0", rc_rnn_state_name(rnn, i));
         states0[i] = take(in, name, &failed);
-        has_c |= !strcmp(rc_rnn_state_name(rnn, i), "c");
     }
-    if (!failed && !has_c && rc_safetensors_find(in, "c0") >= 0) {
+    if (!failed && rc_rnn_state_index(rnn, "c") < 0 && rc_safetensors_find(in, "c0") >= 0) {
         cli_fail("run", "%s: c0 given, but a %s has no cell state", files[1],
                  rc_cell_name(rc_rnn_config_of(rnn)->cell));
         goto done;
