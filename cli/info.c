@@ -66,12 +66,22 @@ int cmd_info(int argc, char **argv)
         if (strcmp(name, "proj_size") && strcmp(name, "peephole"))
             printf("  %-13s %g\n", name, rc_rnn_config_get(c, name));
     }
+    int ragged = 0;
+    for (size_t l = 0; l < c->num_layers; l++)
+        ragged |= rc_rnn_config_layer_size(c, l) != c->hidden_size;
     printf("  states       ");
     for (size_t i = 0; i < rc_rnn_state_count(net); i++)
         printf("%s %s [%zu]", i ? "," : "", rc_rnn_state_name(net, i), rc_rnn_state_width(net, i));
-    printf(" per layer and direction\n");
+    printf(" per layer and direction%s\n", ragged ? " (the widest layer's; narrower layers use the leading columns)" : "");
     printf("  input size    %zu\n", c->input_size);
-    printf("  hidden size   %zu\n", c->hidden_size);
+    if (ragged) {
+        printf("  hidden sizes ");
+        for (size_t l = 0; l < c->num_layers; l++)
+            printf("%s %zu", l ? "," : "", rc_rnn_config_layer_size(c, l));
+        printf(" (layer by layer)\n");
+    } else {
+        printf("  hidden size   %zu\n", c->hidden_size);
+    }
     if (c->proj_size)
         printf("  projection    %zu (outputs and h have this width)\n", c->proj_size);
     printf("  layers        %zu\n", c->num_layers);

@@ -24,7 +24,8 @@ static const char *const levels[] = {"byte", "char", "word", NULL};
 
 typedef struct {
     int task, cell, optimizer, schedule, level;
-    const char *data, *valid, *out, *class_names, *init;
+    const char *data, *valid, *out, *class_names, *init, *hidden_sizes;
+    size_t widths[RC_RNN_MAX_WIDTHS], n_widths; /* --hidden-sizes, parsed */
     size_t hidden, layers, proj, embed, epochs, steps, batch, bptt, nonmono, patience, eval_every,
         checkpoint_every, threads, train_limit, plateau_patience, window, hop, mixtures, bucket;
     double midi_steps, midi_fps;
@@ -74,6 +75,9 @@ static int options(train_args *a, cli_option *o)
         {"--cell-opt", NULL, OPT_LIST, &a->cell_opts, "one of the cell's options as NAME=VALUE, repeatable (below)", NULL},
         {"--hidden", NULL, OPT_SIZE, &a->hidden, "hidden units per layer", NULL},
         {"--layers", NULL, OPT_SIZE, &a->layers, "stacked layers", NULL},
+        {"--hidden-sizes", NULL, OPT_STRING, &a->hidden_sizes,
+         "each layer's own width, comma-separated (e.g. 1150,1150,400 as AWD-LSTM); sets --layers and --hidden "
+         "(the first)", NULL},
         {"--bidirectional", NULL, OPT_FLAG, &a->bidirectional, "both directions (not for lm or music)", NULL},
         {"--proj", NULL, OPT_SIZE, &a->proj, "lstm: projection size (0: none)", NULL},
         {"--peephole", NULL, OPT_FLAG, &a->peephole, "lstm: diagonal peepholes", NULL},
@@ -216,6 +220,43 @@ static void draw_bar(const rc_train_status *s)
     fflush(stdout);
 }
 
+/* --hidden-sizes "1150,1150,400": the widths, the layers and --hidden
+ * (the first width); 0, or EXIT_BAD_INPUT with one line printed. */
+static int parse_widths(train_args *a)
+{
+    const char *p = a->hidden_sizes;
+    if (!p)
+        return 0;
+    for (a->n_widths = 0; *p; a->n_widths++) {
+        char *end = NULL;
+        unsigned long long w = *p >= '0' && *p <= '9' ? strtoull(p, &end, 10) : 0;
+        if (!end || w == 0 || (*end && *end != ',') || (*end == ',' && !end[1]))
+            return cli_fail("train", "--hidden-sizes '%s' is not positive sizes separated by commas (e.g. "
+                                     "1150,1150,400)",
+                            a->hidden_sizes);
+        if (a->n_widths == RC_RNN_MAX_WIDTHS)
+            return cli_fail("train", "--hidden-sizes gives more than %d widths", RC_RNN_MAX_WIDTHS);
+        a->widths[a->n_widths] = (size_t)w;
+        p = *end ? end + 1 : end;
+    }
+    if (a->n_widths == 0)
+        return cli_fail("train", "--hidden-sizes is empty");
+    if (a->layers != 1 && a->layers != a->n_widths)
+        return cli_fail("train", "--layers %zu but --hidden-sizes gives %zu widths", a->layers, a->n_widths);
+    a->layers = a->n_widths, a->hidden = a->widths[0];
+    return 0;
+}
+
+/* "400" or "1150,1150,400": the widths as given. */
+static const char *widths_str(const train_args *a, char *buf, size_t cap)
+{
+    size_t at = 0;
+    snprintf(buf, cap, "%zu", a->hidden);
+    for (size_t l = 0; a->n_widths > 1 && l < a->n_widths && at < cap; l++)
+        at += (size_t)snprintf(buf + at, cap - at, "%s%zu", l ? "," : "", a->widths[l]);
+    return buf;
+}
+
 static int on_event(const rc_train_status *s, void *user)
 {
     progress *p = user;
@@ -247,8 +288,9 @@ static int on_event(const rc_train_status *s, void *user)
             p->rows = r, p->cap_rows = cap;
         }
         p->rows[p->n_rows++] = (cli_curve){(double)s->step, s->epoch, s->loss, s->valid, s->seconds};
-        char title[128];
-        snprintf(title, sizeof title, "%s %s, %zu units", rc_task_name(p->a->task), rc_cell_name(p->a->cell), p->a->hidden);
+        char units[RC_RNN_MAX_WIDTHS * 21], title[sizeof units + 96];
+        snprintf(title, sizeof title, "%s %s, %s units", rc_task_name(p->a->task), rc_cell_name(p->a->cell),
+                 widths_str(p->a, units, sizeof units));
         if (cli_plot(p->rows, p->n_rows, title, metric_name(p->a->task), p->svg_path))
             fprintf(stderr, "recur train: cannot write %s\n", p->svg_path);
     } else if (s->event == RC_TRAIN_DONE) {
@@ -333,6 +375,7 @@ static rc_rnn_config rnn_config(const train_args *a, size_t in)
 {
     rc_rnn_config c = rc_rnn_config_default(a->cell, in, a->hidden);
     c.num_layers = a->layers;
+    memcpy(c.hidden_sizes, a->widths, sizeof c.hidden_sizes);
     c.bidirectional = a->bidirectional;
     c.proj_size = a->proj;
     c.peephole = a->peephole;
@@ -475,7 +518,7 @@ int cmd_train(int argc, char **argv)
         status = 0;
         goto done_args;
     }
-    if (status || (status = check_args(&a)))
+    if (status || (status = parse_widths(&a)) || (status = check_args(&a)))
         goto done_args;
     if (a.resume && !saved) {
         status = cli_fail("train", "%s/args.txt is missing: nothing to resume there", a.out);
@@ -548,8 +591,10 @@ int cmd_train(int argc, char **argv)
         size_t per_epoch = rc_dataset_size(d.train) / (a.task == RC_TASK_LM ? a.batch * a.bptt : a.batch) + 1;
         size_t total = per_epoch * (a.epochs ? a.epochs : 1);
         p.every = (a.steps && a.steps < total ? a.steps : total) / 20 + 1;
-        printf("%s: %s model, %s, %zu hidden x %zu layer%s, %zu parameters; %zu training %s%s\n", a.out,
-               tasks[a.task], rc_cell_name(a.cell), a.hidden, a.layers, a.layers > 1 ? "s" : "",
+        char units[RC_RNN_MAX_WIDTHS * 21];
+        printf("%s: %s model, %s, %s hidden x %zu layer%s, %zu parameters; %zu training %s%s\n", a.out,
+               tasks[a.task], rc_cell_name(a.cell), widths_str(&a, units, sizeof units), a.layers,
+               a.layers > 1 ? "s" : "",
                rc_params_numel(rc_model_params(m)), rc_dataset_size(d.train),
                a.task == RC_TASK_LM ? "tokens" : a.task == RC_TASK_AUDIO ? "clips" : "sequences",
                a.resume ? " (resuming)" : "");

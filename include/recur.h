@@ -400,7 +400,7 @@ enum rc_cell {
 };
 
 /* The most states a cell carries, and the most numeric options it has. */
-enum { RC_MAX_STATES = 8, RC_CELL_MAX_OPTIONS = 8 };
+enum { RC_MAX_STATES = 8, RC_CELL_MAX_OPTIONS = 8, RC_RNN_MAX_WIDTHS = 16 };
 
 /* "lstm", ... for a cell id (NULL when out of range), and back (-1 when
  * unknown). */
@@ -427,6 +427,11 @@ typedef struct rc_rnn_config {
     size_t input_size;    /* I */
     size_t hidden_size;   /* H */
     size_t num_layers;    /* L >= 1 */
+    size_t hidden_sizes[RC_RNN_MAX_WIDTHS]; /* layer k's own H (0: hidden_size), for the first
+                             RC_RNN_MAX_WIDTHS layers: independent widths, as AWD-LSTM's
+                             1150, 1150, 400.  States are still one tensor each,
+                             [L*D, B, n_i] at the widest layer's n_i; a narrower layer's
+                             rows are zero past its own width (rc_rnn_layer_state_width) */
     int bidirectional;    /* D = 2 when set */
     int bias;             /* 1: the cell's biases (PyTorch's default) */
     size_t proj_size;     /* the LSTM's option "proj_size" (PyTorch's spelling): P in 1..H-1, 0 for none */
@@ -483,15 +488,21 @@ RC_API rc_rnn *rc_rnn_load(const char *path, int cell);
 /* Writes the weights under PyTorch's names (without the network's prefix)
  * and the full configuration in __metadata__, atomically. */
 RC_API int rc_rnn_save(const rc_rnn *rnn, const char *path);
-/* D * H_out: the width of each output step. */
+/* D * H_out: the width of each output step (the last layer's). */
 RC_API size_t rc_rnn_output_size(const rc_rnn *rnn);
 /* H_out: the width of h states (P with a projection, else H): state 0's. */
 RC_API size_t rc_rnn_state_size(const rc_rnn *rnn);
 /* The states every layer and direction carries: their number, and state
- * i's name ("h", "c", ...) and width n_i (NULL and 0 past the last). */
+ * i's name ("h", "c", ...) and width n_i (NULL and 0 past the last): the
+ * widest layer's, which is every layer's unless hidden_sizes differ. */
 RC_API size_t rc_rnn_state_count(const rc_rnn *rnn);
 RC_API const char *rc_rnn_state_name(const rc_rnn *rnn, size_t i);
 RC_API size_t rc_rnn_state_width(const rc_rnn *rnn, size_t i);
+/* The width of state i in layer l (0 past the last state or layer): the
+ * leading columns of that layer's rows in the state tensors. */
+RC_API size_t rc_rnn_layer_state_width(const rc_rnn *rnn, size_t l, size_t i);
+/* Layer l's hidden size: hidden_sizes[l] when set, else hidden_size. */
+RC_API size_t rc_rnn_config_layer_size(const rc_rnn_config *cfg, size_t l);
 /* The index of the state called name ("h", "c", ...), or -1. */
 RC_API long rc_rnn_state_index(const rc_rnn *rnn, const char *name);
 /* 1 when w is one of rnn's weights that its cell flags recurrent, those

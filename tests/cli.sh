@@ -218,6 +218,24 @@ check "qrnn_fo: an lm trained in two halves, exit 0" [ $rc -eq 0 ]
 check "qrnn_fo: the resumed run's log equals one run's (the lookback carried)" \
     [ "$(grep -c . "$tmp/q2/log.csv")" -eq 5 -a "$(cut -d, -f1-6 "$tmp/q1/log.csv")" = "$(cut -d, -f1-6 "$tmp/q2/log.csv")" ]
 
+# Independent widths (AWD-LSTM's shape: a wide first layer, a last layer as wide as the tied
+# embedding): the narrower layer's carried states live in the leading columns of its rows, through
+# checkpoints (two halves end where one run ends), files (info shows the widths) and sampling.
+awd_lm() { # dir, steps
+    "$recur" train --task lm --data "$tmp/text.txt" --cell lstm --hidden-sizes 12,4 --embed 4 --tie-weights \
+        --batch 4 --bptt 16 --steps "$2" --eval-every 10 --seed 1 --out "$1" >/dev/null 2>&1
+}
+awd_lm "$tmp/w1" 20 && "$recur" train --out "$tmp/w1" --resume --steps 40 >/dev/null 2>&1; rc=$?
+awd_lm "$tmp/w2" 40
+check "hidden sizes 12,4: an lm trained in two halves, exit 0" [ $rc -eq 0 ]
+check "hidden sizes 12,4: the resumed run's log equals one run's (the narrow layer's states carried)" \
+    [ "$(grep -c . "$tmp/w2/log.csv")" -eq 5 -a "$(cut -d, -f1-6 "$tmp/w1/log.csv")" = "$(cut -d, -f1-6 "$tmp/w2/log.csv")" ]
+out=$("$recur" info "$tmp/w2/model.safetensors" 2>&1); rc=$?
+case "$out" in *"hidden sizes  12, 4 (layer by layer)"*) ok=1 ;; *) ok=0; echo "  got: $out" ;; esac
+check "hidden sizes 12,4: info shows each layer's width" [ $rc -eq 0 -a $ok -eq 1 ]
+out=$("$recur" sample "$tmp/w2/model.safetensors" --length 20 --seed 3 2>&1); rc=$?
+check "hidden sizes 12,4: sample streams the model (exit 0, 20 characters)" [ $rc -eq 0 -a "$(printf '%s' "$out" | wc -c)" -ge 20 ]
+
 bad_train() { # name, expected text, args...
     name=$1; want=$2; shift 2
     err=$("$recur" "$@" 2>&1 >/dev/null); rc=$?
@@ -244,6 +262,9 @@ bad_train "train without data" "no --data given" train --task music --out "$tmp/
 bad_train "train with a weight drop of 1" "weight_drop 1 is not in [0, 1)" train --task music --data "$music" --weight-drop 1 --out "$tmp/x"
 bad_train "train with both dropouts between layers" "--dropout-hidden (locked) and --layer-dropout" train --task music --data "$music" --dropout-hidden 0.2 --layer-dropout 0.1 --out "$tmp/x"
 bad_train "train tying a head to an embedding of another width" "tied weights need the network's output width (8) to equal the embedding's (4)" train --task lm --data "$tmp/text.txt" --hidden 8 --embed 4 --tie-weights --out "$tmp/x"
+bad_train "train with malformed --hidden-sizes" "--hidden-sizes '8,,4' is not positive sizes separated by commas" train --task music --data "$music" --hidden-sizes 8,,4 --out "$tmp/x"
+bad_train "train with --hidden-sizes against --layers" "--layers 3 but --hidden-sizes gives 2 widths" train --task music --data "$music" --layers 3 --hidden-sizes 8,4 --out "$tmp/x"
+bad_train "train with residual links between widths" "need equal widths" train --task music --data "$music" --hidden-sizes 8,4 --residual --out "$tmp/x"
 bad_train "train with embedding dropout on music" "embedding dropout and tied weights are for the lm task" train --task music --data "$music" --dropout-embed 0.1 --out "$tmp/x"
 bad_train "train on a missing folder" "nowhere: no such file or folder" train --task music --data "$tmp/nowhere" --out "$tmp/x"
 bad_train "train with a bad number" "--hidden: 'many' is not a non-negative integer" train --task music --data "$music" --hidden many --out "$tmp/x"

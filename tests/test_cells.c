@@ -30,6 +30,7 @@ typedef struct {
     float dropout;
     int sparse_x; /* x all zeros but two entries: the kernels' sparse input path */
     size_t steps, input, hidden; /* 0: the small defaults below */
+    size_t widths[3];             /* hidden_sizes (0: hidden) */
 } cell_case;
 
 /* Everything one forward needs; the builder reads it. */
@@ -59,6 +60,7 @@ static void net_init(net *n, const cell_case *c)
     cfg.peephole = c->peephole;
     cfg.dropout = c->dropout;
     cfg.residual = c->residual;
+    memcpy(cfg.hidden_sizes, c->widths, sizeof c->widths);
     rc_rng rng;
     rc_rng_seed(&rng, 77, (uint64_t)c->cell);
     n->params = rc_params_new();
@@ -81,7 +83,7 @@ static void net_init(net *n, const cell_case *c)
         rc_tensor_fill_normal(n->h0, &rng, 0.0f, 0.5f);
         rc_tensor_require_grad(n->h0);
         if (c->cell == RC_CELL_LSTM) {
-            n->c0 = rc_tensor_new(3, (size_t[]){rows, B, H});
+            n->c0 = rc_tensor_new(3, (size_t[]){rows, B, rc_rnn_state_width(n->rnn, 1)});
             rc_tensor_fill_normal(n->c0, &rng, 0.0f, 0.5f);
             rc_tensor_require_grad(n->c0);
         }
@@ -150,6 +152,8 @@ static void describe(char *buf, size_t cap, const cell_case *c)
              c->dropout > 0.0f ? " dropout" : "", c->sparse_x ? " sparse-x" : "");
     if (c->hidden)
         snprintf(buf + strlen(buf), cap - strlen(buf), " T=%zu I=%zu H=%zu", c->steps, c->input, c->hidden);
+    for (size_t l = 0; c->widths[0] && l < c->layers; l++)
+        snprintf(buf + strlen(buf), cap - strlen(buf), "%s%zu", l ? "," : " widths ", c->widths[l]);
 }
 
 /* One path's outputs and every gradient of sum(out * R), joined. */
@@ -239,7 +243,8 @@ static void check_fd(net *n, int composed)
 static void check_lengths(net *n)
 {
     const cell_case *c = n->c;
-    size_t B = c->batch, D = c->bidirectional ? 2 : 1, rows = c->layers * D, T = n->T, I = n->I, H = n->H;
+    size_t B = c->batch, D = c->bidirectional ? 2 : 1, rows = c->layers * D, T = n->T, I = n->I;
+    size_t H = n->c0 ? rc_rnn_state_width(n->rnn, 1) : 0;
     size_t Ho = rc_rnn_state_size(n->rnn), W = rc_rnn_output_size(n->rnn);
     rc_tape *tp = rc_tape_new();
     rc_rnn_options o = {0};
@@ -291,38 +296,42 @@ static void check_lengths(net *n)
 #define LSTM_ RC_CELL_LSTM
 static const cell_case cases[] = {
     /* cell, layers, bi, lengths, states, batch_first, no-bias, residual, batch, proj, peephole, dropout,
-     * sparse x, steps, input, hidden (0: small defaults) */
-    {RC_CELL_RNN_TANH, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0},
-    {RC_CELL_RNN_TANH, 2, 1, 1, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0},
-    {RC_CELL_RNN_RELU, 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0},
-    {RC_CELL_RNN_RELU, 3, 0, 1, 0, 0, 0, 1, 4, 0, 0, 0, 0, 0, 0, 0},
-    {LSTM_, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0},
-    {LSTM_, 2, 1, 1, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0},
-    {LSTM_, 1, 0, 1, 1, 0, 0, 0, 3, 2, 0, 0, 0, 0, 0, 0},
-    {LSTM_, 2, 1, 0, 1, 1, 0, 0, 2, 3, 1, 0, 0, 0, 0, 0},
-    {LSTM_, 1, 1, 1, 1, 0, 0, 0, 3, 0, 1, 0, 0, 0, 0, 0},
-    {LSTM_, 3, 0, 0, 0, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0},
-    {LSTM_, 2, 0, 1, 0, 0, 0, 0, 4, 2, 1, 0.3f, 0, 0, 0, 0},
-    {RC_CELL_GRU, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0},
-    {RC_CELL_GRU, 2, 1, 1, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0},
-    {RC_CELL_GRU, 1, 0, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0},
-    {RC_CELL_GRU, 3, 1, 1, 0, 0, 0, 1, 2, 0, 0, 0.25f, 0, 0, 0, 0},
-    {RC_CELL_GRU_RESET_BEFORE, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0},
-    {RC_CELL_GRU_RESET_BEFORE, 2, 1, 1, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0},
-    {RC_CELL_GRU_RESET_BEFORE, 1, 1, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0},
-    {RC_CELL_GRU_RESET_BEFORE, 3, 0, 1, 0, 0, 0, 1, 4, 0, 0, 0, 0, 0, 0, 0},
+     * sparse x, steps, input, hidden (0: small defaults), widths per layer (0: hidden) */
+    {RC_CELL_RNN_TANH, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, {0}},
+    {RC_CELL_RNN_TANH, 2, 1, 1, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, {0}},
+    {RC_CELL_RNN_RELU, 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, {0}},
+    {RC_CELL_RNN_RELU, 3, 0, 1, 0, 0, 0, 1, 4, 0, 0, 0, 0, 0, 0, 0, {0}},
+    {LSTM_, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, {0}},
+    {LSTM_, 2, 1, 1, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, {0}},
+    {LSTM_, 1, 0, 1, 1, 0, 0, 0, 3, 2, 0, 0, 0, 0, 0, 0, {0}},
+    {LSTM_, 2, 1, 0, 1, 1, 0, 0, 2, 3, 1, 0, 0, 0, 0, 0, {0}},
+    {LSTM_, 1, 1, 1, 1, 0, 0, 0, 3, 0, 1, 0, 0, 0, 0, 0, {0}},
+    {LSTM_, 3, 0, 0, 0, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, {0}},
+    {LSTM_, 2, 0, 1, 0, 0, 0, 0, 4, 2, 1, 0.3f, 0, 0, 0, 0, {0}},
+    {RC_CELL_GRU, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, {0}},
+    {RC_CELL_GRU, 2, 1, 1, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, {0}},
+    {RC_CELL_GRU, 1, 0, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, {0}},
+    {RC_CELL_GRU, 3, 1, 1, 0, 0, 0, 1, 2, 0, 0, 0.25f, 0, 0, 0, 0, {0}},
+    {RC_CELL_GRU_RESET_BEFORE, 1, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, {0}},
+    {RC_CELL_GRU_RESET_BEFORE, 2, 1, 1, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, {0}},
+    {RC_CELL_GRU_RESET_BEFORE, 1, 1, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, {0}},
+    {RC_CELL_GRU_RESET_BEFORE, 3, 0, 1, 0, 0, 0, 1, 4, 0, 0, 0, 0, 0, 0, 0, {0}},
     /* sparse inputs (T B = 20, I = 3, two nonzeros) */
-    {RC_CELL_RNN_TANH, 1, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0},
-    {LSTM_, 2, 0, 0, 1, 0, 0, 0, 4, 0, 1, 0, 1, 0, 0, 0},
-    {RC_CELL_GRU, 1, 0, 1, 0, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0},
-    {RC_CELL_GRU_RESET_BEFORE, 1, 1, 0, 1, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0},
+    {RC_CELL_RNN_TANH, 1, 0, 0, 1, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, {0}},
+    {LSTM_, 2, 0, 0, 1, 0, 0, 0, 4, 0, 1, 0, 1, 0, 0, 0, {0}},
+    {RC_CELL_GRU, 1, 0, 1, 0, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, {0}},
+    {RC_CELL_GRU_RESET_BEFORE, 1, 1, 0, 1, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, {0}},
     /* the fused LSTM kernel's blocks of units (16 forward, 64 backward) and
      * of rows, partial ones included, with two threads' share of them */
-    {LSTM_, 1, 1, 1, 1, 0, 0, 0, 5, 0, 1, 0, 0, 6, 30, 70},
-    {LSTM_, 2, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0, 0, 5, 30, 80},
-    {LSTM_, 1, 0, 1, 0, 0, 0, 0, 8, 0, 1, 0, 1, 7, 24, 130},
+    {LSTM_, 1, 1, 1, 1, 0, 0, 0, 5, 0, 1, 0, 0, 6, 30, 70, {0}},
+    {LSTM_, 2, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0, 0, 5, 30, 80, {0}},
+    {LSTM_, 1, 0, 1, 0, 0, 0, 0, 8, 0, 1, 0, 1, 7, 24, 130, {0}},
     /* an input as wide as a column group: every product in recur's own kernels */
-    {LSTM_, 2, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0, 0, 5, 70, 80},
+    {LSTM_, 2, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0, 0, 5, 70, 80, {0}},
+    /* independent widths per layer (hidden_sizes), the initial states given in every column */
+    {LSTM_, 3, 0, 1, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, {5, 3, 4}},
+    {LSTM_, 2, 1, 1, 1, 0, 0, 0, 3, 0, 1, 0, 0, 0, 0, 0, {3, 5}},
+    {RC_CELL_GRU, 3, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, {4, 2, 3}},
 };
 
 static void test_errors(void)
@@ -395,6 +404,164 @@ static void test_errors(void)
     rc_params_free(p2);
 }
 
+/* Independent widths mean a chain of one-layer networks: layer l of a
+ * network with hidden_sizes equals a one-layer network of width H_l fed
+ * the layer below's output (the same weights, renamed _l0), from the
+ * leading columns of its rows of h0 / c0; its final states are those
+ * columns, zeros after them. */
+static void check_widths_chain(int cell, int bidirectional)
+{
+    enum { T = 4, B = 2, I = 3, L = 3 };
+    const size_t widths[L] = {5, 2, 4};
+    size_t D = bidirectional ? 2 : 1;
+    rc_rng rng;
+    rc_rng_seed(&rng, 31, 7);
+    rc_rnn_config cfg = rc_rnn_config_default(cell, I, 4);
+    cfg.num_layers = L, cfg.bidirectional = bidirectional;
+    memcpy(cfg.hidden_sizes, widths, sizeof widths);
+    rc_params *p = rc_params_new();
+    rc_rnn *rnn = rc_rnn_new(&cfg, p, NULL, &rng);
+    T_CHECK(rnn, "%s", rc_last_error());
+    if (!rnn) {
+        rc_params_free(p);
+        return;
+    }
+    size_t n_states = rc_rnn_state_count(rnn);
+    rc_tape *tp = rc_tape_new();
+    rc_tensor *x = rc_tape_tensor(tp, 3, (size_t[]){T, B, I}), *s0[RC_MAX_STATES] = {0}, *s_n[RC_MAX_STATES];
+    rc_tensor_fill_normal(x, &rng, 0.0f, 1.0f);
+    for (size_t i = 0; i < n_states; i++) { /* every column drawn: those past a layer's width must not count */
+        s0[i] = rc_tape_tensor(tp, 3, (size_t[]){L * D, B, rc_rnn_state_width(rnn, i)});
+        rc_tensor_fill_normal(s0[i], &rng, 0.0f, 1.0f);
+    }
+    T_CHECK(rc_rnn_state_width(rnn, 0) == 5 && rc_rnn_layer_state_width(rnn, 1, 0) == 2 &&
+                rc_rnn_output_size(rnn) == D * 4 && rc_rnn_layer_state_width(rnn, 3, 0) == 0,
+            "widths: state 0 %zu, layer 1's %zu, output %zu", rc_rnn_state_width(rnn, 0),
+            rc_rnn_layer_state_width(rnn, 1, 0), rc_rnn_output_size(rnn));
+    rc_rnn_options o = {0};
+    o.states0 = s0;
+    rc_tensor *y = rc_rnn_forward_states(tp, rnn, x, &o, s_n);
+    T_CHECK(y, "%s", rc_last_error());
+    rc_tensor *in = x;
+    double worst = 0.0;
+    int zeros = 1;
+    for (size_t l = 0; y && l < L; l++) {
+        rc_rnn_config one = rc_rnn_config_default(cell, in->shape[2], widths[l]);
+        one.bidirectional = bidirectional;
+        rc_params *q = rc_params_new();
+        rc_rnn *layer_net = rc_rnn_new(&one, q, NULL, NULL);
+        for (size_t k = 0; layer_net && k < rc_params_count(q); k++) { /* weight_ih_l0 <- weight_ih_l{l} */
+            char name[96];
+            const char *own = rc_params_name(q, k), *at = strstr(own, "_l0");
+            snprintf(name, sizeof name, "%.*s_l%zu%s", (int)(at - own), own, l, at + 3);
+            rc_tensor *from = rc_params_find(p, name), *to = rc_params_tensor(q, k);
+            T_CHECK(from && from->size == to->size, "%s: no %s of %zu values", own, name, to->size);
+            if (from && from->size == to->size)
+                memcpy(to->data, from->data, to->size * sizeof(float));
+        }
+        rc_tensor *t0[RC_MAX_STATES] = {0}, *t_n[RC_MAX_STATES] = {0};
+        for (size_t i = 0; layer_net && i < n_states; i++) {
+            size_t n = rc_rnn_state_width(rnn, i), w = rc_rnn_layer_state_width(rnn, l, i);
+            t0[i] = rc_tape_tensor(tp, 3, (size_t[]){D, B, w});
+            for (size_t r = 0; r < D * B; r++)
+                memcpy(t0[i]->data + r * w, s0[i]->data + (l * D * B + r) * n, w * sizeof(float));
+        }
+        o.states0 = t0;
+        rc_tensor *out = layer_net ? rc_rnn_forward_states(tp, layer_net, in, &o, t_n) : NULL;
+        T_CHECK(out, "layer %zu alone: %s", l, rc_last_error());
+        for (size_t i = 0; out && i < n_states; i++) {
+            size_t n = rc_rnn_state_width(rnn, i), w = rc_rnn_layer_state_width(rnn, l, i);
+            for (size_t r = 0; r < D * B; r++)
+                for (size_t j = 0; j < n; j++) {
+                    float v = s_n[i]->data[(l * D * B + r) * n + j];
+                    if (j < w)
+                        worst = fmax(worst, fabs(v - t_n[i]->data[r * w + j]));
+                    else
+                        zeros &= v == 0.0f;
+                }
+        }
+        in = out;
+        rc_rnn_free(layer_net);
+        rc_params_free(q);
+    }
+    T_CHECK(!y || (in && t_max_diff(in->data, y->data, y->size) <= 1e-6),
+            "the last layer's output differs from the chain's by %g", in ? t_max_diff(in->data, y->data, y->size) : -1.0);
+    T_CHECK(worst <= 1e-6, "final states differ from the chain's by %g", worst);
+    T_CHECK(zeros, "final states are not zero past a layer's width");
+    rc_tape_free(tp);
+    rc_rnn_free(rnn);
+    rc_params_free(p);
+}
+
+static void test_widths(void)
+{
+    const int cells[] = {RC_CELL_LSTM, RC_CELL_GRU, RC_CELL_QRNN_FO, RC_CELL_MOGRIFIER};
+    for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++)
+        for (int bi = 0; bi <= 1; bi++) {
+            t_case("cells: independent widths equal a chain of one-layer networks: %s %s", rc_cell_name(cells[i]),
+                   bi ? "bi" : "uni");
+            if (t_selected())
+                check_widths_chain(cells[i], bi);
+        }
+
+    t_case("cells: independent widths are checked, the message names the field");
+    rc_params *p = rc_params_new();
+    rc_rnn_config cfg = rc_rnn_config_default(RC_CELL_LSTM, 3, 4);
+    cfg.num_layers = 2, cfg.hidden_sizes[2] = 5;
+    T_CHECK(!rc_rnn_new(&cfg, p, NULL, NULL), "a width for a third layer of two accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "hidden_sizes[2] = 5 is set, but the network has 2 layers");
+    cfg.hidden_sizes[2] = 0, cfg.hidden_sizes[1] = 6, cfg.residual = 1;
+    T_CHECK(!rc_rnn_new(&cfg, p, NULL, NULL), "residual links between widths 4 and 6 accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "need equal widths");
+    cfg = rc_rnn_config_default(RC_CELL_LSTM, 3, 4);
+    cfg.num_layers = 2, cfg.hidden_sizes[1] = 2, cfg.proj_size = 3;
+    T_CHECK(!rc_rnn_new(&cfg, p, NULL, NULL), "projection 3 of a layer of width 2 accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "proj_size 3 must be smaller than hidden_size 2");
+    rc_params_free(p);
+
+    t_case("cells: independent widths survive rc_rnn_save and rc_rnn_load");
+    p = rc_params_new();
+    cfg = rc_rnn_config_default(RC_CELL_GRU, 3, 4);
+    cfg.num_layers = 3, cfg.hidden_sizes[0] = 6, cfg.hidden_sizes[2] = 2;
+    rc_rng seed;
+    rc_rng_seed(&seed, 5, 5);
+    rc_rnn *saved = rc_rnn_new(&cfg, p, NULL, &seed);
+    T_CHECK(saved && rc_rnn_save(saved, t_path("widths.safetensors")) == RC_OK, "%s", rc_last_error());
+    rc_rnn *back = rc_rnn_load(t_path("widths.safetensors"), -1);
+    T_CHECK(back, "%s", rc_last_error());
+    if (saved && back) {
+        const rc_rnn_config *b = rc_rnn_config_of(back);
+        T_CHECK(b->num_layers == 3 && rc_rnn_config_layer_size(b, 0) == 6 && rc_rnn_config_layer_size(b, 1) == 4 &&
+                    rc_rnn_config_layer_size(b, 2) == 2 && rc_rnn_output_size(back) == 2,
+                "widths back: %zu, %zu, %zu", rc_rnn_config_layer_size(b, 0), rc_rnn_config_layer_size(b, 1),
+                rc_rnn_config_layer_size(b, 2));
+        rc_tape *tp = rc_tape_new();
+        rc_tensor *x = rc_tape_tensor(tp, 3, (size_t[]){4, 2, 3});
+        rc_tensor_fill_normal(x, &seed, 0.0f, 1.0f);
+        rc_tensor *y0 = rc_rnn_forward(tp, saved, x, NULL, NULL, NULL), *y1 = rc_rnn_forward(tp, back, x, NULL, NULL, NULL);
+        T_CHECK(y0 && y1 && y0->size == y1->size && !memcmp(y0->data, y1->data, y0->size * sizeof(float)),
+                "outputs differ after loading");
+        rc_tape_free(tp);
+    }
+    rc_rnn_free(saved);
+    rc_rnn_free(back);
+    rc_params_free(p);
+
+    t_case("cells: each layer starts from its own width's draw (+-1/sqrt(H_l))");
+    p = rc_params_new();
+    rc_rng rng;
+    rc_rng_seed(&rng, 3, 3);
+    cfg = rc_rnn_config_default(RC_CELL_LSTM, 3, 100);
+    cfg.num_layers = 2, cfg.hidden_sizes[1] = 4;
+    rc_rnn *rnn = rc_rnn_new(&cfg, p, NULL, &rng);
+    rc_tensor *w0 = rc_params_find(p, "weight_hh_l0"), *w1 = rc_params_find(p, "weight_hh_l1");
+    double m0 = w0 ? t_max_abs(w0->data, w0->size) : 0.0, m1 = w1 ? t_max_abs(w1->data, w1->size) : 0.0;
+    T_CHECK(rnn && m0 <= 0.1 && m0 > 0.09 && m1 <= 0.5 && m1 > 0.4, "largest |w|: layer 0 %g (bound 0.1), layer 1 %g "
+            "(bound 0.5)", m0, m1);
+    rc_rnn_free(rnn);
+    rc_params_free(p);
+}
+
 static void check_fd_fused(net *n) { check_fd(n, 0); }
 
 static void check_fd_composed(net *n) { check_fd(n, 1); }
@@ -429,6 +596,7 @@ void suite_cells(void)
             run_check(c, "cells: lengths act as packed sequences: ", name, check_lengths);
     }
     test_errors();
+    test_widths();
 }
 
 /* ------------------------------------------------------------ streaming */

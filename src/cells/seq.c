@@ -21,11 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What every layer declares, checked to agree: the states, the output
- * width (layer l > 0 reads D * O), and the slots (one past the highest any
- * layer declares). */
+/* What the layers declare, checked to agree: the states (by name; each
+ * carried at its widest layer's width), the output width (the last
+ * layer's; layer l > 0 reads D * O_{l-1}) and the widest, and the slots
+ * (one past the highest any layer declares). */
 typedef struct {
-    size_t n_states, state_width[RC_MAX_STATES], out_width, n_params;
+    size_t n_states, state_width[RC_MAX_STATES], out_width, max_out, n_params;
     const char *state_name[RC_MAX_STATES];
     int flags[RC__CELL_MAX_PARAMS]; /* RC__PARAM_* by slot, as layer 0 declares them */
 } net_shape;
@@ -36,6 +37,7 @@ struct rc_rnn {
     size_t dirs;                        /* D */
     double opt[RC_CELL_MAX_OPTIONS];    /* the cell's options, set or default */
     rc__cell_layer *layers;             /* [L * D], layer-major, forward before reverse */
+    rc__cell_decl *decls;               /* [L]: each layer's widths */
     net_shape shape;                    /* the states, output width and slots of every layer */
     rc_params *params;                  /* where the weights live */
     int owns_params;                    /* rc_rnn_free frees them (networks loaded from files) */
@@ -53,11 +55,16 @@ rc_rnn_config rc_rnn_config_default(int cell, size_t input_size, size_t hidden_s
     return cfg;
 }
 
+size_t rc_rnn_config_layer_size(const rc_rnn_config *cfg, size_t l)
+{
+    return l < RC_RNN_MAX_WIDTHS && cfg->hidden_sizes[l] ? cfg->hidden_sizes[l] : cfg->hidden_size;
+}
+
 /* Declares layer l into d, from its input width. */
-static int declare_layer(const rc_rnn_config *cfg, const double *opt, size_t in_width, rc__cell_decl *d)
+static int declare_layer(const rc_rnn_config *cfg, const double *opt, size_t l, size_t in_width, rc__cell_decl *d)
 {
     const rc__cell *cell = rc__cell_of(cfg->cell);
-    rc__cell_dims dims = {in_width, cfg->hidden_size, cfg->bias, opt};
+    rc__cell_dims dims = {in_width, rc_rnn_config_layer_size(cfg, l), cfg->bias, opt};
     memset(d, 0, sizeof *d);
     if (cell->declare(d, &dims))
         return rc_last_status();
@@ -77,21 +84,30 @@ static int declare_all(const rc_rnn_config *cfg, const double *opt, rc__cell_dec
     memset(shape, 0, sizeof *shape);
     for (size_t l = 0; l < cfg->num_layers; l++) {
         rc__cell_decl *d = decls ? &decls[l] : &one;
-        if (declare_layer(cfg, opt, l == 0 ? cfg->input_size : D * shape->out_width, d))
+        size_t below = shape->out_width;
+        if (declare_layer(cfg, opt, l, l == 0 ? cfg->input_size : D * below, d))
             return rc_last_status();
         if (l == 0) {
             shape->n_states = d->n_states;
-            shape->out_width = d->out_width;
-            memcpy(shape->state_width, d->state_width, sizeof shape->state_width);
             memcpy(shape->state_name, d->state_name, sizeof shape->state_name);
             for (size_t k = 0; k < RC__CELL_MAX_PARAMS; k++)
                 shape->flags[k] = d->param[k].flags;
-        } else if (d->n_states != shape->n_states || d->out_width != shape->out_width ||
-                   memcmp(d->state_width, shape->state_width, sizeof shape->state_width)) {
-            return rc__fail(RC_EINVAL, "rnn config: the cell %s declares other states or outputs for layer %zu "
-                                       "than for layer 0; they must stack",
+        } else if (d->n_states != shape->n_states ||
+                   memcmp(d->state_name, shape->state_name, sizeof shape->state_name)) {
+            return rc__fail(RC_EINVAL, "rnn config: the cell %s declares other states for layer %zu than for "
+                                       "layer 0; they must stack",
                             rc_cell_name(cfg->cell), l);
+        } else if (cfg->residual && d->out_width != below) {
+            return rc__fail(RC_EINVAL, "rnn config: residual links add layer %zu's input (width %zu) to its output "
+                                       "(width %zu); they need equal widths",
+                            l, D * below, D * d->out_width);
         }
+        for (size_t i = 0; i < d->n_states; i++)
+            if (d->state_width[i] > shape->state_width[i])
+                shape->state_width[i] = d->state_width[i];
+        shape->out_width = d->out_width;
+        if (D * d->out_width > shape->max_out)
+            shape->max_out = D * d->out_width;
         if (d->n_params > shape->n_params)
             shape->n_params = d->n_params;
     }
@@ -109,6 +125,11 @@ int rc_rnn_config_check(const rc_rnn_config *cfg)
         return rc__fail(RC_EINVAL, "rnn config: input_size (%zu), hidden_size (%zu) and num_layers "
                                    "(%zu) must all be at least 1",
                         cfg->input_size, cfg->hidden_size, cfg->num_layers);
+    for (size_t l = cfg->num_layers; l < RC_RNN_MAX_WIDTHS; l++)
+        if (cfg->hidden_sizes[l])
+            return rc__fail(RC_EINVAL, "rnn config: hidden_sizes[%zu] = %zu is set, but the network has %zu "
+                                       "layer%s",
+                            l, cfg->hidden_sizes[l], cfg->num_layers, cfg->num_layers == 1 ? "" : "s");
     if (!(cfg->dropout >= 0.0f && cfg->dropout < 1.0f))
         return rc__fail(RC_EINVAL, "rnn config: dropout %g is not in [0, 1)", (double)cfg->dropout);
     if (!(cfg->weight_drop >= 0.0f && cfg->weight_drop < 1.0f))
@@ -125,6 +146,13 @@ size_t rc_rnn_state_size(const rc_rnn *rnn) { return rnn->shape.state_width[0]; 
 size_t rc_rnn_output_size(const rc_rnn *rnn) { return rnn->dirs * rnn->shape.out_width; }
 
 size_t rc_rnn_state_count(const rc_rnn *rnn) { return rnn->shape.n_states; }
+
+size_t rc_rnn_layer_state_width(const rc_rnn *rnn, size_t l, size_t i)
+{
+    return rnn && l < rnn->cfg.num_layers && i < rnn->shape.n_states ? rnn->decls[l].state_width[i] : 0;
+}
+
+size_t rc__rnn_max_output(const rc_rnn *rnn) { return rnn->shape.max_out; }
 
 const char *rc_rnn_state_name(const rc_rnn *rnn, size_t i)
 {
@@ -161,11 +189,15 @@ static void resolve(rc_rnn_config *cfg, const double *opt)
     cfg->peephole = peep < 0 ? 0 : opt[peep] != 0.0;
 }
 
-/* Draws t from init (cell.h). */
-static void draw(rc_tensor *t, rc__init init, size_t H, rc_rng *rng)
+float rc__rnn_init_bound(const rc_rnn *rnn, const rc_tensor *w)
 {
-    float k = 1.0f / sqrtf((float)(init.kind == RC__INIT_FAN_IN ? init.fan_in : H));
-    rc_tensor_fill_uniform(t, rng, -k, k);
+    for (size_t i = 0; rnn && w && i < rnn->cfg.num_layers * rnn->dirs; i++)
+        for (size_t k = 0; k < rnn->shape.n_params; k++)
+            if (rnn->layers[i].w[k] == w) {
+                rc__init init = rnn->decls[i / rnn->dirs].param[k].init;
+                return 1.0f / sqrtf((float)(init.kind == RC__INIT_FAN_IN ? init.fan_in : rnn->layers[i].dims.H));
+            }
+    return 0.0f;
 }
 
 rc_rnn *rc_rnn_new(const rc_rnn_config *cfg, rc_params *params, const char *prefix, rc_rng *rng)
@@ -187,12 +219,12 @@ rc_rnn *rc_rnn_new(const rc_rnn_config *cfg, rc_params *params, const char *pref
         return rc__fail_null(RC_ENOMEM, "rc_rnn_new: out of memory");
     }
     rnn->cfg = *cfg;
+    rnn->decls = decls;
     rnn->cell = rc__cell_of(cfg->cell);
     rnn->dirs = D;
     rnn->params = params;
     snprintf(rnn->prefix, sizeof rnn->prefix, "%s", prefix ? prefix : "");
     if (rc__cell_options(cfg, rnn->opt) || declare_all(cfg, rnn->opt, decls, &rnn->shape)) {
-        free(decls);
         rc_rnn_free(rnn);
         return NULL;
     }
@@ -202,25 +234,24 @@ rc_rnn *rc_rnn_new(const rc_rnn_config *cfg, rc_params *params, const char *pref
             const rc__cell_decl *dc = &decls[l];
             rc__cell_layer *layer = &rnn->layers[l * D + d];
             layer->cell = rnn->cell;
-            layer->dims = (rc__cell_dims){l == 0 ? cfg->input_size : D * rnn->shape.out_width, cfg->hidden_size,
-                                          cfg->bias, rnn->opt};
+            layer->dims = (rc__cell_dims){l == 0 ? cfg->input_size : D * decls[l - 1].out_width,
+                                          rc_rnn_config_layer_size(cfg, l), cfg->bias, rnn->opt};
             for (size_t k = 0; k < dc->n_declared; k++) {
                 const rc__cell_param *p = &dc->param[dc->order[k]];
                 char name[160];
                 snprintf(name, sizeof name, "%s%s_l%zu%s", rnn->prefix, p->base, l, d ? "_reverse" : "");
                 if (!(layer->w[dc->order[k]] = rc_params_add(params, name, p->ndim, p->shape))) {
-                    free(decls);
                     rc_rnn_free(rnn);
                     return NULL;
                 }
             }
         }
-    for (size_t i = 0; rng && i < L * D; i++) { /* in declaration order, layer by layer */
-        const rc__cell_decl *dc = &decls[i / D];
-        for (size_t k = 0; k < dc->n_declared; k++)
-            draw(rnn->layers[i].w[dc->order[k]], dc->param[dc->order[k]].init, cfg->hidden_size, rng);
-    }
-    free(decls);
+    for (size_t i = 0; rng && i < L * D; i++) /* in declaration order, layer by layer */
+        for (size_t k = 0; k < decls[i / D].n_declared; k++) {
+            rc_tensor *w = rnn->layers[i].w[decls[i / D].order[k]];
+            float bound = rc__rnn_init_bound(rnn, w);
+            rc_tensor_fill_uniform(w, rng, -bound, bound);
+        }
     return rnn;
 }
 
@@ -230,6 +261,7 @@ void rc_rnn_free(rc_rnn *rnn)
         return;
     if (rnn->owns_params)
         rc_params_free(rnn->params);
+    free(rnn->decls);
     free(rnn->layers);
     free(rnn);
 }
@@ -288,16 +320,16 @@ static int fused_backward(rc_tape *tp, rc__node *node)
 
 /* One layer and direction through the cell's fused kernel, one tape node:
  * x [T, B, I], s[i] [B, n_i] -> y [T, B, O], s_n[i] [1, B, n_i]. */
-static rc_tensor *fused_layer(rc_tape *tp, const rc_rnn *rnn, const rc__cell_layer *L, const rc__fused_call *call,
-                              rc_tensor *x, rc_tensor *const *s, rc_tensor **s_n)
+static rc_tensor *fused_layer(rc_tape *tp, const rc_rnn *rnn, const rc__cell_layer *L, const rc__cell_decl *dc,
+                              const rc__fused_call *call, rc_tensor *x, rc_tensor *const *s, rc_tensor **s_n)
 {
     const rc__cell_kernels *k = L->cell->kernels;
     size_t T = call->T, B = call->B, n = rnn->shape.n_states;
-    rc_tensor *y = rc__tape_output(tp, "rc_rnn_forward", 3, (size_t[]){T, B, rnn->shape.out_width});
+    rc_tensor *y = rc__tape_output(tp, "rc_rnn_forward", 3, (size_t[]){T, B, dc->out_width});
     if (!y)
         return NULL;
     for (size_t i = 0; i < n; i++)
-        if (!(s_n[i] = rc__tape_output(tp, "rc_rnn_forward", 3, (size_t[]){1, B, rnn->shape.state_width[i]})))
+        if (!(s_n[i] = rc__tape_output(tp, "rc_rnn_forward", 3, (size_t[]){1, B, dc->state_width[i]})))
             return NULL;
     rc_tensor *in[MAX_IN] = {x};
     for (size_t i = 0; i < n; i++)
@@ -351,8 +383,9 @@ static rc_tensor *masked(rc_tape *tp, rc_tensor *mask, rc_tensor *new_value, rc_
 /* The same contract as fused_layer, step by step through the cell's
  * composed step: pre (every step at once), then step after step on rows
  * u_t [B, U]. */
-static rc_tensor *composed_layer(rc_tape *tp, const rc_rnn *rnn, const rc__cell_layer *L, int reverse,
-                                 rc_tensor *x, const int32_t *lengths, rc_tensor *const *s0, rc_tensor **s_n)
+static rc_tensor *composed_layer(rc_tape *tp, const rc_rnn *rnn, const rc__cell_layer *L, const rc__cell_decl *dc,
+                                 int reverse, rc_tensor *x, const int32_t *lengths, rc_tensor *const *s0,
+                                 rc_tensor **s_n)
 {
     size_t T = x->shape[0], B = x->shape[1], n = rnn->shape.n_states;
     rc_tensor *u = L->cell->pre ? L->cell->pre(tp, L, x) : x;
@@ -376,15 +409,15 @@ static rc_tensor *composed_layer(rc_tape *tp, const rc_rnn *rnn, const rc__cell_
             return NULL;
     }
     for (size_t i = 0; i < n; i++)
-        if (!(s_n[i] = rc_reshape(tp, s[i], 3, (size_t[]){1, B, rnn->shape.state_width[i]})))
+        if (!(s_n[i] = rc_reshape(tp, s[i], 3, (size_t[]){1, B, dc->state_width[i]})))
             return NULL;
-    return rc_reshape(tp, rc_concat(tp, ys, T, 0), 3, (size_t[]){T, B, rnn->shape.out_width});
+    return rc_reshape(tp, rc_concat(tp, ys, T, 0), 3, (size_t[]){T, B, dc->out_width});
 }
 
 rc_tensor *rc__rnn_layer_composed(rc_tape *tp, const rc_rnn *rnn, size_t l, rc_tensor *x, rc_tensor *const *s0,
                                   rc_tensor **s_n)
 {
-    return composed_layer(tp, rnn, &rnn->layers[l * rnn->dirs], 0, x, NULL, s0, s_n);
+    return composed_layer(tp, rnn, &rnn->layers[l * rnn->dirs], &rnn->decls[l], 0, x, NULL, s0, s_n);
 }
 
 /* ------------------------------------------------------------ the driver */
@@ -392,8 +425,8 @@ rc_tensor *rc__rnn_layer_composed(rc_tape *tp, const rc_rnn *rnn, size_t l, rc_t
 /* One layer and direction: the cell's fused kernel when it has one that
  * takes the call (and the node can carry its states), else the composed
  * step. */
-static rc_tensor *run_layer(rc_tape *tp, const rc_rnn *rnn, const rc__cell_layer *L, int reverse, rc_tensor *x,
-                            const rc_rnn_options *o, rc_tensor *const *s0, rc_tensor **s_n)
+static rc_tensor *run_layer(rc_tape *tp, const rc_rnn *rnn, const rc__cell_layer *L, const rc__cell_decl *dc,
+                            int reverse, rc_tensor *x, const rc_rnn_options *o, rc_tensor *const *s0, rc_tensor **s_n)
 {
     const rc__cell_kernels *k = L->cell->kernels;
     if (k && !o->composed && rnn->shape.n_states <= RC__NODE_EXTRA) {
@@ -401,17 +434,27 @@ static rc_tensor *run_layer(rc_tape *tp, const rc_rnn *rnn, const rc__cell_layer
         rc__fused_call call = {T, B, I, reverse, o->lengths, 0, 0, L->rng != NULL, k->variant, &L->dims};
         call.sparse_x = rc__seq_sparse_input(T * B * I, x->data);
         if (k->takes(&call))
-            return fused_layer(tp, rnn, L, &call, x, s0, s_n);
+            return fused_layer(tp, rnn, L, dc, &call, x, s0, s_n);
     }
-    return composed_layer(tp, rnn, L, reverse, x, o->lengths, s0, s_n);
+    return composed_layer(tp, rnn, L, dc, reverse, x, o->lengths, s0, s_n);
 }
 
-/* Row `row` of a state tensor [L*D, B, n] as [B, n], or zeros. */
-static rc_tensor *state_row(rc_tape *tp, rc_tensor *s, size_t row, size_t B, size_t n)
+/* Row `row` of a state tensor [L*D, B, n] as [B, w], its leading w <= n
+ * columns (the layer's width), or zeros. */
+static rc_tensor *state_row(rc_tape *tp, rc_tensor *s, size_t row, size_t B, size_t n, size_t w)
 {
     if (!s)
-        return rc_tape_tensor(tp, 2, (size_t[]){B, n});
-    return rc_reshape(tp, rc_slice(tp, s, 0, row, 1), 2, (size_t[]){B, n});
+        return rc_tape_tensor(tp, 2, (size_t[]){B, w});
+    rc_tensor *r = rc_reshape(tp, rc_slice(tp, s, 0, row, 1), 2, (size_t[]){B, n});
+    return w < n ? rc_slice(tp, r, 1, 0, w) : r;
+}
+
+/* A layer's final state [1, B, w] widened with zeros to [1, B, n]. */
+static rc_tensor *widened(rc_tape *tp, rc_tensor *s, size_t B, size_t n)
+{
+    size_t w = s->shape[2];
+    rc_tensor *zeros = w < n ? rc_tape_tensor(tp, 3, (size_t[]){1, B, n - w}) : NULL;
+    return w < n ? rc_concat(tp, (rc_tensor *[]){s, zeros}, 2, 2) : s;
 }
 
 /* The initial states of a call: states0, or h0 and c0. */
@@ -518,17 +561,18 @@ rc_tensor *rc_rnn_forward_states(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const r
             size_t row = l * D + d;
             rc_tensor *s[RC_MAX_STATES], *s_n[RC_MAX_STATES];
             for (size_t i = 0; i < n; i++)
-                if (!(s[i] = state_row(tp, s0[i], row, B, rnn->shape.state_width[i])))
+                if (!(s[i] = state_row(tp, s0[i], row, B, rnn->shape.state_width[i], rnn->decls[l].state_width[i])))
                     return NULL;
             rc__cell_layer pass = rnn->layers[row]; /* this pass's: its generator, its dropped weights */
             pass.rng = o->dropout_rng;
             if (cfg->weight_drop > 0.0f && o->dropout_rng && drop_weights(tp, rnn, &pass, cfg->weight_drop, o->dropout_rng))
                 return NULL;
-            outs[d] = run_layer(tp, rnn, &pass, (int)d, input, o, s, s_n);
+            outs[d] = run_layer(tp, rnn, &pass, &rnn->decls[l], (int)d, input, o, s, s_n);
             if (!outs[d])
                 return NULL;
             for (size_t i = 0; i < n; i++)
-                fin[i * L * D + row] = s_n[i];
+                if (!(fin[i * L * D + row] = widened(tp, s_n[i], B, rnn->shape.state_width[i])))
+                    return NULL;
         }
         rc_tensor *out = D == 2 ? rc_concat(tp, outs, 2, 2) : outs[0];
         if (cfg->residual && l > 0)

@@ -7,7 +7,8 @@
  * packing them again.  A layer whose cell has no kernel (or whose kernel
  * declines the call) runs the composed step on the stream's own tape, with
  * recording off; a pass of max_steps at creation sizes the tape's arena, so
- * running allocates nothing then either. */
+ * running allocates nothing then either.  A layer narrower than the
+ * widest (hidden_sizes) runs on a packed copy of its rows' leading columns. */
 #include "cells.h"
 
 #include <stdint.h>
@@ -18,7 +19,8 @@ struct rc_rnn_stream {
     const rc_rnn *rnn;
     size_t batch, max_steps, n_states;
     float *state[RC_MAX_STATES]; /* [L, B, n_i] */
-    float *buf[2];               /* [max_steps, B, O] layer outputs */
+    float *narrow[RC_MAX_STATES];/* [B, n_i]: a narrower layer's states, packed; NULL when every layer is as wide */
+    float *buf[2];               /* [max_steps, B, max O] layer outputs */
     float *work;                 /* the kernels' scratch for max_steps */
     float *packed;               /* the packed weights of the layers that keep them, or NULL */
     size_t *packed_at;           /* [L]: each layer's offset in packed, or SIZE_MAX when it has none */
@@ -61,7 +63,10 @@ rc_rnn_stream *rc_rnn_stream_new(const rc_rnn *rnn, size_t batch, size_t max_ste
     /* Rows x (8H + 2O + I) floats bound every kernel's scratch per row (an
      * LSTM's gates and cell temporaries take 4H + 4H), so the kernels' own
      * size arithmetic cannot overflow once this product fits. */
-    size_t L = cfg->num_layers, O = rc_rnn_output_size(rnn), H = cfg->hidden_size, n = rc_rnn_state_count(rnn);
+    size_t L = cfg->num_layers, O = rc__rnn_max_output(rnn), H = 0, n = rc_rnn_state_count(rnn);
+    for (size_t l = 0; l < L; l++)
+        if (rc_rnn_config_layer_size(cfg, l) > H)
+            H = rc_rnn_config_layer_size(cfg, l);
     size_t widest = 8 * H + 2 * O + cfg->input_size, bound, work = 0;
     if (!rc__mul_size(max_steps, batch, &bound) || !rc__mul_size(bound, widest, &bound) ||
         !rc__mul_size(bound, 2 * sizeof(float), &bound))
@@ -95,8 +100,13 @@ rc_rnn_stream *rc_rnn_stream_new(const rc_rnn *rnn, size_t batch, size_t max_ste
     s->n_states = n;
     size_t out = max_steps * batch * O; /* no overflow: checked above */
     int ok = 1;
-    for (size_t i = 0; i < n; i++)
-        ok &= (s->state[i] = rc__alloc_aligned(L * batch * rc_rnn_state_width(rnn, i) * sizeof(float))) != NULL;
+    for (size_t i = 0; i < n; i++) {
+        size_t width = rc_rnn_state_width(rnn, i);
+        ok &= (s->state[i] = rc__alloc_aligned(L * batch * width * sizeof(float))) != NULL;
+        for (size_t l = 0; l < L && !s->narrow[i]; l++)
+            if (rc_rnn_layer_state_width(rnn, l, i) < width)
+                ok &= (s->narrow[i] = rc__alloc_aligned(batch * width * sizeof(float))) != NULL;
+    }
     s->buf[0] = rc__alloc_aligned(out * sizeof(float));
     s->buf[1] = rc__alloc_aligned(out * sizeof(float));
     s->work = work ? rc__alloc_aligned(work * sizeof(float)) : NULL;
@@ -133,8 +143,10 @@ void rc_rnn_stream_free(rc_rnn_stream *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->n_states; i++)
+    for (size_t i = 0; i < s->n_states; i++) {
         rc__free_aligned(s->state[i]);
+        rc__free_aligned(s->narrow[i]);
+    }
     rc__free_aligned(s->buf[0]);
     rc__free_aligned(s->buf[1]);
     rc__free_aligned(s->work);
@@ -174,7 +186,7 @@ static int composed_pass(rc_rnn_stream *s, size_t l, const float *in, size_t n, 
         return rc_last_status();
     memcpy(x->data, in, n * B * I * sizeof(float));
     for (size_t i = 0; i < s->n_states; i++) {
-        size_t w = rc_rnn_state_width(s->rnn, i);
+        size_t w = rc_rnn_layer_state_width(s->rnn, l, i);
         if (!(s0[i] = rc_tape_tensor(s->tp, 2, (size_t[]){B, w})))
             return rc_last_status();
         memcpy(s0[i]->data, state[i], B * w * sizeof(float));
@@ -186,6 +198,20 @@ static int composed_pass(rc_rnn_stream *s, size_t l, const float *in, size_t n, 
     for (size_t i = 0; i < s->n_states; i++)
         memcpy(state[i], s_n[i]->data, s_n[i]->size * sizeof(float));
     return RC_OK;
+}
+
+/* Copies the leading w of every row of n columns between rows [B, n]
+ * and packed rows [B, w]: to = 1 packs, 0 unpacks (and zeroes the rest of
+ * each row, as rc_rnn_forward's final states have it). */
+static void pack_rows(float *rows, float *packed, size_t B, size_t n, size_t w, int to)
+{
+    for (size_t b = 0; b < B; b++)
+        if (to) {
+            memcpy(packed + b * w, rows + b * n, w * sizeof(float));
+        } else {
+            memcpy(rows + b * n, packed + b * w, w * sizeof(float));
+            memset(rows + b * n + w, 0, (n - w) * sizeof(float));
+        }
 }
 
 /* One pass of n <= max_steps steps through every layer. */
@@ -200,8 +226,14 @@ static int run_pass(rc_rnn_stream *s, const float *x, size_t n, float *y)
         const float *w[RC__CELL_MAX_PARAMS], *s0[RC_MAX_STATES] = {0};
         float *state[RC_MAX_STATES] = {0};
         weights_of(s->rnn, l, w);
-        for (size_t i = 0; i < s->n_states; i++)
-            s0[i] = state[i] = s->state[i] + l * B * rc_rnn_state_width(s->rnn, i);
+        for (size_t i = 0; i < s->n_states; i++) {
+            size_t width = rc_rnn_state_width(s->rnn, i), own = rc_rnn_layer_state_width(s->rnn, l, i);
+            s0[i] = state[i] = s->state[i] + l * B * width;
+            if (own < width) {
+                pack_rows(state[i], s->narrow[i], B, width, own, 1);
+                s0[i] = state[i] = s->narrow[i];
+            }
+        }
         float *out = l + 1 == L && y ? y : s->buf[l % 2];
         const float *P = s->packed_at[l] == SIZE_MAX ? NULL : s->packed + s->packed_at[l];
         if (!fused(s->rnn, l, &c)) {
@@ -209,6 +241,11 @@ static int run_pass(rc_rnn_stream *s, const float *x, size_t n, float *y)
                 return rc_last_status();
         } else {
             k->forward(&c, w, P, in, s0, out, state, NULL, s->work);
+        }
+        for (size_t i = 0; i < s->n_states; i++) {
+            size_t width = rc_rnn_state_width(s->rnn, i), own = rc_rnn_layer_state_width(s->rnn, l, i);
+            if (own < width)
+                pack_rows(s->state[i] + l * B * width, s->narrow[i], B, width, own, 0);
         }
         if (cfg->residual && l > 0)
             for (size_t i = 0; i < n * B * O; i++)

@@ -97,6 +97,39 @@ static int meta_size(const rc_safetensors *st, const char *path, const char *key
     return RC_OK;
 }
 
+/* 1 when some layer's width is not hidden_size. */
+static int ragged(const rc_rnn_config *c)
+{
+    for (size_t l = 0; l < c->num_layers; l++)
+        if (rc_rnn_config_layer_size(c, l) != c->hidden_size)
+            return 1;
+    return 0;
+}
+
+/* The layers that may have their own width: the first RC_RNN_MAX_WIDTHS. */
+static size_t sized_layers(const rc_rnn_config *c)
+{
+    return c->num_layers < RC_RNN_MAX_WIDTHS ? c->num_layers : RC_RNN_MAX_WIDTHS;
+}
+
+/* The per-layer widths "1150,1150,400" (absent: every layer hidden_size). */
+static int meta_sizes(const rc_safetensors *st, const char *path, rc_rnn_config *cfg)
+{
+    const char *v = rc_safetensors_metadata(st, "hidden_sizes"), *p = v;
+    size_t n = sized_layers(cfg);
+    for (size_t l = 0; v && l < n; l++) {
+        char *end = NULL;
+        unsigned long long x = *p >= '0' && *p <= '9' ? strtoull(p, &end, 10) : 0;
+        if (!end || x == 0 || *end != (l + 1 < n ? ',' : '\0'))
+            return rc__fail(RC_EFORMAT, "%s: metadata hidden_sizes '%s' is not %zu positive sizes separated by "
+                                        "commas",
+                            path, v, n);
+        cfg->hidden_sizes[l] = (size_t)x;
+        p = end + 1;
+    }
+    return RC_OK;
+}
+
 /* A rate from the metadata key (absent: 0). */
 static int meta_rate(const rc_safetensors *st, const char *path, const char *key, float *out)
 {
@@ -148,7 +181,7 @@ static int config_from_metadata(const rc_safetensors *st, const char *path, int 
     memset(cfg, 0, sizeof *cfg);
     cfg->cell = cell;
     if (meta_size(st, path, "input_size", &cfg->input_size) || meta_size(st, path, "hidden_size", &cfg->hidden_size) ||
-        meta_size(st, path, "num_layers", &cfg->num_layers))
+        meta_size(st, path, "num_layers", &cfg->num_layers) || meta_sizes(st, path, cfg))
         return rc_last_status();
     const char *bias = rc_safetensors_metadata(st, "bias");
     cfg->bias = !bias || metadata_true(bias);
@@ -248,11 +281,16 @@ static int is_layer_weight(const char *name)
 
 void rc__describe_rnn(const rc_rnn_config *c, char *buf, size_t cap)
 {
-    int n = snprintf(buf, cap, "a %zu-layer%s %s with input %zu and hidden size %zu%s%s", c->num_layers,
+    int n = snprintf(buf, cap, "a %zu-layer%s %s with input %zu and hidden size%s ", c->num_layers,
                      c->bidirectional ? " bidirectional" : "", rc_cell_name(c->cell), c->input_size,
-                     c->hidden_size, c->proj_size ? " and a projection" : "", c->peephole ? " and peepholes" : "");
-    /* the cell's own options, but those spelled as PyTorch's fields above */
+                     ragged(c) ? "s" : "");
     size_t at = n > 0 ? (size_t)n : 0, shown = 0;
+    for (size_t l = 0; l < (ragged(c) ? c->num_layers : 1) && at < cap; l++)
+        at += (size_t)snprintf(buf + at, cap - at, "%s%zu", l ? ", " : "", rc_rnn_config_layer_size(c, l));
+    if (at < cap)
+        at += (size_t)snprintf(buf + at, cap - at, "%s%s", c->proj_size ? " and a projection" : "",
+                               c->peephole ? " and peepholes" : "");
+    /* the cell's own options, but those spelled as PyTorch's fields above */
     for (size_t i = 0; rc_cell_option_name(c->cell, i) && at < cap; i++) {
         const char *name = rc_cell_option_name(c->cell, i);
         if (!rc__cell_option_is_field(name))
@@ -427,6 +465,13 @@ void rc__meta_rnn(rc__meta *m, const rc_rnn_config *c)
     rc__meta_add(m, "input_size", "%zu", c->input_size);
     rc__meta_add(m, "hidden_size", "%zu", c->hidden_size);
     rc__meta_add(m, "num_layers", "%zu", c->num_layers);
+    if (ragged(c)) {
+        char sizes[RC_RNN_MAX_WIDTHS * 21];
+        size_t at = 0;
+        for (size_t l = 0; l < sized_layers(c); l++)
+            at += (size_t)snprintf(sizes + at, sizeof sizes - at, "%s%zu", l ? "," : "", rc_rnn_config_layer_size(c, l));
+        rc__meta_add(m, "hidden_sizes", "%s", sizes);
+    }
     rc__meta_add(m, "bidirectional", "%d", c->bidirectional);
     rc__meta_add(m, "bias", "%d", c->bias);
     rc__meta_add(m, "proj_size", "%zu", c->proj_size);

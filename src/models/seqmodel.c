@@ -97,8 +97,6 @@ rc_model *rc_model_new(const rc_model_config *cfg, rc_rng *rng)
     rc_model *m = rc__model_alloc(cfg);
     if (!m || !rng)
         return m;
-    const rc_rnn_config *r = &cfg->rnn;
-    float k = 1.0f / sqrtf((float)r->hidden_size);
     for (size_t i = 0; i < rc_params_count(m->params); i++) {
         rc_tensor *t = rc_params_tensor(m->params, i);
         if (t == m->embed)
@@ -106,8 +104,8 @@ rc_model *rc_model_new(const rc_model_config *cfg, rc_rng *rng)
         else if (t == m->head_w || t == m->head_b)
             rc_tensor_fill_uniform(t, rng, -1.0f / sqrtf((float)m->head_w->shape[1]),
                                    1.0f / sqrtf((float)m->head_w->shape[1]));
-        else
-            rc_tensor_fill_uniform(t, rng, -k, k);
+        else /* the network's: its cells' own draws, at each layer's sizes */
+            rc_tensor_fill_uniform(t, rng, -rc__rnn_init_bound(m->rnn, t), rc__rnn_init_bound(m->rnn, t));
     }
     return m;
 }
