@@ -143,6 +143,12 @@ RC_API void rc_tensor_zero_grad(rc_tensor *t);
 RC_API void rc_tensor_fill(rc_tensor *t, float value);
 RC_API void rc_tensor_fill_uniform(rc_tensor *t, rc_rng *rng, float lo, float hi);
 RC_API void rc_tensor_fill_normal(rc_tensor *t, rc_rng *rng, float mean, float std);
+/* PyTorch's nn.init.orthogonal_ (Saxe et al. 2014): t viewed as [rows,
+ * cols] (rows = shape[0], cols the rest) becomes gain times a matrix with
+ * orthonormal columns (rows >= cols) or rows (rows < cols), the Q of a
+ * Gaussian matrix's QR with the signs of R's diagonal taken out.  RC_ENOMEM
+ * when its scratch cannot be allocated (t unchanged). */
+RC_API int rc_tensor_fill_orthogonal(rc_tensor *t, rc_rng *rng, float gain);
 /* 1 when a and b have the same ndim and shape. */
 RC_API int rc_tensor_same_shape(const rc_tensor *a, const rc_tensor *b);
 /* Writes "[2, 3, 4]" into buf (always NUL-terminated); returns buf. */
@@ -390,7 +396,8 @@ RC_API rc_tensor *rc_max_pool2d(rc_tape *tp, rc_tensor *x, size_t k_h, size_t k_
     X(RC_CELL_MRNN, mrnn)                         /* Sutskever et al. 2011 */ \
     X(RC_CELL_QRNN_F, qrnn_f)                     /* Bradbury et al. 2017 */ \
     X(RC_CELL_QRNN_FO, qrnn_fo)                                            \
-    X(RC_CELL_QRNN_IFO, qrnn_ifo)
+    X(RC_CELL_QRNN_IFO, qrnn_ifo)                                          \
+    X(RC_CELL_PRU, pru)                           /* Mehta et al. 2018 */
 
 enum rc_cell {
 #define RC__CELL_ENUM(id, token) id,

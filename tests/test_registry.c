@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { T_STEPS = 4, INPUT = 3, HIDDEN = 4, MAX_B = 3 };
+enum { T_STEPS = 4, INPUT = 4, HIDDEN = 4, MAX_B = 3 }; /* the PRU's default levels need I and H to divide by 4 */
 
 typedef struct {
     size_t layers;

@@ -43,11 +43,14 @@ typedef struct {
 } rc__cell_dims;
 
 /* How a parameter starts when the network is drawn from a generator; a
- * cell that needs another draw adds its kind here and in seq.c's draw(). */
+ * cell that needs another draw adds its kind here and in seq.c's
+ * rc__rnn_draw(). */
 typedef struct {
     enum {
         RC__INIT_TORCH,  /* (rc__init){0}: PyTorch's recurrent cells, uniform in +-1/sqrt(H) */
         RC__INIT_FAN_IN, /* PyTorch's nn.Linear: uniform in +-1/sqrt(fan_in) (a bias: its weight's) */
+        RC__INIT_ORTHOGONAL, /* nn.init.orthogonal_ (rc_tensor_fill_orthogonal, gain 1) */
+        RC__INIT_ZERO,   /* zeros */
     } kind;
     size_t fan_in;       /* RC__INIT_FAN_IN */
 } rc__init;

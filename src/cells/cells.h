@@ -18,10 +18,9 @@ rc_tensor *rc__rnn_layer_composed(rc_tape *tp, const rc_rnn *rnn, size_t l, rc_t
 rc_tensor *rc__locked_dropout(rc_tape *tp, rc_tensor *x, float p, rc_rng *rng);
 /* The widest output of any layer, D * O_l (a stream's buffers). */
 size_t rc__rnn_max_output(const rc_rnn *rnn);
-/* The bound b of the uniform draw in [-b, b] that starts weight w of the
- * network (its cell's rc__init at its layer's sizes); 0 when w is not one
- * of its weights. */
-float rc__rnn_init_bound(const rc_rnn *rnn, const rc_tensor *w);
+/* Draws weight w of the network as its cell declares (rc__init, at its
+ * layer's sizes); RC_EINVAL when w is not one of its weights. */
+int rc__rnn_draw(const rc_rnn *rnn, rc_tensor *w, rc_rng *rng);
 /* Makes rc_rnn_free free the network's parameter set too. */
 void rc__rnn_own_params(rc_rnn *rnn);
 

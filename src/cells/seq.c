@@ -189,15 +189,24 @@ static void resolve(rc_rnn_config *cfg, const double *opt)
     cfg->peephole = peep < 0 ? 0 : opt[peep] != 0.0;
 }
 
-float rc__rnn_init_bound(const rc_rnn *rnn, const rc_tensor *w)
+int rc__rnn_draw(const rc_rnn *rnn, rc_tensor *w, rc_rng *rng)
 {
     for (size_t i = 0; rnn && w && i < rnn->cfg.num_layers * rnn->dirs; i++)
-        for (size_t k = 0; k < rnn->shape.n_params; k++)
-            if (rnn->layers[i].w[k] == w) {
-                rc__init init = rnn->decls[i / rnn->dirs].param[k].init;
-                return 1.0f / sqrtf((float)(init.kind == RC__INIT_FAN_IN ? init.fan_in : rnn->layers[i].dims.H));
+        for (size_t k = 0; k < rnn->shape.n_params; k++) {
+            if (rnn->layers[i].w[k] != w)
+                continue;
+            rc__init init = rnn->decls[i / rnn->dirs].param[k].init;
+            if (init.kind == RC__INIT_ORTHOGONAL)
+                return rc_tensor_fill_orthogonal(w, rng, 1.0f);
+            if (init.kind == RC__INIT_ZERO) {
+                rc_tensor_fill(w, 0.0f);
+                return RC_OK;
             }
-    return 0.0f;
+            float b = 1.0f / sqrtf((float)(init.kind == RC__INIT_FAN_IN ? init.fan_in : rnn->layers[i].dims.H));
+            rc_tensor_fill_uniform(w, rng, -b, b);
+            return RC_OK;
+        }
+    return rc__fail(RC_EINVAL, "rc__rnn_draw: not one of the network's weights");
 }
 
 rc_rnn *rc_rnn_new(const rc_rnn_config *cfg, rc_params *params, const char *prefix, rc_rng *rng)
@@ -247,11 +256,11 @@ rc_rnn *rc_rnn_new(const rc_rnn_config *cfg, rc_params *params, const char *pref
             }
         }
     for (size_t i = 0; rng && i < L * D; i++) /* in declaration order, layer by layer */
-        for (size_t k = 0; k < decls[i / D].n_declared; k++) {
-            rc_tensor *w = rnn->layers[i].w[decls[i / D].order[k]];
-            float bound = rc__rnn_init_bound(rnn, w);
-            rc_tensor_fill_uniform(w, rng, -bound, bound);
-        }
+        for (size_t k = 0; k < decls[i / D].n_declared; k++)
+            if (rc__rnn_draw(rnn, rnn->layers[i].w[decls[i / D].order[k]], rng)) {
+                rc_rnn_free(rnn);
+                return NULL;
+            }
     return rnn;
 }
 

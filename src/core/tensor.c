@@ -1,6 +1,7 @@
 /* tensor.c — caller-owned tensors, shapes and fills. */
 #include "core.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,42 @@ void rc_tensor_fill_normal(rc_tensor *t, rc_rng *rng, float mean, float std)
 {
     for (size_t i = 0; i < t->size; i++)
         t->data[i] = mean + std * rc_rng_normal(rng);
+}
+
+int rc_tensor_fill_orthogonal(rc_tensor *t, rc_rng *rng, float gain)
+{
+    size_t rows = t->ndim ? t->shape[0] : 1, cols = rows ? t->size / rows : 0;
+    size_t n = rows >= cols ? rows : cols, k = rows >= cols ? cols : rows; /* k columns of length n */
+    double *q = malloc(n * k * sizeof *q);
+    if (!q)
+        return rc__fail(RC_ENOMEM, "rc_tensor_fill_orthogonal: out of memory for %zu x %zu", n, k);
+    for (size_t i = 0; i < n * k; i++) /* column j at q + j n: the Gaussian drawn row-major over [n, k] */
+        q[(i % k) * n + i / k] = rc_rng_normal(rng);
+    /* modified Gram-Schmidt (each projection done twice, for orthogonality
+     * to double precision): the Q of the QR whose R has a positive
+     * diagonal, which is what PyTorch's sign correction makes of its Q */
+    for (size_t j = 0; j < k; j++) {
+        double *v = q + j * n, norm = 0.0;
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t m = 0; m < j; m++) {
+                const double *u = q + m * n;
+                double dot = 0.0;
+                for (size_t i = 0; i < n; i++)
+                    dot += u[i] * v[i];
+                for (size_t i = 0; i < n; i++)
+                    v[i] -= dot * u[i];
+            }
+        for (size_t i = 0; i < n; i++)
+            norm += v[i] * v[i];
+        norm = sqrt(norm);
+        for (size_t i = 0; i < n; i++)
+            v[i] = norm > 0.0 ? v[i] / norm : 0.0;
+    }
+    for (size_t r = 0; r < rows; r++) /* Q [n, k] as is (tall), or its transpose (wide) */
+        for (size_t c = 0; c < cols; c++)
+            t->data[r * cols + c] = gain * (float)(rows >= cols ? q[c * n + r] : q[r * n + c]);
+    free(q);
+    return RC_OK;
 }
 
 int rc_tensor_same_shape(const rc_tensor *a, const rc_tensor *b)

@@ -104,8 +104,10 @@ rc_model *rc_model_new(const rc_model_config *cfg, rc_rng *rng)
         else if (t == m->head_w || t == m->head_b)
             rc_tensor_fill_uniform(t, rng, -1.0f / sqrtf((float)m->head_w->shape[1]),
                                    1.0f / sqrtf((float)m->head_w->shape[1]));
-        else /* the network's: its cells' own draws, at each layer's sizes */
-            rc_tensor_fill_uniform(t, rng, -rc__rnn_init_bound(m->rnn, t), rc__rnn_init_bound(m->rnn, t));
+        else if (rc__rnn_draw(m->rnn, t, rng)) { /* the network's: its cells' own draws, at each layer's sizes */
+            rc_model_free(m);
+            return NULL;
+        }
     }
     return m;
 }
