@@ -406,11 +406,13 @@ static int check_args(const train_args *a)
     if (a->dropout_hidden > 0 && a->layer_dropout > 0)
         return cli_fail("train", "--dropout-hidden (locked) and --layer-dropout are two kinds of the same "
                                  "dropout between layers: give one");
-    /* the cell's settings, before any data is read (the input width is not known yet) */
-    rc_rnn_config cfg = rnn_config(a, 1);
+    /* the cell's settings, before any data is read; the whole network when
+     * its input width is known (lm: the embedding's), else once the data
+     * gives it (build_model, before anything is written) */
+    rc_rnn_config cfg = rnn_config(a, a->task == RC_TASK_LM ? (a->embed ? a->embed : a->hidden) : 1);
     if (cli_cell_options("train", &a->cell_opts, &cfg))
         return EXIT_BAD_INPUT;
-    if (rc_rnn_config_check(&cfg))
+    if (a->task == RC_TASK_LM && rc_rnn_config_check(&cfg))
         return cli_fail("train", "%s", rc_last_error());
     return 0;
 }
@@ -544,14 +546,15 @@ int cmd_train(int argc, char **argv)
     cli_data d;
     if ((status = cli_data_load("train", &dopt, &d)))
         goto done_args;
-    if (!a.resume && save_args(args_path, argc - 1, argv + 1)) {
-        status = cli_fail("train", "cannot write %s", args_path);
-        cli_data_free(&d);
-        goto done_args;
-    }
     rc_rng rng;
     rc_rng_seed(&rng, a.seed, 0);
     rc_model *m = build_model(&a, &d, &rng);
+    if (!m || (!a.resume && save_args(args_path, argc - 1, argv + 1))) {
+        status = m ? cli_fail("train", "cannot write %s", args_path) : cli_fail("train", "%s", rc_last_error());
+        rc_model_free(m);
+        cli_data_free(&d);
+        goto done_args;
+    }
     char *vocab_json = d.vocab ? rc_vocab_to_json(d.vocab) : NULL;
     char midi[64], rate[32];
     snprintf(midi, sizeof midi, "%.9g %.9g", a.midi_steps, a.midi_fps);
@@ -580,9 +583,7 @@ int cmd_train(int argc, char **argv)
         upto = step ? strtoull(step, NULL, 10) : 0;
         rc_safetensors_free(st);
     }
-    if (!m) {
-        status = cli_fail("train", "%s", rc_last_error());
-    } else if (a.init && !a.resume && (status = init_from(a.init, m, vocab_json))) {
+    if (a.init && !a.resume && (status = init_from(a.init, m, vocab_json))) {
         /* said */
     } else if (reload_log(&p, a.resume ? upto : 0)) {
         status = cli_fail("train", "cannot write %s", p.log_path);
