@@ -123,8 +123,8 @@ static void mrnn_step(const rc_params *p, const rc_rnn_config *cfg, const double
 }
 
 /* qrnn.c's equations (Bradbury et al. 2017, eq. 1-5), the pooling from the
- * cell, the window from cfg: s[0] = c, s[1] = lookback, the previous
- * input's share W_{t-1} x_{t-1} of the convolution (window 2). */
+ * cell, the window from cfg: s[0] = c, s[1] = lookback, the previous input
+ * x_{t-1} (window 2). */
 static void qrnn_step(const rc_params *p, const rc_rnn_config *cfg, const double *x, double *const *s, double *y)
 {
     size_t gates = cfg->cell == RC_CELL_QRNN_F ? 2 : cfg->cell == RC_CELL_QRNN_FO ? 3 : 4, G = gates * H;
@@ -133,15 +133,12 @@ static void qrnn_step(const rc_params *p, const rc_rnn_config *cfg, const double
     const rc_tensor *W = w(p, "weight_ih_l0"), *b = w(p, "bias_ih_l0");
     double a[4 * H], *c = s[0];
     for (size_t r = 0; r < G; r++) {
-        a[r] = (double)b->data[r] + (k == 2 ? s[1][r] : 0.0);
+        a[r] = (double)b->data[r];
         for (size_t j = 0; j < I; j++)
-            a[r] += (double)W->data[r * k * I + j] * x[j];
+            a[r] += (double)W->data[r * k * I + j] * x[j] + (k == 2 ? (double)W->data[r * k * I + I + j] * s[1][j] : 0.0);
     }
-    for (size_t r = 0; k == 2 && r < G; r++) {
-        s[1][r] = 0.0;
-        for (size_t j = 0; j < I; j++)
-            s[1][r] += (double)W->data[r * k * I + I + j] * x[j];
-    }
+    for (size_t j = 0; k == 2 && j < I; j++)
+        s[1][j] = x[j];
     for (size_t j = 0; j < H; j++) {
         double z = tanh(a[j]), f = 1.0 - (1.0 - sigm(a[H + j])) * (1.0 - zo);
         c[j] = gates == 4 ? f * c[j] + sigm(a[3 * H + j]) * z : f * c[j] + (1.0 - f) * z;

@@ -20,14 +20,12 @@
  * x_{t-1}, as pytorch-qrnn's linear layer reads [X | X_{t-1}]), bias_ih
  * [G], G = 2H, 3H or 4H with rows z, f, o, i (those the pooling uses); both
  * drawn as PyTorch's nn.Linear, uniform in +-1/sqrt(k I).
- * States: c [H]; with k = 2 also lookback [G] = W_{t-1} x_{t-1}, the share
- * of the previous input in this step's convolution (zero at the start, as
- * pytorch-qrnn's x_{-1}).  Carried like c, it continues a stream exactly,
- * and in the reverse direction it is x_{t+1}'s share.  In truncated BPTT it
- * differs from pytorch-qrnn's save_prev_x, which keeps x_{t-1} itself: the
- * carried share was computed with the previous window's weights and passes
- * no gradient to W_{t-1} (about a tenth of that block's gradient over a
- * 35-step window in a check).  The output is h'.
+ * States: c [H]; with k = 2 also lookback [I] = x_{t-1}, the previous
+ * input itself (zero at the start, as pytorch-qrnn's x_{-1}; in the reverse
+ * direction x_{t+1}).  Carried like c, it continues a stream exactly, and
+ * in truncated BPTT it is pytorch-qrnn's save_prev_x: each window's first
+ * step multiplies it by the current W_{t-1}, which receives its gradient.
+ * The output is h'.
  * Fused kernel: src/kernels/qrnn.c (the convolution as GEMMs, the
  * activations of every step at once, the pooling alone in the time loop). */
 #include "cell.h"
@@ -66,7 +64,7 @@ static int declare(rc__cell_decl *d, const rc__cell_dims *c, size_t gates)
     if (!st)
         st = rc__state(d, 0, "c", c->H);
     if (!st && k == 2)
-        st = rc__state(d, 1, "lookback", G);
+        st = rc__state(d, 1, "lookback", c->I);
     return st;
 }
 
@@ -75,17 +73,16 @@ static int declare_fo(rc__cell_decl *d, const rc__cell_dims *c) { return declare
 static int declare_ifo(rc__cell_decl *d, const rc__cell_dims *c) { return declare(d, c, 4); }
 
 /* Every step's convolution at once: u = W x + b [T, B, G] (k = 1), or
- * u = [W_t x + b | W_{t-1} x] [T, B, 2G] (k = 2), the second half the share
- * each input has in the next step's. */
+ * its x_t half with x itself, u = [W_t x + b | x] [T, B, G + I] (k = 2):
+ * each step adds the previous input's share W_{t-1} x_{t-1} from the
+ * lookback and keeps x_t as the next one. */
 static rc_tensor *pre(rc_tape *tp, const rc__cell_layer *L, rc_tensor *x)
 {
     rc_tensor *w = L->w[W], *b = L->w[B];
     if (window(&L->dims) == 1)
         return rc_linear(tp, x, w, b);
-    size_t I = L->dims.I;
-    rc_tensor *part[2] = {rc_linear(tp, x, rc_slice(tp, w, 1, 0, I), b),
-                          rc_linear(tp, x, rc_slice(tp, w, 1, I, I), NULL)};
-    return part[0] && part[1] ? rc_concat(tp, part, 2, 2) : NULL;
+    rc_tensor *part[2] = {rc_linear(tp, x, rc_slice(tp, w, 1, 0, L->dims.I), b), x};
+    return part[0] ? rc_concat(tp, part, 2, 2) : NULL;
 }
 
 /* The forget gate under zoneout: 1 - (1 - f) m in training, m a mask of 0
@@ -111,13 +108,13 @@ static rc_tensor *zoned(rc_tape *tp, const rc__cell_layer *L, size_t gates, rc_t
 static rc_tensor *pool(rc_tape *tp, const rc__cell_layer *L, size_t gates, rc_tensor *u, rc_tensor *const *s,
                        rc_tensor **s_new)
 {
-    size_t H = L->dims.H, G = gates * H;
+    size_t H = L->dims.H, G = gates * H, I = L->dims.I;
     rc_tensor *a = u, *g[4], *c = s[0];
-    if (window(&L->dims) == 2) {
+    if (window(&L->dims) == 2) { /* u_t = [W_t x_t + b | x_t], s[1] = x_{t-1} */
         rc_tensor *half[2];
-        if (rc_split(tp, u, 1, (size_t[]){G, G}, 2, half))
+        if (rc_split(tp, u, 1, (size_t[]){G, I}, 2, half))
             return NULL;
-        a = rc_add(tp, half[0], s[1]);
+        a = rc_add(tp, half[0], rc_linear(tp, s[1], rc_slice(tp, L->w[W], 1, I, I), NULL));
         s_new[1] = half[1];
     }
     if (!a || rc_split(tp, a, 1, (size_t[]){H, H, H, H}, gates, g))

@@ -1,10 +1,12 @@
 /* qrnn.c — the QRNN layer fused (Bradbury et al. 2017; src/cells/qrnn.c
  * gives the equations and is the specification this equals):
  *   - the convolution over time for every step at once, two GEMMs for
- *     window 2 (A = x W_t^T + b, U = x W_{t-1}^T), one for window 1;
- *   - each step's pre-activations A_t + U_{t-1} (the lookback: the initial
- *     state at a sequence's first step), activated for all steps at once
- *     by the SIMD tanh and sigmoid, since none depends on the pooling;
+ *     window 2 (A = x W_t^T + b, U = x W_{t-1}^T), one for window 1, and
+ *     with window 2 a third of B rows for the lookback, the input before
+ *     a sequence's first step: U_{-1} = x_{-1} W_{t-1}^T;
+ *   - each step's pre-activations A_t + U_{t-1} (U_{-1} at a sequence's
+ *     first step), activated for all steps at once by the SIMD tanh and
+ *     sigmoid, since none depends on the pooling;
  *   - only the pooling c' = f c + (1 - f) z (ifo: f c + i z), h = o c' is
  *     sequential, one loop over the units of each sequence, which are
  *     independent: sequences run in parallel.
@@ -15,10 +17,12 @@
  * da_f = df (f - p)(1 - f) / (1 - p))
  *   ifo:    dz = dc' i,         df = dc' c,   di = dc' z
  *   dc (to the previous step) = dc' f;  da = d(gate) * the gate's derivative
- * and da is also the lookback's gradient (it adds to a), which the previous
- * step's U receives; the weight and input gradients are GEMMs over all
- * steps after the loop.
- * Cache: the activated gates [T, B, G], then c before each step [T, B, H]. */
+ * and da is also the gradient of the previous step's U (it adds to a), at
+ * the first step U_{-1}'s; the weight and input gradients are GEMMs over
+ * all steps after the loop, x_{-1}'s over its B rows.  The final lookback
+ * is the last input itself: its gradient goes straight to that row of dx.
+ * Cache: the activated gates [T, B, G], c before each step [T, B, H], then
+ * (window 2) x_{-1} [B, I]. */
 #include "recurrent.h"
 
 #include "kernels.h"
@@ -32,12 +36,16 @@ enum { PARALLEL_FLOATS = 1 << 15 };
 static size_t rows(const rc__qrnn_dims *d) { return d->T * d->B; }
 static size_t width(const rc__qrnn_dims *d) { return d->gates * d->H; }
 
-size_t rc__qrnn_cache_size(const rc__qrnn_dims *d) { return rows(d) * (width(d) + d->H); }
+size_t rc__qrnn_cache_size(const rc__qrnn_dims *d)
+{
+    return rows(d) * (width(d) + d->H) + (d->window == 2 ? d->B * d->I : 0);
+}
 
 size_t rc__qrnn_work_size(const rc__qrnn_dims *d, int backward)
 {
     size_t TB = rows(d), G = width(d), convs = TB * G * d->window; /* A (or dA) and U (or dU) */
-    return backward ? convs + d->B * (d->H + G) : convs;
+    size_t look = d->window == 2 ? d->B * G : 0;                   /* U_{-1} (or its gradient) */
+    return backward ? convs + d->B * d->H + look : convs + look;
 }
 
 static int active(const rc__qrnn_dims *d, size_t t, size_t b) { return !d->lengths || t < (size_t)d->lengths[b]; }
@@ -61,12 +69,18 @@ void rc__qrnn_forward(const rc__qrnn_dims *d, const float *w, const float *bias,
     size_t T = d->T, B = d->B, I = d->I, H = d->H, G = width(d), k = d->window, TB = rows(d);
     float *act = cache ? cache : work + (k - 1) * TB * G; /* [T, B, G] */
     float *u = work;                                        /* [T, B, G] with window 2 */
+    float *u0 = work + (cache ? k - 1 : k) * TB * G;        /* [B, G]: U_{-1} with window 2 */
     float *c_before = cache ? cache + TB * G : NULL;        /* [T, B, H] */
     for (size_t r = 0; r < TB; r++)
         rc__copy_or_zero(G, bias, act + r * G);
     rc__sgemm(0, 1, TB, G, I, 1.0f, x, I, w, k * I, 1.0f, act, G);
-    if (k == 2)
+    if (k == 2) { /* before look_n is written: it may alias look0 */
         rc__sgemm(0, 1, TB, G, I, 1.0f, x, I, w + I, k * I, 0.0f, u, G);
+        if (look0)
+            rc__sgemm(0, 1, B, G, I, 1.0f, look0, I, w + I, k * I, 0.0f, u0, G);
+        if (cache)
+            rc__copy_or_zero(B * I, look0, cache + TB * (G + H));
+    }
     int parallel = TB * G >= PARALLEL_FLOATS;
     (void)parallel;
     RC_OMP("omp parallel for schedule(static) if (parallel)")
@@ -79,7 +93,7 @@ void rc__qrnn_forward(const rc__qrnn_dims *d, const float *w, const float *bias,
         }
         if (k == 2) {
             const float *look = t != first_step(d, b) ? u + ((d->reverse ? t + 1 : t - 1) * B + b) * G
-                                : look0 ? look0 + b * G : NULL;
+                                : look0 ? u0 + b * G : NULL;
             for (size_t j = 0; look && j < G; j++)
                 a[j] += look[j];
         }
@@ -116,7 +130,7 @@ void rc__qrnn_forward(const rc__qrnn_dims *d, const float *w, const float *bias,
                     h[j] = o[j] * c[j];
         }
         if (k == 2)
-            memcpy(look_n + b * G, u + (last_step(d, b) * B + b) * G, G * sizeof(float));
+            memcpy(look_n + b * I, x + (last_step(d, b) * B + b) * I, I * sizeof(float));
     }
 }
 
@@ -124,12 +138,14 @@ void rc__qrnn_backward(const rc__qrnn_dims *d, const float *w, const float *x, c
                        const float *dc_n, const float *dlook_n, const rc__qrnn_grads *g, float *work)
 {
     size_t T = d->T, B = d->B, I = d->I, H = d->H, G = width(d), k = d->window, TB = rows(d);
-    const float *act = cache, *c_before = cache + TB * G;
+    const float *act = cache, *c_before = cache + TB * G, *look0 = cache + TB * (G + H);
     float *da = work, *du = work + TB * G;             /* [T, B, G] each (du: window 2) */
-    float *dc = work + k * TB * G, *dlook = dc + B * H; /* [B, H], [B, G] */
+    float *dc = work + k * TB * G, *dlook = dc + B * H; /* [B, H], [B, G]: U_{-1}'s gradient */
     rc__copy_or_zero(B * H, dc_n, dc);
     if (k == 2)
-        rc__copy_or_zero(B * G, dlook_n, dlook);
+        memset(dlook, 0, B * G * sizeof(float));
+    for (size_t b = 0; k == 2 && dlook_n && g->x && b < B; b++) /* the final lookback is the last input */
+        rc__accumulate(I, dlook_n + b * I, g->x + (last_step(d, b) * B + b) * I);
     int parallel = TB * G >= PARALLEL_FLOATS;
     (void)parallel;
     RC_OMP("omp parallel for schedule(static) if (parallel)")
@@ -168,11 +184,13 @@ void rc__qrnn_backward(const rc__qrnn_dims *d, const float *w, const float *x, c
     if (g->c0)
         rc__accumulate(B * H, dc, g->c0);
     if (k == 2 && g->look0)
-        rc__accumulate(B * G, dlook, g->look0);
+        rc__sgemm(0, 0, B, I, G, 1.0f, dlook, G, w + I, k * I, 1.0f, g->look0, I);
     if (g->w) {
         rc__sgemm(1, 0, G, I, TB, 1.0f, da, G, x, I, 1.0f, g->w, k * I);
-        if (k == 2)
+        if (k == 2) {
             rc__sgemm(1, 0, G, I, TB, 1.0f, du, G, x, I, 1.0f, g->w + I, k * I);
+            rc__sgemm(1, 0, G, I, B, 1.0f, dlook, G, look0, I, 1.0f, g->w + I, k * I);
+        }
     }
     for (size_t r = 0; g->b && r < TB; r++)
         rc__accumulate(G, da + r * G, g->b);

@@ -173,19 +173,20 @@ typedef struct {
 typedef struct {            /* gradients, accumulated into; NULL: not wanted */
     float *x;                /* [T, B, I] */
     float *w, *b;            /* [G, window I], [G] */
-    float *c0, *look0;       /* [B, H], [B, G] */
+    float *c0, *look0;       /* [B, H], [B, I] */
 } rc__qrnn_grads;
 
 size_t rc__qrnn_cache_size(const rc__qrnn_dims *d);
 size_t rc__qrnn_work_size(const rc__qrnn_dims *d, int backward);
 /* x [T, B, I], weight w [G, window I] (columns x_t, then x_{t-1}), bias
- * [G] or NULL, c0 [B, H], look0 [B, G] (window 2: W_{t-1} x_{t-1} before
- * the first step; NULL: zeros) -> y [T, B, H], c_n [B, H], look_n [B, G]
- * (window 2; either may alias its initial state).  cache NULL in
- * inference; work has rc__qrnn_work_size(d, 0) floats. */
+ * [G] or NULL, c0 [B, H], look0 [B, I] (window 2: the input before the
+ * first step, x_{-1}; NULL: zeros) -> y [T, B, H], c_n [B, H], look_n
+ * [B, I] (window 2: each sequence's last input; either may alias its
+ * initial state).  cache NULL in inference; work has
+ * rc__qrnn_work_size(d, 0) floats. */
 void rc__qrnn_forward(const rc__qrnn_dims *d, const float *w, const float *bias, const float *x, const float *c0,
                       const float *look0, float *y, float *c_n, float *look_n, float *cache, float *work);
-/* From the forward's cache and dy [T, B, H], dc_n [B, H], dlook_n [B, G]
+/* From the forward's cache and dy [T, B, H], dc_n [B, H], dlook_n [B, I]
  * (any NULL: zeros), accumulates what g asks for; work has
  * rc__qrnn_work_size(d, 1) floats. */
 void rc__qrnn_backward(const rc__qrnn_dims *d, const float *w, const float *x, const float *cache, const float *dy,

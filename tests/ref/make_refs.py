@@ -29,7 +29,7 @@ that layout is exported by tools/export_pytorch.py, whose file is the model; the
 runs on the module's own weights and its gradients are mapped to recur's layout here, so a
 wrong conversion in the exporter fails the test.  States by name: c0 and c_n are
 pytorch-qrnn's hidden state (recur's state c); with window 2, lookback_n is recur's second
-state, W_{t-1} x_{T-1} of each layer.
+state, each layer's last input x_{T-1} (pytorch-qrnn's prevX with save_prev_x).
 """
 import os
 import sys
@@ -185,8 +185,10 @@ def make_qrnn_case(name, L, B, window, output_gate, seed):
     R, R_c = torch.randn(out.shape), torch.randn(c_n.shape)
     loss = (out * R).sum() + (c_n * R_c).sum()
     data = {"input": x.detach(), "c0": c0.detach(), "R": R, "R_c": R_c, "output": out.detach(), "c_n": c_n.detach()}
-    if window == 2:  # recur's second state, lookback: each layer's W_{t-1} x_{T-1} in recur's layout
-        look = torch.stack([inputs[k][-1] @ (sign * w)[:, inputs[k].shape[2]:].t() for k, (w, _) in enumerate(layers)])
+    if window == 2:  # recur's second state, lookback: each layer's last input x_{T-1} (pytorch-qrnn's
+        # prevX), in rows as wide as the widest layer's, zeros after a narrower layer's width
+        widest = max(inp.shape[2] for inp in inputs)
+        look = torch.stack([torch.nn.functional.pad(inp[-1], (0, widest - inp.shape[2])) for inp in inputs])
         R_l = torch.randn(look.shape)
         loss = loss + (look * R_l).sum()
         data.update({"R_lookback": R_l, "lookback_n": look.detach()})
