@@ -187,6 +187,11 @@ int cmd_sample(int argc, char **argv)
         status = cli_fail("sample", "%s classifies sequences; only lm, music and audio models generate", model_path);
         goto done;
     }
+    if (c->sha_rnn) { /* its blocks and memory have no stream yet: refused rather than sampled wrong */
+        status = cli_fail("sample", "%s is a SHA-RNN; sampling one is not supported yet (recur eval measures it)",
+                          model_path);
+        goto done;
+    }
     if (c->task == RC_TASK_LM && !(vocab = rc_vocab_from_json(rc_safetensors_metadata(st, "vocab")))) {
         status = cli_fail("sample", "%s: no usable vocabulary in its metadata", model_path);
         goto done;

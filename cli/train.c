@@ -33,7 +33,8 @@ typedef struct {
     double lr, lr_end, gamma, step_size, schedule_length, momentum, weight_decay, beta1, beta2, eps, alpha,
         rms_floor, clip, clip_value, clip_update, weight_noise, dropout, layer_dropout, weight_drop, valid_fraction,
         dropout_embed, dropout_input, dropout_hidden, dropout_output, ar, tar;
-    int tie_weights, variable_bptt;
+    int tie_weights, variable_bptt, sha_rnn;
+    size_t sha_ff, sha_memory;
     int bidirectional, peephole, residual, nesterov, centered, nt_asgd, resume, pixels, help;
     cli_list cell_opts;
 } train_args;
@@ -49,7 +50,7 @@ static void defaults(train_args *a)
     a->window = 20, a->hop = 10, a->mixtures = 20;
 }
 
-enum { MAX_OPTIONS = 80 };
+enum { MAX_OPTIONS = 96 };
 
 static int options(train_args *a, cli_option *o)
 {
@@ -97,6 +98,12 @@ static int options(train_args *a, cli_option *o)
         {"--ar", NULL, OPT_FLOAT, &a->ar, "activation regularisation: + AR mean(dropped output^2)", NULL},
         {"--tar", NULL, OPT_FLOAT, &a->tar,
          "temporal activation regularisation: + TAR mean((h_t - h_{t-1})^2)", NULL},
+        {"--sha-rnn", NULL, OPT_FLAG, &a->sha_rnn,
+         "lm: Merity's SHA-RNN: each layer a block (layer norms, the layer, a Boom feed-forward), single-head "
+         "attention over a carried memory in the second-to-last (needs --hidden = --embed, 2+ layers)", NULL},
+        {"--sha-ff", NULL, OPT_SIZE, &a->sha_ff, "sha-rnn: the Boom's width, a multiple of --embed (0: 4 x)", NULL},
+        {"--sha-memory", NULL, OPT_SIZE, &a->sha_memory,
+         "sha-rnn: positions the attention sees, the window's included (0: 5000)", NULL},
         {"--tie-weights", NULL, OPT_FLAG, &a->tie_weights,
          "lm: the output layer's weight is the embedding (needs --embed = the output width)", NULL},
         {"--optimizer", NULL, OPT_CHOICE, &a->optimizer, "update rule", optimizers},
@@ -428,6 +435,7 @@ static rc_model *build_model(const train_args *a, const cli_data *d, rc_rng *rng
     mc.dropout_embed = (float)a->dropout_embed, mc.dropout_input = (float)a->dropout_input;
     mc.dropout_output = (float)a->dropout_output, mc.ar = (float)a->ar, mc.tar = (float)a->tar;
     mc.tie_weights = a->tie_weights;
+    mc.sha_rnn = a->sha_rnn, mc.sha_ff = a->sha_ff, mc.sha_memory = a->sha_memory;
     mc.n_out = rc_dataset_outputs(d->train);
     mc.mixtures = a->task == RC_TASK_AUDIO ? a->mixtures : 0;
     return rc_model_new(&mc, rng);

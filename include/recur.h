@@ -675,6 +675,20 @@ typedef struct rc_model_config {
     int tie_weights;      /* lm: the head's weight is the embedding (Inan et al. 2017,
                              Press & Wolf 2017); the network's output width must be the
                              embedding's */
+    /* lm: Merity 2019's SHA-RNN (arXiv:1911.11423), when sha_rnn is set: each layer of
+     * the network (as wide as the embedding, E) is a block
+     *   h = LN(h);  h = drop(layer(h));
+     *   [block L-2 only] h = LN_mid(h) + drop(attention(LN_mid(h), [memory; LN_mem(h)]));
+     *   h = LN_ff(h) + drop(boom(LN_xff(h)))
+     * with one single-head attention over a memory of past positions carried from call
+     * to call (the model's states "memory" and "memory_len"), causal within the window;
+     * its query projected, layer-normed and gated, keys and values the memory gated
+     * (the values through an overparameterised gate); boom(x) = the sum of the E-wide
+     * chunks of GELU(W x + b) [sha_ff].  drop: rnn.dropout. */
+    int sha_rnn;
+    size_t sha_ff;        /* boom's width F, a multiple of E (0: 4 E) */
+    size_t sha_memory;    /* the positions the attention sees, the window's included (0: 5000, as
+                             the reference); the memory keeps the last sha_memory */
 } rc_model_config;
 
 typedef struct rc_model rc_model;
@@ -686,6 +700,14 @@ RC_API void rc_model_free(rc_model *m);
 RC_API const rc_model_config *rc_model_config_of(const rc_model *m);
 RC_API rc_params *rc_model_params(rc_model *m);
 RC_API rc_rnn *rc_model_rnn(rc_model *m);
+/* The states a model carries from call to call: its network's (rc_rnn_state_*), then
+ * a SHA-RNN's "memory" [sha_memory, B, E] (oldest first) and "memory_len" [1, B, 1]
+ * (the positions filled, the same in every column).  rc_model_state_shape writes
+ * state i's shape for batch B (3 dimensions) and returns 0, or -1 past the last. */
+enum { RC_MODEL_MAX_STATES = RC_MAX_STATES + 2 };
+RC_API size_t rc_model_state_count(const rc_model *m);
+RC_API const char *rc_model_state_name(const rc_model *m, size_t i);
+RC_API int rc_model_state_shape(const rc_model *m, size_t i, size_t B, size_t *shape);
 /* Model files hold the weights ("rnn.weight_ih_l0", "embed.weight",
  * "head.weight", "head.bias") and the configuration in metadata, plus any
  * extra metadata given (e.g. "vocab"). */
@@ -712,7 +734,8 @@ typedef struct rc_batch {
     const int32_t *classes;
     const int32_t *lengths;
     rc_tensor *h0, *c0;
-    rc_tensor *const *states0; /* any cell's states, instead of h0 and c0 */
+    rc_tensor *const *states0; /* every state of the model (rc_model_state_count), instead of
+                                  h0 and c0 */
 } rc_batch;
 
 /* The task's mean loss over the batch ([1]); *logits (the output layer's
@@ -720,8 +743,8 @@ typedef struct rc_batch {
  * not NULL.  dropout_rng NULL: no dropout (evaluation). */
 RC_API rc_tensor *rc_model_loss(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *dropout_rng,
                                 rc_tensor **logits, rc_tensor **h_n, rc_tensor **c_n);
-/* rc_model_loss with every final state of the network: states_n
- * [rc_rnn_state_count] (or NULL). */
+/* rc_model_loss with every final state of the model: states_n
+ * [rc_model_state_count] (or NULL). */
 RC_API rc_tensor *rc_model_loss_states(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *dropout_rng,
                                        rc_tensor **logits, rc_tensor **states_n);
 

@@ -236,6 +236,21 @@ check "hidden sizes 12,4: info shows each layer's width" [ $rc -eq 0 -a $ok -eq 
 out=$("$recur" sample "$tmp/w2/model.safetensors" --length 20 --seed 3 2>&1); rc=$?
 check "hidden sizes 12,4: sample streams the model (exit 0, 20 characters)" [ $rc -eq 0 -a "$(printf '%s' "$out" | wc -c)" -ge 20 ]
 
+# A SHA-RNN carries its attention memory from window to window and in its checkpoint: trained in two
+# halves, it ends where one run ends; it is evaluated, and sampling it is refused, not done wrong.
+sha_lm() { # dir, steps
+    "$recur" train --task lm --data "$tmp/text.txt" --sha-rnn --hidden 8 --embed 8 --layers 3 --sha-memory 40 \
+        --batch 4 --bptt 16 --steps "$2" --eval-every 10 --seed 1 --out "$1" >/dev/null 2>&1
+}
+sha_lm "$tmp/s1" 20 && "$recur" train --out "$tmp/s1" --resume --steps 40 >/dev/null 2>&1; rc=$?
+sha_lm "$tmp/s2" 40
+check "sha-rnn: an lm trained in two halves, exit 0" [ $rc -eq 0 ]
+check "sha-rnn: the resumed run's log equals one run's (the memory carried)" \
+    [ "$(grep -c . "$tmp/s2/log.csv")" -eq 5 -a "$(cut -d, -f1-6 "$tmp/s1/log.csv")" = "$(cut -d, -f1-6 "$tmp/s2/log.csv")" ]
+out=$("$recur" eval "$tmp/s2/model.safetensors" --data "$tmp/text.txt" --split valid 2>&1); rc=$?
+case "$out" in *"perplexity"*) ok=1 ;; *) ok=0; echo "  got: $out" ;; esac
+check "sha-rnn: eval measures it" [ $rc -eq 0 -a $ok -eq 1 ]
+
 bad_train() { # name, expected text, args...
     name=$1; want=$2; shift 2
     err=$("$recur" "$@" 2>&1 >/dev/null); rc=$?
@@ -265,6 +280,9 @@ bad_train "train tying a head to an embedding of another width" "tied weights ne
 bad_train "train with malformed --hidden-sizes" "--hidden-sizes '8,,4' is not positive sizes separated by commas" train --task music --data "$music" --hidden-sizes 8,,4 --out "$tmp/x"
 bad_train "train with --hidden-sizes against --layers" "--layers 3 but --hidden-sizes gives 2 widths" train --task music --data "$music" --layers 3 --hidden-sizes 8,4 --out "$tmp/x"
 bad_train "train with residual links between widths" "need equal widths" train --task music --data "$music" --hidden-sizes 8,4 --residual --out "$tmp/x"
+bad_train "sample a SHA-RNN" "is a SHA-RNN; sampling one is not supported yet" sample "$tmp/s2/model.safetensors"
+bad_train "a SHA-RNN of one layer" "a SHA-RNN needs at least 2 layers" train --task lm --data "$tmp/text.txt" --sha-rnn --hidden 8 --embed 8 --out "$tmp/x"
+bad_train "a SHA-RNN on music" "a SHA-RNN is a language model" train --task music --data "$music" --sha-rnn --layers 2 --hidden 88 --out "$tmp/x"
 bad_train "train with embedding dropout on music" "embedding dropout and tied weights are for the lm task" train --task music --data "$music" --dropout-embed 0.1 --out "$tmp/x"
 bad_train "train on a missing folder" "nowhere: no such file or folder" train --task music --data "$tmp/nowhere" --out "$tmp/x"
 bad_train "train with a bad number" "--hidden: 'many' is not a non-negative integer" train --task music --data "$music" --hidden many --out "$tmp/x"

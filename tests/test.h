@@ -48,6 +48,7 @@ void suite_registry(void);
 void suite_cell_refs(void);
 void suite_weight_drop(void);
 void suite_pru(void);
+void suite_sha(void);
 void suite_awd(void);
 void suite_pytorch(void);
 void suite_io(void);

@@ -21,6 +21,19 @@ size_t rc__rnn_max_output(const rc_rnn *rnn);
 /* Draws weight w of the network as its cell declares (rc__init, at its
  * layer's sizes); RC_EINVAL when w is not one of its weights. */
 int rc__rnn_draw(const rc_rnn *rnn, rc_tensor *w, rc_rng *rng);
+/* What a model puts around each layer of a network (a SHA-RNN's blocks):
+ * before(l, input) gives layer l's input, after(l, output) what follows
+ * it (the next layer's input, or the network's output); with hooks the
+ * driver adds no residual link or dropout between layers of its own.
+ * NULL from either (an operation failed) stops the pass. */
+typedef struct {
+    rc_tensor *(*before)(rc_tape *tp, size_t l, rc_tensor *x, void *ctx);
+    rc_tensor *(*after)(rc_tape *tp, size_t l, rc_tensor *y, void *ctx);
+    void *ctx;
+} rc__rnn_hooks;
+/* rc_rnn_forward_states with hooks (NULL: none). */
+rc_tensor *rc__rnn_forward_hooked(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const rc_rnn_options *opts,
+                                  rc_tensor **states_n, const rc__rnn_hooks *hooks);
 /* Makes rc_rnn_free free the network's parameter set too. */
 void rc__rnn_own_params(rc_rnn *rnn);
 

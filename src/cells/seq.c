@@ -547,6 +547,12 @@ static int drop_weights(rc_tape *tp, const rc_rnn *rnn, rc__cell_layer *L, float
 rc_tensor *rc_rnn_forward_states(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const rc_rnn_options *opts,
                                  rc_tensor **states_n)
 {
+    return rc__rnn_forward_hooked(tp, rnn, x, opts, states_n, NULL);
+}
+
+rc_tensor *rc__rnn_forward_hooked(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const rc_rnn_options *opts,
+                                  rc_tensor **states_n, const rc__rnn_hooks *hooks)
+{
     static const rc_rnn_options none = {0};
     const rc_rnn_options *o = opts ? opts : &none;
     if (rc__check_inputs(tp, "rc_rnn_forward", 1, &x))
@@ -566,6 +572,8 @@ rc_tensor *rc_rnn_forward_states(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const r
 
     for (size_t l = 0; l < L; l++) {
         rc_tensor *outs[2];
+        if (hooks && !(input = hooks->before(tp, l, input, hooks->ctx)))
+            return NULL;
         for (size_t d = 0; d < D; d++) {
             size_t row = l * D + d;
             rc_tensor *s[RC_MAX_STATES], *s_n[RC_MAX_STATES];
@@ -584,6 +592,11 @@ rc_tensor *rc_rnn_forward_states(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const r
                     return NULL;
         }
         rc_tensor *out = D == 2 ? rc_concat(tp, outs, 2, 2) : outs[0];
+        if (hooks) {
+            if (!(input = hooks->after(tp, l, out, hooks->ctx)))
+                return NULL;
+            continue;
+        }
         if (cfg->residual && l > 0)
             out = rc_add(tp, out, input);
         if (l + 1 < L && cfg->dropout > 0.0f && o->dropout_rng)

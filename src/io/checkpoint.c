@@ -22,6 +22,8 @@ static void fingerprint(const rc_model *m, const rc_train_config *cfg, char *buf
         n += snprintf(buf + n, cap - (size_t)n, " bucket=%zu", cfg->bucket);
     /* the cell's own options (PyTorch's trio has none beyond the LSTM's proj_size and peephole, which
      * change the weights' shapes and so never pass the weights' check) */
+    if (c->sha_rnn && n > 0 && (size_t)n < cap)
+        n += snprintf(buf + n, cap - (size_t)n, " sha_ff=%zu sha_memory=%zu", c->sha_ff, c->sha_memory);
     for (size_t i = 0; rc_cell_option_name(c->rnn.cell, i) && n > 0 && (size_t)n < cap; i++) {
         const char *name = rc_cell_option_name(c->rnn.cell, i);
         if (!rc__cell_option_is_field(name))
@@ -61,7 +63,7 @@ int rc__checkpoint_save(const char *path, rc_model *m, rc_optim *o, const rc__tr
 {
     rc_params *p = rc_model_params(m);
     size_t np = rc_params_count(p), no = rc_optim_state_count(o), n = 0, cap = np + no + RC_MAX_STATES;
-    char cnames[RC_MAX_STATES][64];
+    char cnames[RC_MODEL_MAX_STATES][64];
     const char **names = malloc(cap * sizeof *names);
     const rc_tensor **tensors = malloc(cap * sizeof *tensors);
     rc_tensor *views = malloc((no + 1) * sizeof *views);
@@ -79,7 +81,7 @@ int rc__checkpoint_save(const char *path, rc_model *m, rc_optim *o, const rc__tr
         names[n] = onames[i], tensors[n] = &views[i];
     }
     for (size_t i = 0; carry && i < carry->n; i++) {
-        snprintf(cnames[i], sizeof cnames[i], "carry.%s", rc_rnn_state_name(rc_model_rnn(m), i));
+        snprintf(cnames[i], sizeof cnames[i], "carry.%s", rc_model_state_name(m, i));
         names[n] = cnames[i], tensors[n++] = carry->s[i];
     }
     rc__meta meta = {0};
@@ -200,7 +202,7 @@ int rc__checkpoint_load(const char *path, rc_model *m, rc_optim *o, rc__train_st
     }
     for (size_t i = 0; carry && i < carry->n; i++) {
         char name[64];
-        snprintf(name, sizeof name, "carry.%s", rc_rnn_state_name(rc_model_rnn(m), i));
+        snprintf(name, sizeof name, "carry.%s", rc_model_state_name(m, i));
         if ((status = get_block(st, path, name, carry->s[i]->data, carry->s[i]->size)))
             goto done;
     }

@@ -65,6 +65,11 @@ void rc__meta_model(rc__meta *m, const rc_model_config *c)
     MODEL_RATES(RC__PUT)
 #undef RC__PUT
     rc__meta_add(m, "model_tie_weights", "%d", c->tie_weights);
+    if (c->sha_rnn) {
+        rc__meta_add(m, "model_sha_rnn", "1");
+        rc__meta_add(m, "model_sha_ff", "%zu", c->sha_ff);
+        rc__meta_add(m, "model_sha_memory", "%zu", c->sha_memory);
+    }
 }
 
 int rc__model_extras_from_file(const rc_safetensors *st, const char *path, rc_model_config *cfg)
@@ -83,8 +88,19 @@ int rc__model_extras_from_file(const rc_safetensors *st, const char *path, rc_mo
         if (v && ((*rates[i].field = strtof(v, &end)), end == v || *end))
             return rc__fail(RC_EFORMAT, "%s: metadata %s '%s' is not a number", path, rates[i].key, v);
     }
-    const char *tie = rc_safetensors_metadata(st, "model_tie_weights");
+    const char *tie = rc_safetensors_metadata(st, "model_tie_weights"), *sha = rc_safetensors_metadata(st, "model_sha_rnn");
     cfg->tie_weights = tie && !strcmp(tie, "1");
+    cfg->sha_rnn = sha && !strcmp(sha, "1");
+    const char *keys[2] = {"model_sha_ff", "model_sha_memory"};
+    size_t *fields[2] = {&cfg->sha_ff, &cfg->sha_memory};
+    for (int i = 0; cfg->sha_rnn && i < 2; i++) {
+        const char *v = rc_safetensors_metadata(st, keys[i]);
+        char *end = NULL;
+        unsigned long long x = v && *v >= '0' && *v <= '9' ? strtoull(v, &end, 10) : 0;
+        if (!end || *end || x == 0)
+            return rc__fail(RC_EFORMAT, "%s: metadata %s is %s, not a positive size", path, keys[i], v ? v : "missing");
+        *fields[i] = (size_t)x;
+    }
     return RC_OK;
 }
 

@@ -13,6 +13,7 @@ struct rc_model {
     rc_rnn *rnn;
     rc_tensor *embed;               /* lm: [V, E] */
     rc_tensor *head_w, *head_b;     /* [n_out, D*H_out], [n_out] */
+    rc__sha *sha;                   /* a SHA-RNN's blocks, or NULL */
 };
 
 static const char *const task_names[RC_TASK_COUNT] = {
@@ -53,6 +54,8 @@ static int check_config(const rc_model_config *cfg)
     if (cfg->task == RC_TASK_CLASSIFY && (cfg->ar > 0.0f || cfg->tar > 0.0f))
         return rc__fail(RC_EINVAL, "model: ar and tar regularise outputs at every step; classify reads the "
                                    "final states only");
+    if (cfg->sha_rnn && rc__sha_check(cfg))
+        return rc_last_status();
     return rc_rnn_config_check(&cfg->rnn);
 }
 
@@ -71,6 +74,12 @@ rc_model *rc__model_alloc(const rc_model_config *cfg)
         goto fail;
     if (!(m->rnn = rc_rnn_new(&cfg->rnn, m->params, "rnn.", NULL)))
         goto fail;
+    if (cfg->sha_rnn) {
+        if (!(m->sha = rc__sha_new(cfg, m->params)))
+            goto fail;
+        m->cfg.sha_ff = cfg->sha_ff ? cfg->sha_ff : 4 * cfg->rnn.input_size;
+        m->cfg.sha_memory = rc__sha_memory(m->sha);
+    }
     size_t width = rc_rnn_output_size(m->rnn), outs = cfg->n_out;
     if (cfg->tie_weights && width != cfg->rnn.input_size) {
         rc__fail(RC_EINVAL, "model: tied weights need the network's output width (%zu) to equal the embedding's "
@@ -97,9 +106,16 @@ rc_model *rc_model_new(const rc_model_config *cfg, rc_rng *rng)
     rc_model *m = rc__model_alloc(cfg);
     if (!m || !rng)
         return m;
+    float sha_std = m->sha ? 0.1f / sqrtf((float)cfg->rnn.input_size) : 0.0f; /* the reference's draw */
     for (size_t i = 0; i < rc_params_count(m->params); i++) {
         rc_tensor *t = rc_params_tensor(m->params, i);
-        if (t == m->embed)
+        if (m->sha && (t == m->embed || t == m->head_w))
+            rc_tensor_fill_normal(t, rng, 0.0f, sha_std);
+        else if (m->sha && t == m->head_b)
+            rc_tensor_fill(t, 0.0f);
+        else if (m->sha && rc__sha_draw(m->sha, t, rng))
+            continue;
+        else if (t == m->embed)
             rc_tensor_fill_normal(t, rng, 0.0f, 0.1f);
         else if (t == m->head_w || t == m->head_b)
             rc_tensor_fill_uniform(t, rng, -1.0f / sqrtf((float)m->head_w->shape[1]),
@@ -117,6 +133,7 @@ void rc_model_free(rc_model *m)
     if (!m)
         return;
     rc_rnn_free(m->rnn);
+    rc__sha_free(m->sha);
     rc_params_free(m->params);
     free(m);
 }
@@ -126,6 +143,30 @@ const rc_model_config *rc_model_config_of(const rc_model *m) { return &m->cfg; }
 rc_params *rc_model_params(rc_model *m) { return m->params; }
 
 rc_rnn *rc_model_rnn(rc_model *m) { return m->rnn; }
+
+size_t rc_model_state_count(const rc_model *m) { return rc_rnn_state_count(m->rnn) + (m->sha ? 2 : 0); }
+
+const char *rc_model_state_name(const rc_model *m, size_t i)
+{
+    size_t n = rc_rnn_state_count(m->rnn);
+    if (i < n)
+        return rc_rnn_state_name(m->rnn, i);
+    return m->sha && i == n ? "memory" : m->sha && i == n + 1 ? "memory_len" : NULL;
+}
+
+int rc_model_state_shape(const rc_model *m, size_t i, size_t B, size_t *shape)
+{
+    const rc_rnn_config *r = &m->cfg.rnn;
+    size_t n = rc_rnn_state_count(m->rnn);
+    if (i < n) {
+        shape[0] = r->num_layers * (r->bidirectional ? 2 : 1), shape[1] = B, shape[2] = rc_rnn_state_width(m->rnn, i);
+        return 0;
+    }
+    if (!m->sha || i > n + 1)
+        return -1;
+    shape[0] = i == n ? rc__sha_memory(m->sha) : 1, shape[1] = B, shape[2] = i == n ? r->input_size : 1;
+    return 0;
+}
 
 static rc_tensor *maybe_dropout(rc_tape *tp, rc_tensor *x, float p, rc_rng *rng)
 {
@@ -227,8 +268,14 @@ rc_tensor *rc_model_loss_states(rc_tape *tp, rc_model *m, const rc_batch *b, rc_
     o.states0 = b->states0;
     o.lengths = b->lengths;
     o.dropout_rng = dropout_rng;
-    rc_tensor *fin[RC_MAX_STATES] = {0};
-    rc_tensor *y = rc_rnn_forward_states(tp, m->rnn, rc__model_input(tp, m, b, dropout_rng), &o, fin);
+    rc_tensor *fin[RC_MODEL_MAX_STATES] = {0}, *x = rc__model_input(tp, m, b, dropout_rng), *y;
+    size_t n = rc_rnn_state_count(m->rnn);
+    if (m->sha)
+        y = x ? rc__sha_forward(tp, m->sha, m->rnn, x, &o, b->states0 ? b->states0[n] : NULL,
+                                b->states0 ? b->states0[n + 1] : NULL, fin)
+              : NULL;
+    else
+        y = rc_rnn_forward_states(tp, m->rnn, x, &o, fin);
     if (!y)
         return NULL;
     rc_tensor *hn = fin[0];
@@ -257,14 +304,14 @@ rc_tensor *rc_model_loss_states(rc_tape *tp, rc_model *m, const rc_batch *b, rc_
     if (logits)
         *logits = out;
     if (states_n)
-        memcpy(states_n, fin, rc_rnn_state_count(m->rnn) * sizeof *states_n);
+        memcpy(states_n, fin, rc_model_state_count(m) * sizeof *states_n);
     return loss;
 }
 
 rc_tensor *rc_model_loss(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *dropout_rng,
                          rc_tensor **logits, rc_tensor **h_n, rc_tensor **c_n)
 {
-    rc_tensor *fin[RC_MAX_STATES] = {0};
+    rc_tensor *fin[RC_MODEL_MAX_STATES] = {0};
     rc_tensor *loss = rc_model_loss_states(tp, m, b, dropout_rng, logits, fin);
     long h = rc_rnn_state_index(m->rnn, "h"), c = rc_rnn_state_index(m->rnn, "c");
     if (h_n)

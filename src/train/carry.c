@@ -5,12 +5,10 @@
 
 int rc__carry_new(rc_model *m, size_t B, rc__carry *c)
 {
-    const rc_rnn *rnn = rc_model_rnn(m);
-    const rc_rnn_config *cfg = rc_rnn_config_of(rnn);
-    size_t rows = cfg->num_layers * (cfg->bidirectional ? 2 : 1);
     memset(c, 0, sizeof *c);
-    for (c->n = 0; c->n < rc_rnn_state_count(rnn); c->n++)
-        if (!(c->s[c->n] = rc_tensor_new(3, (size_t[]){rows, B, rc_rnn_state_width(rnn, c->n)}))) {
+    size_t shape[3];
+    for (c->n = 0; c->n < rc_model_state_count(m); c->n++)
+        if (rc_model_state_shape(m, c->n, B, shape) || !(c->s[c->n] = rc_tensor_new(3, shape))) {
             rc__carry_free(c);
             return rc_last_status();
         }

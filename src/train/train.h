@@ -63,10 +63,10 @@ typedef struct {
 } rc__train_state;
 
 /* The states a language model carries from window to window (truncated
- * BPTT): one [L*D, B, n_i] tensor per state of the model's network, named
- * by rc_rnn_state_name. */
+ * BPTT): one tensor per state of the model (rc_model_state_*), named by
+ * rc_model_state_name. */
 typedef struct {
-    rc_tensor *s[RC_MAX_STATES];
+    rc_tensor *s[RC_MODEL_MAX_STATES];
     size_t n;
 } rc__carry;
 

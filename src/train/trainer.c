@@ -154,7 +154,7 @@ static int update(trainer *t, rc_batch *b)
         rc_params_add_noise(p, &t->s.noise_rng, cfg->weight_noise, t->noise);
     rc_tape_reset(t->tp);
     rc_params_zero_grad(p);
-    rc_tensor *states_n[RC_MAX_STATES] = {0};
+    rc_tensor *states_n[RC_MODEL_MAX_STATES] = {0};
     rc_tensor *loss = rc_model_loss_states(t->tp, t->m, b, &t->s.dropout_rng, NULL, states_n);
     int status = loss ? rc_backward(t->tp, loss) : rc_last_status();
     if (t->noise)
