@@ -59,10 +59,13 @@ int cmd_info(int argc, char **argv)
                    mc->rnn.input_size, mc->n_out, mc->mixtures);
         else
             printf("  task          %s (%zu outputs)\n", rc_task_name(mc->task), mc->n_out);
-        if (mc->sha_rnn)
+        if (mc->sha_rnn && !mc->sha_no_attention)
             printf("  sha-rnn       %zu blocks, attention in block %zu over %zu positions, boom %zu "
                    "(Merity 2019)\n",
                    mc->rnn.num_layers, mc->rnn.num_layers - 2, mc->sha_memory, mc->sha_ff);
+        else if (mc->sha_rnn)
+            printf("  sha-rnn       %zu blocks without attention, boom %zu (Merity 2019's ablation)\n",
+                   mc->rnn.num_layers, mc->sha_ff);
     }
     printf("  cell          %s: %s\n", rc_cell_name(c->cell), rc_cell_summary(c->cell));
     for (size_t i = 0; rc_cell_option_name(c->cell, i); i++) { /* proj_size and peephole: below */

@@ -33,7 +33,7 @@ typedef struct {
     double lr, lr_end, gamma, step_size, schedule_length, momentum, weight_decay, beta1, beta2, eps, alpha,
         rms_floor, clip, clip_value, clip_update, weight_noise, dropout, layer_dropout, weight_drop, valid_fraction,
         dropout_embed, dropout_input, dropout_hidden, dropout_output, ar, tar;
-    int tie_weights, variable_bptt, sha_rnn;
+    int tie_weights, variable_bptt, sha_rnn, sha_no_attention;
     size_t sha_ff, sha_memory;
     int bidirectional, peephole, residual, nesterov, centered, nt_asgd, resume, pixels, help;
     cli_list cell_opts;
@@ -104,6 +104,8 @@ static int options(train_args *a, cli_option *o)
         {"--sha-ff", NULL, OPT_SIZE, &a->sha_ff, "sha-rnn: the Boom's width, a multiple of --embed (0: 4 x)", NULL},
         {"--sha-memory", NULL, OPT_SIZE, &a->sha_memory,
          "sha-rnn: positions the attention sees, the window's included (0: 5000)", NULL},
+        {"--sha-no-attention", NULL, OPT_FLAG, &a->sha_no_attention,
+         "sha-rnn: the same blocks without the attention (its ablation)", NULL},
         {"--tie-weights", NULL, OPT_FLAG, &a->tie_weights,
          "lm: the output layer's weight is the embedding (needs --embed = the output width)", NULL},
         {"--optimizer", NULL, OPT_CHOICE, &a->optimizer, "update rule", optimizers},
@@ -436,6 +438,7 @@ static rc_model *build_model(const train_args *a, const cli_data *d, rc_rng *rng
     mc.dropout_output = (float)a->dropout_output, mc.ar = (float)a->ar, mc.tar = (float)a->tar;
     mc.tie_weights = a->tie_weights;
     mc.sha_rnn = a->sha_rnn, mc.sha_ff = a->sha_ff, mc.sha_memory = a->sha_memory;
+    mc.sha_no_attention = a->sha_no_attention;
     mc.n_out = rc_dataset_outputs(d->train);
     mc.mixtures = a->task == RC_TASK_AUDIO ? a->mixtures : 0;
     return rc_model_new(&mc, rng);

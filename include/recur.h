@@ -689,6 +689,8 @@ typedef struct rc_model_config {
     size_t sha_ff;        /* boom's width F, a multiple of E (0: 4 E) */
     size_t sha_memory;    /* the positions the attention sees, the window's included (0: 5000, as
                              the reference); the memory keeps the last sha_memory */
+    int sha_no_attention; /* the same blocks without the attention (and without the memory
+                             states): the ablation of the paper's head */
 } rc_model_config;
 
 typedef struct rc_model rc_model;

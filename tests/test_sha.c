@@ -20,13 +20,15 @@
 
 enum { V = 7, E = 4, L = 3, F = 8, B = 2, MAXT = 8, MAXK = 16 };
 
+static int no_attention; /* the next tiny() model is the ablation without the attention */
+
 static rc_model *tiny(size_t memory, float dropout, int tie)
 {
     rc_model_config mc = {0};
     mc.task = RC_TASK_LM;
     mc.n_out = V;
     mc.tie_weights = tie;
-    mc.sha_rnn = 1, mc.sha_ff = F, mc.sha_memory = memory;
+    mc.sha_rnn = 1, mc.sha_ff = F, mc.sha_memory = memory, mc.sha_no_attention = no_attention;
     mc.rnn = rc_rnn_config_default(RC_CELL_LSTM, E, E);
     mc.rnn.num_layers = L;
     mc.rnn.dropout = dropout;
@@ -119,7 +121,7 @@ static void reference(rc_model *m, size_t T, size_t N, const int32_t *tokens, co
                 }
                 memcpy(h[t], hs, sizeof hs);
             }
-            if (k == L - 2) { /* the attention */
+            if (k == L - 2 && !no_attention) { /* the attention */
                 for (size_t r = 0; r < used; r++)
                     for (size_t j = 0; j < E; j++)
                         keys[r][j] = mem[((len - used + r) * B + b) * E + j];
@@ -255,13 +257,22 @@ static void check_reference(size_t N, size_t T, size_t len)
     T_CHECK(loss && logits, "%s", rc_last_error());
     static double want[MAXT * B * V], mem_after[MAXK * B * E];
     size_t len_after = 0;
-    reference(m, T, N, r.tokens, r.s[0]->data, r.s[1]->data, r.s[2]->data, len, want, mem_after, &len_after);
+    reference(m, T, N, r.tokens, r.s[0]->data, r.s[1]->data, no_attention ? NULL : r.s[2]->data, len, want, mem_after,
+              &len_after);
     double worst = 0, worst_mem = 0;
     for (size_t i = 0; logits && i < T * B * V; i++)
         worst = fmax(worst, fabs(logits->data[i] - want[i]));
-    for (size_t i = 0; loss && i < N * B * E; i++)
+    for (size_t i = 0; loss && !no_attention && i < N * B * E; i++)
         worst_mem = fmax(worst_mem, fabs(fin[2]->data[i] - mem_after[i]));
     T_CHECK(worst < 2e-5, "logits differ from the equations by %g", worst);
+    if (no_attention) {
+        T_CHECK(rc_model_state_count(m) == 2 && !rc_params_find(rc_model_params(m), "blocks.1.attn.q.weight"),
+                "without attention: %zu states, attention weights present", rc_model_state_count(m));
+        rc_tape_free(tp);
+        run_free(&r);
+        rc_model_free(m);
+        return;
+    }
     T_CHECK(worst_mem < 2e-5, "the memory after differs by %g", worst_mem);
     T_CHECK(loss && fin[3]->data[0] == (float)len_after && fin[3]->data[B - 1] == (float)len_after,
             "memory_len %g, the equations keep %zu", loss ? (double)fin[3]->data[0] : -1.0, len_after);
@@ -397,6 +408,12 @@ void suite_sha(void)
         t_case("sha-rnn: logits and memory == the reference's equations, %s", refs[i].what);
         if (t_selected())
             check_reference(refs[i].N, refs[i].T, refs[i].len);
+    }
+    t_case("sha-rnn: without attention (sha_no_attention) == the equations without it, no memory");
+    if (t_selected()) {
+        no_attention = 1;
+        check_reference(8, 3, 0);
+        no_attention = 0;
     }
     t_case("sha-rnn: finite differences of the loss (weights, states, memory)");
     if (t_selected())

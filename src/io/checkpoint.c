@@ -23,7 +23,8 @@ static void fingerprint(const rc_model *m, const rc_train_config *cfg, char *buf
     /* the cell's own options (PyTorch's trio has none beyond the LSTM's proj_size and peephole, which
      * change the weights' shapes and so never pass the weights' check) */
     if (c->sha_rnn && n > 0 && (size_t)n < cap)
-        n += snprintf(buf + n, cap - (size_t)n, " sha_ff=%zu sha_memory=%zu", c->sha_ff, c->sha_memory);
+        n += snprintf(buf + n, cap - (size_t)n, " sha_ff=%zu sha_memory=%zu%s", c->sha_ff, c->sha_memory,
+                      c->sha_no_attention ? " no_attention" : "");
     for (size_t i = 0; rc_cell_option_name(c->rnn.cell, i) && n > 0 && (size_t)n < cap; i++) {
         const char *name = rc_cell_option_name(c->rnn.cell, i);
         if (!rc__cell_option_is_field(name))

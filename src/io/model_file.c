@@ -69,6 +69,7 @@ void rc__meta_model(rc__meta *m, const rc_model_config *c)
         rc__meta_add(m, "model_sha_rnn", "1");
         rc__meta_add(m, "model_sha_ff", "%zu", c->sha_ff);
         rc__meta_add(m, "model_sha_memory", "%zu", c->sha_memory);
+        rc__meta_add(m, "model_sha_no_attention", "%d", c->sha_no_attention);
     }
 }
 
@@ -91,6 +92,8 @@ int rc__model_extras_from_file(const rc_safetensors *st, const char *path, rc_mo
     const char *tie = rc_safetensors_metadata(st, "model_tie_weights"), *sha = rc_safetensors_metadata(st, "model_sha_rnn");
     cfg->tie_weights = tie && !strcmp(tie, "1");
     cfg->sha_rnn = sha && !strcmp(sha, "1");
+    const char *no_attention = rc_safetensors_metadata(st, "model_sha_no_attention");
+    cfg->sha_no_attention = no_attention && !strcmp(no_attention, "1");
     const char *keys[2] = {"model_sha_ff", "model_sha_memory"};
     size_t *fields[2] = {&cfg->sha_ff, &cfg->sha_memory};
     for (int i = 0; cfg->sha_rnn && i < 2; i++) {

@@ -17,8 +17,10 @@ int rc__sha_check(const rc_model_config *cfg);
 /* Its weights, added to p. */
 rc__sha *rc__sha_new(const rc_model_config *cfg, rc_params *p);
 void rc__sha_free(rc__sha *s);
-/* The positions its memory keeps. */
+/* The positions its memory keeps, and whether it has the attention (and
+ * so the memory states) at all. */
 size_t rc__sha_memory(const rc__sha *s);
+int rc__sha_attention(const rc__sha *s);
 /* Draws t as the reference does when it is one of its weights (1), else 0. */
 int rc__sha_draw(const rc__sha *s, rc_tensor *t, rc_rng *rng);
 /* The blocks over x [T, B, E] with the layers' states o (states0, h0/c0),

@@ -144,14 +144,17 @@ rc_params *rc_model_params(rc_model *m) { return m->params; }
 
 rc_rnn *rc_model_rnn(rc_model *m) { return m->rnn; }
 
-size_t rc_model_state_count(const rc_model *m) { return rc_rnn_state_count(m->rnn) + (m->sha ? 2 : 0); }
+/* 1 when the model carries a SHA-RNN's memory. */
+static int has_memory(const rc_model *m) { return m->sha && rc__sha_attention(m->sha); }
+
+size_t rc_model_state_count(const rc_model *m) { return rc_rnn_state_count(m->rnn) + (has_memory(m) ? 2 : 0); }
 
 const char *rc_model_state_name(const rc_model *m, size_t i)
 {
     size_t n = rc_rnn_state_count(m->rnn);
     if (i < n)
         return rc_rnn_state_name(m->rnn, i);
-    return m->sha && i == n ? "memory" : m->sha && i == n + 1 ? "memory_len" : NULL;
+    return has_memory(m) && i == n ? "memory" : has_memory(m) && i == n + 1 ? "memory_len" : NULL;
 }
 
 int rc_model_state_shape(const rc_model *m, size_t i, size_t B, size_t *shape)
@@ -162,7 +165,7 @@ int rc_model_state_shape(const rc_model *m, size_t i, size_t B, size_t *shape)
         shape[0] = r->num_layers * (r->bidirectional ? 2 : 1), shape[1] = B, shape[2] = rc_rnn_state_width(m->rnn, i);
         return 0;
     }
-    if (!m->sha || i > n + 1)
+    if (!has_memory(m) || i > n + 1)
         return -1;
     shape[0] = i == n ? rc__sha_memory(m->sha) : 1, shape[1] = B, shape[2] = i == n ? r->input_size : 1;
     return 0;
@@ -271,8 +274,8 @@ rc_tensor *rc_model_loss_states(rc_tape *tp, rc_model *m, const rc_batch *b, rc_
     rc_tensor *fin[RC_MODEL_MAX_STATES] = {0}, *x = rc__model_input(tp, m, b, dropout_rng), *y;
     size_t n = rc_rnn_state_count(m->rnn);
     if (m->sha)
-        y = x ? rc__sha_forward(tp, m->sha, m->rnn, x, &o, b->states0 ? b->states0[n] : NULL,
-                                b->states0 ? b->states0[n + 1] : NULL, fin)
+        y = x ? rc__sha_forward(tp, m->sha, m->rnn, x, &o, b->states0 && has_memory(m) ? b->states0[n] : NULL,
+                                b->states0 && has_memory(m) ? b->states0[n + 1] : NULL, fin)
               : NULL;
     else
         y = rc_rnn_forward_states(tp, m->rnn, x, &o, fin);

@@ -28,7 +28,9 @@
  * (.weight, .bias [E]), blocks.{k}.boom.weight [F, E], .bias [F]; the
  * attention block's ln_mid, ln_mem, attn.q.weight [E, E], .bias [E],
  * attn.q_ln (.weight, .bias), attn.gate_q, gate_k, gate_v [E],
- * attn.vq.weight [2E, E], .bias [2E]. */
+ * attn.vq.weight [2E, E], .bias [2E].  sha_no_attention: the same blocks
+ * without the attention (nor its weights and memory), the paper's
+ * ablation. */
 #include "models.h"
 
 #include <math.h>
@@ -48,12 +50,14 @@ typedef struct {
 
 struct rc__sha {
     size_t L, E, F, N;            /* blocks, width, boom width, memory */
+    int attention;                /* 0: the blocks without it (sha_no_attention) */
     block *blocks;                /* [L] */
 };
 
 static const char *const ln_names[N_LN] = {"ln_start", "ln_ff", "ln_xff", "ln_mid", "ln_mem", "attn.q_ln"};
 
-static size_t attention_block(const rc__sha *s) { return s->L - 2; }
+/* The block with the attention, or L (none). */
+static size_t attention_block(const rc__sha *s) { return s->attention ? s->L - 2 : s->L; }
 
 int rc__sha_check(const rc_model_config *cfg)
 {
@@ -61,7 +65,7 @@ int rc__sha_check(const rc_model_config *cfg)
     size_t E = r->input_size, F = cfg->sha_ff ? cfg->sha_ff : 4 * E;
     if (cfg->task != RC_TASK_LM)
         return rc__fail(RC_EINVAL, "model: a SHA-RNN is a language model (task lm), not %s", rc_task_name(cfg->task));
-    if (r->num_layers < 2 || r->bidirectional || r->residual)
+    if (r->num_layers < (cfg->sha_no_attention ? 1u : 2u) || r->bidirectional || r->residual)
         return rc__fail(RC_EINVAL, "model: a SHA-RNN needs at least 2 layers (its attention is in the "
                                    "second-to-last), one direction and no residual links of the network's own");
     for (size_t l = 0; l < r->num_layers; l++)
@@ -92,6 +96,7 @@ rc__sha *rc__sha_new(const rc_model_config *cfg, rc_params *p)
     s->L = cfg->rnn.num_layers, s->E = cfg->rnn.input_size;
     s->F = cfg->sha_ff ? cfg->sha_ff : 4 * s->E;
     s->N = cfg->sha_memory ? cfg->sha_memory : 5000;
+    s->attention = !cfg->sha_no_attention;
     size_t E = s->E;
     int st = RC_OK;
     for (size_t k = 0; !st && k < s->L; k++) {
@@ -137,6 +142,8 @@ void rc__sha_free(rc__sha *s)
 }
 
 size_t rc__sha_memory(const rc__sha *s) { return s->N; }
+
+int rc__sha_attention(const rc__sha *s) { return s->attention; }
 
 int rc__sha_draw(const rc__sha *s, rc_tensor *t, rc_rng *rng)
 {
@@ -283,7 +290,7 @@ rc_tensor *rc__sha_forward(rc_tape *tp, const rc__sha *s, rc_rnn *rnn, rc_tensor
         return NULL;
     rc__rnn_hooks hooks = {before, after, &ps};
     rc_tensor *y = rc__rnn_forward_hooked(tp, rnn, x, o, states_n, &hooks);
-    if (y && states_n)
+    if (y && states_n && s->attention)
         states_n[n] = ps.mem_n, states_n[n + 1] = ps.len_n;
     return y;
 }
