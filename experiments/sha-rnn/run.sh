@@ -9,7 +9,7 @@
 #
 #   sh experiments/sha-rnn/run.sh [--quick] [--out DIR] [--models "M ..."] [--threads N]
 #
-#   --quick    width 64, windows of 64, memory 192, 300 updates per model
+#   --quick    width 64, windows of 64, memory 192, 1000 updates per model
 #              (minutes); the full run: width 160, windows of 128, memory
 #              512, 3000 updates per model
 #   --out DIR  where the runs, results.json, results.md and curves.svg go
@@ -63,7 +63,7 @@ for s in train valid test; do
     fi
 done
 if [ -n "$quick" ]; then
-    E=64 bptt=64 memory=192 steps=300 every=100
+    E=64 bptt=64 memory=192 steps=1000 every=250
     out=${out:-$here/out-quick}
 else
     E=160 bptt=128 memory=512 steps=3000 every=500
