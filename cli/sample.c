@@ -1,6 +1,7 @@
 /* sample.c — `recur sample MODEL`: generates text from a language model, a
  * MIDI file from a music model or a WAV file from an audio model, one step
- * at a time through a stream. */
+ * at a time through a stream; a SHA-RNN, whose blocks have no stream, one
+ * step at a time through the model's own pass with its states carried. */
 #include "cli.h"
 
 #include <math.h>
@@ -13,7 +14,40 @@ typedef struct {
     const rc_tensor *embed, *head_w, *head_b;
     size_t in, width, n_out;
     float *x, *y, *logits;
+    rc_model *model;                          /* a SHA-RNN: stepped through rc_model_loss_states */
+    rc_tape *tp;                              /* its pass's, recording off */
+    rc_tensor *states[RC_MODEL_MAX_STATES];   /* its carried states, batch 1 */
 } stepper;
+
+/* A SHA-RNN's step: token id -> logits, the states carried. */
+static int model_token(stepper *st, int32_t id)
+{
+    int32_t target = 0; /* the loss is not used */
+    rc_batch b = {0};
+    b.T = 1, b.B = 1, b.tokens = &id, b.targets = &target, b.states0 = st->states;
+    rc_tensor *logits = NULL, *fin[RC_MODEL_MAX_STATES] = {0};
+    rc_tape_reset(st->tp);
+    if (!rc_model_loss_states(st->tp, st->model, &b, NULL, &logits, fin))
+        return rc_last_status();
+    memcpy(st->logits, logits->data, st->n_out * sizeof(float));
+    for (size_t i = 0; i < rc_model_state_count(st->model); i++)
+        memcpy(st->states[i]->data, fin[i]->data, fin[i]->size * sizeof(float));
+    return RC_OK;
+}
+
+/* The stepper of a SHA-RNN: zero states, a tape without recording. */
+static int model_stepper(stepper *st, rc_model *m)
+{
+    size_t shape[3];
+    st->model = m;
+    if (!(st->tp = rc_tape_new()))
+        return rc_last_status();
+    rc_tape_set_grad_enabled(st->tp, 0);
+    for (size_t i = 0; i < rc_model_state_count(m); i++)
+        if (rc_model_state_shape(m, i, 1, shape) || !(st->states[i] = rc_tensor_new(3, shape)))
+            return rc_last_status();
+    return RC_OK;
+}
 
 /* One step: input x (already in st->x) → logits. */
 static void step(stepper *st)
@@ -30,6 +64,11 @@ static void step(stepper *st)
 
 static void feed_token(stepper *st, int32_t id)
 {
+    if (st->model) {
+        if (model_token(st, id)) /* out of memory: the only way a step of fixed sizes fails */
+            fprintf(stderr, "recur sample: %s\n", rc_last_error());
+        return;
+    }
     memcpy(st->x, st->embed->data + (size_t)id * st->in, st->in * sizeof(float));
     step(st);
 }
@@ -187,17 +226,11 @@ int cmd_sample(int argc, char **argv)
         status = cli_fail("sample", "%s classifies sequences; only lm, music and audio models generate", model_path);
         goto done;
     }
-    if (c->sha_rnn) { /* its blocks and memory have no stream yet: refused rather than sampled wrong */
-        status = cli_fail("sample", "%s is a SHA-RNN; sampling one is not supported yet (recur eval measures it)",
-                          model_path);
-        goto done;
-    }
     if (c->task == RC_TASK_LM && !(vocab = rc_vocab_from_json(rc_safetensors_metadata(st, "vocab")))) {
         status = cli_fail("sample", "%s: no usable vocabulary in its metadata", model_path);
         goto done;
     }
-    s.s = rc_rnn_stream_new(rc_model_rnn(m), 1, 1);
-    if (!s.s) {
+    if (c->sha_rnn ? model_stepper(&s, m) != RC_OK : !(s.s = rc_rnn_stream_new(rc_model_rnn(m), 1, 1))) {
         status = cli_fail("sample", "%s", rc_last_error());
         goto done;
     }
@@ -277,6 +310,9 @@ int cmd_sample(int argc, char **argv)
 done:
     free(s.x), free(s.y), free(s.logits), free(probs), free(roll);
     rc_rnn_stream_free(s.s);
+    rc_tape_free(s.tp);
+    for (size_t i = 0; i < RC_MODEL_MAX_STATES; i++)
+        rc_tensor_free(s.states[i]);
     rc_vocab_free(vocab);
     rc_safetensors_free(st);
     rc_model_free(m);

@@ -250,6 +250,9 @@ check "sha-rnn: the resumed run's log equals one run's (the memory carried)" \
 out=$("$recur" eval "$tmp/s2/model.safetensors" --data "$tmp/text.txt" --split valid 2>&1); rc=$?
 case "$out" in *"perplexity"*) ok=1 ;; *) ok=0; echo "  got: $out" ;; esac
 check "sha-rnn: eval measures it" [ $rc -eq 0 -a $ok -eq 1 ]
+out=$("$recur" sample "$tmp/s2/model.safetensors" --length 30 --seed 3 2>&1); rc=$?
+check "sha-rnn: sample steps it, its memory carried (exit 0, 30 tokens, no error)" \
+    [ $rc -eq 0 -a "$(printf '%s' "$out" | wc -c)" -ge 30 -a -z "$(echo "$out" | grep 'recur sample')" ]
 
 bad_train() { # name, expected text, args...
     name=$1; want=$2; shift 2
@@ -280,7 +283,6 @@ bad_train "train tying a head to an embedding of another width" "tied weights ne
 bad_train "train with malformed --hidden-sizes" "--hidden-sizes '8,,4' is not positive sizes separated by commas" train --task music --data "$music" --hidden-sizes 8,,4 --out "$tmp/x"
 bad_train "train with --hidden-sizes against --layers" "--layers 3 but --hidden-sizes gives 2 widths" train --task music --data "$music" --layers 3 --hidden-sizes 8,4 --out "$tmp/x"
 bad_train "train with residual links between widths" "need equal widths" train --task music --data "$music" --hidden-sizes 8,4 --residual --out "$tmp/x"
-bad_train "sample a SHA-RNN" "is a SHA-RNN; sampling one is not supported yet" sample "$tmp/s2/model.safetensors"
 bad_train "a SHA-RNN of one layer" "a SHA-RNN needs at least 2 layers" train --task lm --data "$tmp/text.txt" --sha-rnn --hidden 8 --embed 8 --out "$tmp/x"
 bad_train "a SHA-RNN on music" "a SHA-RNN is a language model" train --task music --data "$music" --sha-rnn --layers 2 --hidden 88 --out "$tmp/x"
 bad_train "train with embedding dropout on music" "embedding dropout and tied weights are for the lm task" train --task music --data "$music" --dropout-embed 0.1 --out "$tmp/x"

@@ -47,6 +47,13 @@ static void test_values(rc_tape *tp)
     T_CHECK(close_to(rc_add(tp, col, a), (float[]){101, 102, 103, 204, 205, 206}, 0), "column");
     T_CHECK(close_to(rc_sub(tp, one, a), (float[]){0, -1, -2, -3, -4, -5}, 0), "scalar first");
     T_CHECK(close_to(rc_div(tp, a, row), (float[]){0.1f, 0.1f, 0.1f, 0.4f, 0.25f, 0.2f}, 1e-7f), "div");
+    /* a row as large as the other operand (one position of a [T, B, F] batch): the result keeps the
+     * shape with more dimensions, whichever operand comes first */
+    rc_tensor *step = tensor(tp, 3, (size_t[]){1, 1, 3}, (float[]){1, 2, 3});
+    rc_tensor *gated = rc_mul(tp, row, step), *gated2 = rc_mul(tp, step, row);
+    T_CHECK(gated && gated->ndim == 3 && gated->shape[2] == 3 && close_to(gated, (float[]){10, 40, 90}, 0) &&
+                gated2 && gated2->ndim == 3,
+            "a row [3] times [1, 1, 3] is [1, 1, 3] either way");
 
     t_case("ops values: reductions");
     T_CHECK(close_to(rc_sum(tp, a, 0), (float[]){5, 7, 9}, 0), "sum axis 0");

@@ -350,6 +350,46 @@ static void check_two_windows(void)
     rc_model_free(m);
 }
 
+/* One token at a time, batch 1 (how recur sample steps a SHA-RNN), equals
+ * one window over the same tokens: rows the size of one position must keep
+ * their [T, B, E] shape through every broadcast. */
+static void check_steps(void)
+{
+    enum { T = 5 };
+    rc_model *m = tiny(8, 0.0f, 1);
+    if (!m)
+        return;
+    int32_t tokens[T] = {1, 4, 2, 6, 3}, targets[T] = {0};
+    rc_tensor *s[RC_MODEL_MAX_STATES] = {0};
+    size_t shape[3], n = rc_model_state_count(m);
+    for (size_t i = 0; i < n; i++) {
+        rc_model_state_shape(m, i, 1, shape);
+        s[i] = rc_tensor_new(3, shape);
+    }
+    rc_tape *tp = rc_tape_new();
+    rc_batch b = {0};
+    b.T = T, b.B = 1, b.tokens = tokens, b.targets = targets, b.states0 = s;
+    rc_tensor *whole = NULL, *fin[RC_MODEL_MAX_STATES];
+    T_CHECK(rc_model_loss_states(tp, m, &b, NULL, &whole, fin), "%s", rc_last_error());
+    double worst = 0;
+    for (size_t t = 0; whole && t < T; t++) {
+        rc_tensor *logits = NULL;
+        b.T = 1, b.tokens = tokens + t, b.targets = targets + t;
+        T_CHECK(rc_model_loss_states(tp, m, &b, NULL, &logits, fin), "step %zu: %s", t, rc_last_error());
+        if (!logits)
+            break;
+        for (size_t k = 0; k < V; k++)
+            worst = fmax(worst, fabs(logits->data[k] - whole->data[t * V + k]));
+        for (size_t i = 0; i < n; i++)
+            memcpy(s[i]->data, fin[i]->data, fin[i]->size * sizeof(float));
+    }
+    T_CHECK(worst < 1e-5, "stepping differs from the window by %g", worst);
+    rc_tape_free(tp);
+    for (size_t i = 0; i < n; i++)
+        rc_tensor_free(s[i]);
+    rc_model_free(m);
+}
+
 static void check_file(void)
 {
     rc_model *m = tiny(5, 0.1f, 1);
@@ -424,6 +464,9 @@ void suite_sha(void)
     t_case("sha-rnn: two windows with states and memory carried == one window");
     if (t_selected())
         check_two_windows();
+    t_case("sha-rnn: one token at a time, batch 1 == one window (how sample steps it)");
+    if (t_selected())
+        check_steps();
     t_case("sha-rnn: save and load keep its settings and its loss");
     if (t_selected())
         check_file();

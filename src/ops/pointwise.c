@@ -63,11 +63,13 @@ static size_t prod(const size_t *shape, int from, int to)
 }
 
 /* Fills the grid of a against b; *shape_of is the operand whose shape the
- * result takes (the larger one).  Returns a status. */
+ * result takes (the larger one; of two the same size, the one with more
+ * dimensions: [8] against [1, 1, 8] is [1, 1, 8], whichever comes first).
+ * Returns a status. */
 static int make_grid(const char *who, const rc_tensor *a, const rc_tensor *b, grid *g,
                      const rc_tensor **shape_of)
 {
-    const rc_tensor *big = a->size >= b->size ? a : b;
+    const rc_tensor *big = a->size > b->size || (a->size == b->size && a->ndim >= b->ndim) ? a : b;
     const rc_tensor *small = big == a ? b : a;
     int split = 0;
     int pat = pattern(small, big->ndim, big->shape, &split);
