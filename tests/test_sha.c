@@ -1,5 +1,7 @@
 /* test_sha.c — the SHA-RNN (src/models/sharnn.c) by its equations and its
  * behaviour:
+ *   - a model's logits, final states and memory over four carried windows
+ *     against the reference model.py's own (tests/ref/make_sha_ref.py);
  *   - a whole model's logits and carried memory against the reference
  *     model.py's equations written again here in double precision (LSTM,
  *     layer norms, the gated single-head attention over memory and window
@@ -390,6 +392,92 @@ static void check_steps(void)
     rc_model_free(m);
 }
 
+/* tests/ref/sha_rnn_l3: the reference model.py's own outputs (run by
+ * tests/ref/make_sha_ref.py in float64) for four windows of batch 2, the
+ * states and memory carried: every window's logits, then the final h, c
+ * and the memory. */
+static void check_fixture(void)
+{
+    rc_safetensors *data = rc_safetensors_load("tests/ref/sha_rnn_l3.data.safetensors");
+    rc_model *m = rc_model_load("tests/ref/sha_rnn_l3.model.safetensors", NULL);
+    T_CHECK(data && m, "%s", rc_last_error());
+    if (!data || !m) {
+        rc_safetensors_free(data);
+        rc_model_free(m);
+        return;
+    }
+    size_t n = rc_model_state_count(m), shape[3];
+    rc_tensor *s[RC_MODEL_MAX_STATES] = {0}, *fin[RC_MODEL_MAX_STATES] = {0};
+    for (size_t i = 0; i < n; i++) {
+        rc_model_state_shape(m, i, 2, shape);
+        s[i] = rc_tensor_new(3, shape);
+    }
+    rc_tape *tp = rc_tape_new();
+    double worst = 0, scale = 0;
+    size_t windows = 0;
+    for (;; windows++) {
+        char name[32];
+        snprintf(name, sizeof name, "tokens_w%zu", windows);
+        rc_tensor *tok = rc_safetensors_tensor(data, name);
+        snprintf(name, sizeof name, "logits_w%zu", windows);
+        rc_tensor *want = rc_safetensors_tensor(data, name);
+        if (!tok || !want) {
+            rc_tensor_free(tok), rc_tensor_free(want);
+            break;
+        }
+        int32_t ids[64], targets[64] = {0};
+        for (size_t i = 0; i < tok->size && i < 64; i++)
+            ids[i] = (int32_t)tok->data[i];
+        rc_batch b = {0};
+        b.T = tok->shape[0], b.B = 2, b.tokens = ids, b.targets = targets, b.states0 = s;
+        rc_tensor *logits = NULL;
+        T_CHECK(rc_model_loss_states(tp, m, &b, NULL, &logits, fin), "window %zu: %s", windows, rc_last_error());
+        for (size_t i = 0; logits && i < want->size; i++) {
+            worst = fmax(worst, fabs(logits->data[i] - want->data[i]));
+            scale = fmax(scale, fabs(want->data[i]));
+        }
+        for (size_t i = 0; logits && i < n; i++)
+            memcpy(s[i]->data, fin[i]->data, fin[i]->size * sizeof(float));
+        rc_tensor_free(tok), rc_tensor_free(want);
+    }
+    T_CHECK(windows == 4, "%zu windows in the fixture", windows);
+    T_CHECK(worst <= 1e-5 * fmax(1.0, scale), "logits differ from the reference's by %g (scale %g)", worst, scale);
+    rc_tensor *h = rc_safetensors_tensor(data, "h_n"), *c = rc_safetensors_tensor(data, "c_n"),
+              *mem = rc_safetensors_tensor(data, "memory");
+    double states = 0;
+    for (size_t i = 0; h && c && i < h->size; i++)
+        states = fmax(states, fmax(fabs(s[0]->data[i] - h->data[i]), fabs(s[1]->data[i] - c->data[i])));
+    size_t rows = mem ? mem->shape[0] : 0;
+    T_CHECK(mem && s[3]->data[0] == (float)rows, "memory rows: the reference keeps %zu, recur %g", rows,
+            (double)s[3]->data[0]);
+    for (size_t i = 0; mem && i < mem->size; i++)
+        states = fmax(states, fabs(s[2]->data[i] - mem->data[i]));
+    T_CHECK(h && c && states <= 1e-5, "final states and memory differ from the reference's by %g", states);
+    rc_tensor_free(h), rc_tensor_free(c), rc_tensor_free(mem);
+    for (size_t i = 0; i < n; i++)
+        rc_tensor_free(s[i]);
+    rc_tape_free(tp);
+    rc_safetensors_free(data);
+    rc_model_free(m);
+}
+
+/* memory_len must be one fill for all columns. */
+static void check_memory_len(void)
+{
+    rc_model *m = tiny(6, 0.0f, 0);
+    if (!m)
+        return;
+    run r;
+    run_init(&r, m, 3, 2, 1);
+    r.s[3]->data[1] = 3.0f;
+    rc_tape *tp = rc_tape_new();
+    T_CHECK(!loss_of(tp, &r), "columns with different fills accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "one whole number of positions");
+    rc_tape_free(tp);
+    run_free(&r);
+    rc_model_free(m);
+}
+
 static void check_file(void)
 {
     rc_model *m = tiny(5, 0.1f, 1);
@@ -426,7 +514,10 @@ static void check_config(void)
     mc.rnn.num_layers = 2, mc.sha_ff = 6;
     T_CHECK(!rc_model_new(&mc, NULL), "a Boom of 6 over a width of 4 accepted");
     T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "sha_ff 6 is not a multiple of the embedding size 4");
-    mc.sha_ff = 0, mc.rnn.hidden_sizes[1] = 6;
+    mc.sha_ff = 0, mc.rnn.dropout = 0.1f, mc.rnn.dropout_locked = 1;
+    T_CHECK(!rc_model_new(&mc, NULL), "locked dropout in the blocks accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "not locked dropout");
+    mc.rnn.dropout = 0.0f, mc.rnn.dropout_locked = 0, mc.rnn.hidden_sizes[1] = 6;
     T_CHECK(!rc_model_new(&mc, NULL), "layers of another width accepted");
     mc.rnn.hidden_sizes[1] = 0, mc.task = RC_TASK_MUSIC, mc.n_out = 88, mc.rnn.input_size = 88;
     T_CHECK(!rc_model_new(&mc, NULL), "a music SHA-RNN accepted");
@@ -435,6 +526,9 @@ static void check_config(void)
 
 void suite_sha(void)
 {
+    t_case("sha-rnn: == the reference model.py's outputs (tests/ref/sha_rnn_l3, four windows carried)");
+    if (t_selected())
+        check_fixture();
     static const struct {
         size_t N, T, len;
         const char *what;
@@ -467,6 +561,9 @@ void suite_sha(void)
     t_case("sha-rnn: one token at a time, batch 1 == one window (how sample steps it)");
     if (t_selected())
         check_steps();
+    t_case("sha-rnn: a memory_len that differs between columns is refused");
+    if (t_selected())
+        check_memory_len();
     t_case("sha-rnn: save and load keep its settings and its loss");
     if (t_selected())
         check_file();

@@ -20,8 +20,16 @@
  * have eps 1e-12.  The memory holds LN_mem(h) of the last sha_memory
  * positions, oldest first, carried (and detached) like the layers' states;
  * a call uses its last sha_memory - T rows, so the attention sees at most
- * sha_memory positions.  drop: ordinary dropout at the network's between-
- * layer rate (the reference's dropouth).  Drawn as the reference draws:
+ * sha_memory positions (none of the memory when sha_memory <= T, where the
+ * reference's slice m[-(N - T):] would keep all of it or drop its first
+ * rows instead; its own settings, 5000 against windows of at most 1024,
+ * never get there).  drop: ordinary dropout at the network's between-layer
+ * rate (the reference's dropouth; locked dropout is refused).  The
+ * embedding's and the output's dropout are the model's one rate `dropout`
+ * (the reference's dropouti and dropout, equal in its published settings).
+ * Checked side by side against model.py (float64, weights of +-0.5, windows
+ * carried, memories shorter and longer than the window) to 7.4e-6 in the
+ * logits: tests/test_sha.c holds the equations it was checked with.  Drawn as the reference draws:
  * linear maps N(0, 0.1/sqrt(E)), their biases 0, layer norms 1 and 0, the
  * gates g 0; the layers as their cell draws them.
  * Weights, beside the layers' rnn.*_l{k}: blocks.{k}.ln_start, ln_ff, ln_xff
@@ -65,6 +73,9 @@ int rc__sha_check(const rc_model_config *cfg)
     size_t E = r->input_size, F = cfg->sha_ff ? cfg->sha_ff : 4 * E;
     if (cfg->task != RC_TASK_LM)
         return rc__fail(RC_EINVAL, "model: a SHA-RNN is a language model (task lm), not %s", rc_task_name(cfg->task));
+    if (r->dropout_locked)
+        return rc__fail(RC_EINVAL, "model: a SHA-RNN's blocks drop as the reference does, with ordinary dropout "
+                                   "(--layer-dropout), not locked dropout (--dropout-hidden)");
     if (r->num_layers < (cfg->sha_no_attention ? 1u : 2u) || r->bidirectional || r->residual)
         return rc__fail(RC_EINVAL, "model: a SHA-RNN needs at least 2 layers (its attention is in the "
                                    "second-to-last), one direction and no residual links of the network's own");
@@ -280,10 +291,13 @@ rc_tensor *rc__sha_forward(rc_tape *tp, const rc__sha *s, rc_rnn *rnn, rc_tensor
     if (mem0 && (mem0->ndim != 3 || mem0->shape[0] != s->N || mem0->shape[1] != B || mem0->shape[2] != s->E))
         return rc__fail_null(RC_ESHAPE, "sha-rnn: memory must be [%zu, %zu, %zu], got %s", s->N, B, s->E,
                              rc_shape_str(mem0, sh, sizeof sh));
-    if (!mem0 != !len0 || (len0 && (len0->size != B || len0->data[0] < 0.0f || len0->data[0] > (float)s->N ||
+    int same = 1; /* one fill for every column: the memory's rows are positions of all of them */
+    for (size_t b = 1; len0 && len0->size == B && b < B; b++)
+        same &= len0->data[b] == len0->data[0];
+    if (!mem0 != !len0 || (len0 && (len0->size != B || !same || len0->data[0] < 0.0f || len0->data[0] > (float)s->N ||
                                     len0->data[0] != floorf(len0->data[0]))))
-        return rc__fail_null(RC_EINVAL, "sha-rnn: memory_len must come with the memory, [1, %zu, 1], a whole "
-                                        "number of positions in 0..%zu",
+        return rc__fail_null(RC_EINVAL, "sha-rnn: memory_len must come with the memory, [1, %zu, 1], one whole "
+                                        "number of positions in 0..%zu in every column",
                              B, s->N);
     pass ps = {s, o->dropout_rng, rc_rnn_config_of(rnn)->dropout, mem0, len0 ? (size_t)len0->data[0] : 0, NULL, NULL};
     if (!mem0 && !(ps.mem0 = rc_tape_tensor(tp, 3, (size_t[]){s->N, B, s->E})))
