@@ -93,6 +93,12 @@ int cmd_info(int argc, char **argv)
         printf("  projection    %zu (outputs and h have this width)\n", c->proj_size);
     printf("  layers        %zu\n", c->num_layers);
     printf("  directions    %s\n", c->bidirectional ? "2 (bidirectional)" : "1");
+    const char *bf = rc_safetensors_metadata(st, "batch_first");
+    if (bf)
+        printf("  batch first   %s\n", !strcmp(bf, "1") || !strcmp(bf, "true")
+                                           ? "yes (exported from a batch_first module: recur run reads and writes "
+                                             "[B, T, ...])"
+                                           : "no (input [T, B, I])");
     printf("  bias          %s\n", c->bias ? "yes" : "no");
     if (has_option(c->cell, "peephole"))
         printf("  peepholes     %s\n", c->peephole ? "yes" : "no");

@@ -24,7 +24,9 @@ static const char usage[] =
     "  -o FILE        where to write (through a temporary file, renamed when complete)\n"
     "  --cell CELL    the cell, when MODEL cannot tell (its metadata has no 'cell' or\n"
     "                 'nonlinearity'); recur cells lists them\n"
-    "  --batch-first  input and output are [B, T, ...]\n";
+    "  --batch-first  input and output are [B, T, ...]; a MODEL exported from a batch_first\n"
+    "                 module (its metadata batch_first = 1) is run so without it, and one\n"
+    "                 exported with batch_first = 0 refuses it\n";
 
 /* The named tensor of the input file, or NULL (and *missing = 1). */
 static rc_tensor *take(const rc_safetensors *st, const char *name, int *failed)
@@ -94,6 +96,19 @@ int cmd_run(int argc, char **argv)
         cli_fail("run", "%s", rc_last_error());
         goto done;
     }
+    /* the layout the exporter recorded (tools/export_pytorch.py: the module's batch_first) */
+    rc_safetensors *model = rc_safetensors_load(files[0]);
+    const char *recorded = model ? rc_safetensors_metadata(model, "batch_first") : NULL;
+    int file_bf = !recorded ? -1 : !strcmp(recorded, "1") || !strcmp(recorded, "true") ? 1 : 0;
+    rc_safetensors_free(model);
+    if (file_bf == 0 && batch_first) {
+        cli_fail("run", "%s was exported from a module with batch_first=False: its input is [T, B, I]; "
+                        "--batch-first contradicts it",
+                 files[0]);
+        goto done;
+    }
+    if (file_bf == 1)
+        batch_first = 1;
     if (!(in = rc_safetensors_load(files[1]))) {
         cli_fail("run", "%s", rc_last_error());
         goto done;

@@ -65,6 +65,34 @@ check "info describes a PyTorch LSTM with projection" [ $rc -eq 0 -a $ok -eq 1 ]
     $ref/gru_l2_bi_lengths_h0_batch_first.data.safetensors -o "$tmp/out.safetensors" --batch-first; rc=$?
 check "run writes its output file" [ $rc -eq 0 -a -s "$tmp/out.safetensors" ]
 
+# The layout the exporter records: a model whose metadata says batch_first = 1 runs batch-first
+# without the flag (the same output file as with it), and one that says 0 refuses the flag.
+with_meta() { # in out key value: a copy of a safetensors file with one metadata key set
+    python3 - "$@" <<'PY'
+import json, struct, sys
+src, dst, key, value = sys.argv[1:5]
+raw = open(src, "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+head = json.loads(raw[8:8 + n])
+head.setdefault("__metadata__", {})[key] = value
+text = json.dumps(head).encode()
+text += b" " * (-len(text) % 8)
+open(dst, "wb").write(struct.pack("<Q", len(text)) + text + raw[8 + n:])
+PY
+}
+with_meta $ref/gru_l2_bi_lengths_h0_batch_first.model.safetensors "$tmp/bf1.safetensors" batch_first 1
+with_meta $ref/gru_l2_bi_lengths_h0_batch_first.model.safetensors "$tmp/bf0.safetensors" batch_first 0
+"$recur" run "$tmp/bf1.safetensors" $ref/gru_l2_bi_lengths_h0_batch_first.data.safetensors -o "$tmp/out_bf.safetensors"; rc=$?
+same=$(cmp -s "$tmp/out.safetensors" "$tmp/out_bf.safetensors" && echo 1 || echo 0)
+check "run honours the batch_first the file records (the same output as --batch-first)" [ $rc -eq 0 -a $same -eq 1 ]
+err=$("$recur" run "$tmp/bf0.safetensors" $ref/gru_l2_bi_lengths_h0_batch_first.data.safetensors -o "$tmp/x.safetensors" \
+    --batch-first 2>&1 >/dev/null); rc=$?
+check "run refuses --batch-first against a file exported with batch_first = 0, writing nothing" \
+    [ $rc -eq 2 -a ! -e "$tmp/x.safetensors" -a -n "$(echo "$err" | grep 'batch_first=False')" ]
+out=$("$recur" info "$tmp/bf1.safetensors"); rc=$?
+case "$out" in *"batch first   yes"*) ok=1 ;; *) ok=0 ;; esac
+check "info shows the recorded batch_first" [ $rc -eq 0 -a $ok -eq 1 ]
+
 # A safetensors file from a header and little-endian float bytes (printf escapes).
 st_file() { # path header data-escapes
     n=${#2}
