@@ -405,6 +405,8 @@ static int check_args(const train_args *a)
         return cli_fail("train", "--hidden, --layers, --batch, --threads and --lr must be positive");
     if (a->epochs == 0 && a->steps == 0)
         return cli_fail("train", "give --epochs or --steps");
+    if (a->task == RC_TASK_LM && a->bptt == 0)
+        return cli_fail("train", "--bptt must be at least 1 (steps per truncated-BPTT window)");
     if (a->bidirectional && a->task != RC_TASK_CLASSIFY)
         return cli_fail("train", "--bidirectional needs --task classify: a %s model predicts from the past only",
                         tasks[a->task]);
@@ -538,10 +540,6 @@ int cmd_train(int argc, char **argv)
         goto done_args;
     }
     rc_set_num_threads((int)a.threads);
-    if (make_dirs(a.out)) {
-        status = cli_fail("train", "cannot create the folder %s: %s", a.out, strerror(errno));
-        goto done_args;
-    }
     char ckpt[1100], best[1100], args_path[1100];
     path_in(ckpt, sizeof ckpt, a.out, "checkpoint.safetensors");
     path_in(best, sizeof best, a.out, "model.safetensors");
@@ -560,8 +558,12 @@ int cmd_train(int argc, char **argv)
     rc_rng rng;
     rc_rng_seed(&rng, a.seed, 0);
     rc_model *m = build_model(&a, &d, &rng);
-    if (!m || (!a.resume && save_args(args_path, argc - 1, argv + 1))) {
-        status = m ? cli_fail("train", "cannot write %s", args_path) : cli_fail("train", "%s", rc_last_error());
+    /* the folder only once the flags, the data and the model are known good: a refused run leaves none */
+    int no_dir = m && make_dirs(a.out);
+    if (!m || no_dir || (!a.resume && save_args(args_path, argc - 1, argv + 1))) {
+        status = !m      ? cli_fail("train", "%s", rc_last_error())
+                 : no_dir ? cli_fail("train", "cannot create the folder %s: %s", a.out, strerror(errno))
+                          : cli_fail("train", "cannot write %s", args_path);
         rc_model_free(m);
         cli_data_free(&d);
         goto done_args;

@@ -189,6 +189,28 @@ static void test_bad_files(void)
         T_CHECK(!rc_rnn_load(t_path("bad.safetensors"), -1), "model loader accepted it");
     }
 
+    /* what people hand a safetensors reader by mistake: torch.save's zip, a pickle, text */
+    static const struct {
+        const char *what, *bytes;
+        size_t n;
+        const char *needle;
+    } foreign[] = {
+        {"a torch.save zip archive", "PK\003\004\024\000\000\000\010\000archive/data.pkl", 26,
+         "not a safetensors file (it is a zip archive, as torch.save writes); export PyTorch weights"},
+        {"a Python pickle", "\200\002}q\000(X\006\000\000\000weight", 20, "not a safetensors file (it is a Python pickle)"},
+        {"a text file", "weight_ih_l0 = [0.1, 0.2]\n", 26, "not a safetensors file; export PyTorch weights with"},
+    };
+    for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++) {
+        t_case("io: %s is named not a safetensors file, with what to do", foreign[i].what);
+        FILE *f = fopen(t_path("foreign.bin"), "wb");
+        fwrite(foreign[i].bytes, 1, foreign[i].n, f);
+        fclose(f);
+        rc_safetensors *st = rc_safetensors_load(t_path("foreign.bin"));
+        T_CHECK(!st, "accepted");
+        rc_safetensors_free(st);
+        T_CHECK_ERROR(rc_last_status(), RC_EFORMAT, foreign[i].needle);
+    }
+
     t_case("io: a missing file");
     T_CHECK(!rc_rnn_load(t_path("missing.safetensors"), -1), "accepted");
     T_CHECK_ERROR(rc_last_status(), RC_EIO, "cannot open");

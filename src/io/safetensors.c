@@ -143,6 +143,16 @@ rc_safetensors *rc_safetensors_load(const char *path)
         rc__fail(RC_EFORMAT, "%s: %zu bytes is too short for a safetensors file", path, size);
         goto fail;
     }
+    /* a safetensors file: 8 bytes of header length, then its JSON header */
+    if (size == 8 || (st->file[8] != '{' && st->file[8] != '[')) {
+        const unsigned char *f = st->file;
+        const char *looks = size >= 4 && !memcmp(f, "PK\003\004", 4) ? " (it is a zip archive, as torch.save writes)"
+                            : size >= 1 && f[0] == 0x80                ? " (it is a Python pickle)"
+                                                                       : "";
+        rc__fail(RC_EFORMAT, "%s: not a safetensors file%s; export PyTorch weights with tools/export_pytorch.py",
+                 path, looks);
+        goto fail;
+    }
     uint64_t n = 0;
     for (int i = 7; i >= 0; i--)
         n = n << 8 | st->file[i];
