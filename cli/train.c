@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,8 +267,34 @@ static const char *widths_str(const train_args *a, char *buf, size_t cap)
     return buf;
 }
 
+/* SIGINT / SIGTERM during training: the signal's number, read after each
+ * update; training then stops, writing its checkpoint. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig) { interrupted = sig; }
+
+/* Installs on_signal for SIGINT and SIGTERM (restore: the previous
+ * handlers back). */
+static void catch_signals(struct sigaction *old, int restore)
+{
+    static const int sigs[2] = {SIGINT, SIGTERM};
+    for (int i = 0; i < 2; i++) {
+        if (restore) {
+            sigaction(sigs[i], &old[i], NULL);
+            continue;
+        }
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, &old[i]);
+    }
+}
+
 static int on_event(const rc_train_status *s, void *user)
 {
+    if (interrupted && s->event == RC_TRAIN_STEP)
+        return 1; /* stop: rc_train writes the checkpoint */
     progress *p = user;
     if (s->event == RC_TRAIN_STEP) {
         if (p->tty && wall() - p->last_draw > 0.1) {
@@ -302,7 +329,7 @@ static int on_event(const rc_train_status *s, void *user)
                  widths_str(p->a, units, sizeof units));
         if (cli_plot(p->rows, p->n_rows, title, metric_name(p->a->task), p->svg_path))
             fprintf(stderr, "recur train: cannot write %s\n", p->svg_path);
-    } else if (s->event == RC_TRAIN_DONE) {
+    } else if (s->event == RC_TRAIN_DONE && !interrupted) { /* interrupted: cmd_train says what happened */
         printf("%sdone: %llu updates, %.2f epochs, %.1f s%s; best validation %s %.4f\n", p->tty ? "\r\033[2K" : "",
                (unsigned long long)s->step, s->epoch, s->seconds, s->stopped_early ? " (stopped early)" : "",
                metric_name(p->a->task), s->best_valid);
@@ -613,10 +640,20 @@ int cmd_train(int argc, char **argv)
                a.task == RC_TASK_LM ? "tokens" : a.task == RC_TASK_AUDIO ? "clips" : "sequences",
                a.resume ? " (resuming)" : "");
         fflush(stdout);
-        if (rc_train(m, d.train, d.valid, &cfg, on_event, &p))
+        struct sigaction old[2];
+        catch_signals(old, 0);
+        int failed = rc_train(m, d.train, d.valid, &cfg, on_event, &p) != RC_OK;
+        catch_signals(old, 1);
+        if (failed) {
             status = cli_fail("train", "%s", rc_last_error());
-        else
+        } else if (interrupted) {
+            fprintf(stderr, "%srecur train: stopped by %s after the update in progress; %s holds everything so far. "
+                            "Continue with: recur train --out %s --resume\n",
+                    p.tty ? "\r\033[2K" : "", interrupted == SIGINT ? "SIGINT" : "SIGTERM", ckpt, a.out);
+            status = 128 + interrupted; /* 130, 143: the shell's convention for a signal */
+        } else {
             printf("wrote %s, %s, %s and %s\n", best, ckpt, p.log_path, p.svg_path);
+        }
     }
     if (p.log)
         fclose(p.log);

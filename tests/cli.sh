@@ -282,6 +282,35 @@ out=$("$recur" sample "$tmp/s2/model.safetensors" --length 30 --seed 3 2>&1); rc
 check "sha-rnn: sample steps it, its memory carried (exit 0, 30 tokens, no error)" \
     [ $rc -eq 0 -a "$(printf '%s' "$out" | wc -c)" -ge 30 -a -z "$(echo "$out" | grep 'recur sample')" ]
 
+# Ctrl-C (SIGINT) or SIGTERM stops training after the update in progress, with its checkpoint
+# written, exit 130 / 143 and the command that resumes; resumed, the run ends where an
+# uninterrupted one ends, row for row.
+sig_lm() { # dir, steps (exec: in the background, $! is then recur itself, which the signal must reach)
+    exec "$recur" train --task lm --data "$tmp/text.txt" --hidden 64 --embed 16 --batch 16 --bptt 32 --epochs 100000 \
+        --steps "$2" --eval-every 250 --seed 1 --out "$1"
+}
+started() { # file: wait (up to 20 s) until the run there reports its first updates
+    n=0
+    while [ $n -lt 200 ] && ! grep -q '^step ' "$1" 2>/dev/null; do sleep 0.1; n=$((n + 1)); done
+}
+sig_lm "$tmp/int" 1000 > "$tmp/int.txt" 2>&1 &
+pid=$!
+started "$tmp/int.txt"
+kill -INT $pid
+wait $pid; rc=$?
+check "SIGINT: exit 130, the checkpoint written, the resume command said" \
+    [ $rc -eq 130 -a -s "$tmp/int/checkpoint.safetensors" -a -n "$(grep 'recur train --out .* --resume' "$tmp/int.txt")" ]
+"$recur" train --out "$tmp/int" --resume >/dev/null 2>&1; rc=$?
+(sig_lm "$tmp/whole" 1000) >/dev/null 2>&1
+check "SIGINT: resumed, the run ends where an uninterrupted one ends (exit $rc)" \
+    [ $rc -eq 0 -a "$(grep -c . "$tmp/whole/log.csv")" -eq 5 -a "$(cut -d, -f1-6 "$tmp/int/log.csv")" = "$(cut -d, -f1-6 "$tmp/whole/log.csv")" ]
+sig_lm "$tmp/term" 1000 > "$tmp/term.txt" 2>&1 &
+pid=$!
+started "$tmp/term.txt"
+kill -TERM $pid
+wait $pid; rc=$?
+check "SIGTERM: exit 143 with the checkpoint written" [ $rc -eq 143 -a -s "$tmp/term/checkpoint.safetensors" ]
+
 bad_train() { # name, expected text, args...
     name=$1; want=$2; shift 2
     err=$("$recur" "$@" 2>&1 >/dev/null); rc=$?
