@@ -36,7 +36,7 @@ typedef struct {
         dropout_embed, dropout_input, dropout_hidden, dropout_output, ar, tar;
     int tie_weights, variable_bptt, sha_rnn, sha_no_attention;
     size_t sha_ff, sha_memory;
-    int bidirectional, peephole, residual, nesterov, centered, nt_asgd, resume, pixels, help;
+    int bidirectional, peephole, residual, nesterov, centered, nt_asgd, resume, overwrite, pixels, help;
     cli_list cell_opts;
 } train_args;
 
@@ -147,6 +147,8 @@ static int options(train_args *a, cli_option *o)
         {"--threads", NULL, OPT_SIZE, &a->threads, "threads", NULL},
         {"--out", "-o", OPT_STRING, &a->out, "output folder", NULL},
         {"--resume", NULL, OPT_FLAG, &a->resume, "continue from --out's checkpoint (its saved flags apply)", NULL},
+        {"--overwrite", NULL, OPT_FLAG, &a->overwrite,
+         "start over in an --out folder that holds a previous run, replacing its files", NULL},
         {"--init", NULL, OPT_STRING, &a->init,
          "start from this model file's weights (fine-tuning, as AWD-LSTM's restart with ASGD); same architecture "
          "and vocabulary", NULL},
@@ -573,6 +575,12 @@ int cmd_train(int argc, char **argv)
     path_in(args_path, sizeof args_path, a.out, "args.txt");
     if (a.resume && access(ckpt, R_OK) != 0) {
         status = cli_fail("train", "%s is missing: nothing to resume", ckpt);
+        goto done_args;
+    }
+    if (!a.resume && !a.overwrite && (access(ckpt, F_OK) == 0 || access(best, F_OK) == 0)) {
+        status = cli_fail("train", "%s holds a previous run (%s); give --resume to continue it or --overwrite to "
+                                   "start over",
+                          a.out, access(ckpt, F_OK) == 0 ? "checkpoint.safetensors" : "model.safetensors");
         goto done_args;
     }
 

@@ -338,6 +338,10 @@ bad_train "train with a weight drop of 1" "weight_drop 1 is not in [0, 1)" train
 bad_train "train with both dropouts between layers" "--dropout-hidden (locked) and --layer-dropout" train --task music --data "$music" --dropout-hidden 0.2 --layer-dropout 0.1 --out "$tmp/x"
 bad_train "train tying a head to an embedding of another width" "tied weights need the network's output width (8) to equal the embedding's (4)" train --task lm --data "$tmp/text.txt" --hidden 8 --embed 4 --tie-weights --out "$tmp/x"
 rm -rf "$tmp/bptt0"
+bad_train "train into a previous run's folder" "holds a previous run (checkpoint.safetensors); give --resume to continue it or --overwrite" \
+    train --task lm --data "$tmp/text.txt" --hidden 8 --embed 4 --steps 1 --out "$tmp/f1"
+"$recur" train --task lm --data "$tmp/text.txt" --hidden 8 --embed 4 --steps 1 --out "$tmp/f1" --overwrite >/dev/null 2>&1; rc=$?
+check "train --overwrite starts over in a previous run's folder" [ $rc -eq 0 -a "$(grep -c . "$tmp/f1/log.csv")" -eq 2 ]
 bad_train "train with --bptt 0" "--bptt must be at least 1" train --task lm --data "$tmp/text.txt" --bptt 0 --out "$tmp/bptt0"
 check "train with --bptt 0 leaves no --out folder behind" [ ! -e "$tmp/bptt0" ]
 bad_train "train with --dropout 1.5" "dropout 1.5 is not in [0, 1)" train --task lm --data "$tmp/text.txt" --dropout 1.5 --out "$tmp/drop15"
