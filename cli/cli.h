@@ -42,6 +42,10 @@ int cli_cell_options(const char *cmd, const cli_list *opts, rc_rnn_config *cfg);
 /* A cell's name, summary, and options with their defaults and docs. */
 void cli_print_cell(FILE *out, int cell);
 
+/* The model file a command was given: path itself, or for a run folder
+ * (recur train --out) its model.safetensors, written into buf. */
+const char *cli_model_file(const char *path, char *buf, size_t cap);
+
 /* Flags, described once (options.c). */
 enum { OPT_FLAG, OPT_SIZE, OPT_U64, OPT_FLOAT, OPT_STRING, OPT_CHOICE, OPT_LIST };
 

@@ -1,6 +1,8 @@
 /* common.c — helpers shared by the commands. */
 #include "cli.h"
 
+#include <sys/stat.h>
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -75,4 +77,13 @@ void cli_print_cell(FILE *out, int cell)
     for (size_t i = 0; rc_cell_option_name(cell, i); i++)
         fprintf(out, "  %-16s %s [%g]\n", rc_cell_option_name(cell, i), rc_cell_option_doc(cell, i),
                 rc_cell_option_default(cell, i));
+}
+
+const char *cli_model_file(const char *path, char *buf, size_t cap)
+{
+    struct stat sb;
+    if (!path || stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return path;
+    snprintf(buf, cap, "%s/model.safetensors", path);
+    return buf;
 }

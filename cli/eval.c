@@ -80,11 +80,12 @@ static int show_images(rc_model *m, const rc_dataset *set, size_t n, const char 
 int cmd_eval(int argc, char **argv)
 {
     const char *data = NULL, *model_path = NULL;
-    int split = 0, help = 0;
+    int split = -1, help = 0; /* -1: test, or the held-out validation part when there is no test split */
     size_t batch = 32, bptt = 35, threads = 1, show = 0;
     cli_option opts[] = {
         {"--data", NULL, OPT_STRING, &data, "the data, laid out as for recur train", NULL},
-        {"--split", NULL, OPT_CHOICE, &split, "which part", splits},
+        {"--split", NULL, OPT_CHOICE, &split, "which part (default: test, or valid when there is no test split)",
+         splits},
         {"--batch", NULL, OPT_SIZE, &batch, "sequences per pass (lm: streams)", NULL},
         {"--bptt", NULL, OPT_SIZE, &bptt, "lm: window length", NULL},
         {"--threads", NULL, OPT_SIZE, &threads, "threads", NULL},
@@ -105,6 +106,8 @@ int cmd_eval(int argc, char **argv)
     }
     if (!model_path || !data)
         return cli_fail("eval", "expected MODEL --data PATH (see recur eval --help)");
+    char in_dir[1100];
+    model_path = cli_model_file(model_path, in_dir, sizeof in_dir);
     if (batch == 0 || bptt == 0 || threads == 0)
         return cli_fail("eval", "--batch, --bptt and --threads must be positive");
     rc_set_num_threads((int)threads);
@@ -120,7 +123,7 @@ int cmd_eval(int argc, char **argv)
         midi_steps = 4, midi_fps = 0;
     cli_data_options o = {task, data, NULL, 0, rc_safetensors_metadata(st, "vocab"),
                           task == RC_TASK_CLASSIFY ? 1.0 / 12 : 0.1, 0,
-                          layout && !strcmp(layout, "pixels"), split == 2 || split == 1, midi_steps, midi_fps,
+                          layout && !strcmp(layout, "pixels"), split != 0, midi_steps, midi_fps,
                           rc_model_config_of(m)->rnn.input_size, rc_model_config_of(m)->n_out};
     if (task == RC_TASK_LM && !o.vocab) {
         status = cli_fail("eval", "%s: no vocabulary in its metadata", model_path);
@@ -136,6 +139,11 @@ int cmd_eval(int argc, char **argv)
         cli_data_free(&d);
         goto done;
     }
+    if (split < 0 && !d.test)
+        fprintf(stderr, "recur eval: %s has no test split; measuring its validation split instead (a single "
+                        "file's: the part recur train holds out, its last tenth)\n",
+                data);
+    split = split >= 0 ? split : d.test ? 0 : 1;
     rc_dataset *set = split == 0 ? d.test : split == 1 ? d.valid : d.train;
     rc_eval_result r;
     if (!set)

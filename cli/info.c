@@ -39,6 +39,8 @@ int cmd_info(int argc, char **argv)
     }
     if (!path)
         return cli_fail("info", "no model file given (see recur info --help)");
+    char in_dir[1100];
+    path = cli_model_file(path, in_dir, sizeof in_dir);
     rc_safetensors *st = rc_safetensors_load(path);
     if (!st)
         return cli_fail("info", "%s", rc_last_error());

@@ -116,7 +116,7 @@ void cli_usage(FILE *out, const char *synopsis, const char *about, const cli_opt
             for (size_t i = 0; o->choices[i]; i++)
                 fprintf(out, " %s", o->choices[i]);
         }
-        if (o->type == OPT_CHOICE)
+        if (o->type == OPT_CHOICE && *(int *)o->dest >= 0) /* < 0: a default the help text describes */
             fprintf(out, " [%s]", o->choices[*(int *)o->dest]);
         else if (o->type == OPT_SIZE)
             fprintf(out, " [%zu]", *(size_t *)o->dest);

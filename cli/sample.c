@@ -209,6 +209,8 @@ int cmd_sample(int argc, char **argv)
     }
     if (!model_path)
         return cli_fail("sample", "expected a MODEL file (see recur sample --help)");
+    char in_dir[1100];
+    model_path = cli_model_file(model_path, in_dir, sizeof in_dir);
     if (!(temperature > 0))
         return cli_fail("sample", "--temperature must be positive");
     rc_safetensors *st = NULL;

@@ -342,6 +342,14 @@ bad_train "train into a previous run's folder" "holds a previous run (checkpoint
     train --task lm --data "$tmp/text.txt" --hidden 8 --embed 4 --steps 1 --out "$tmp/f1"
 "$recur" train --task lm --data "$tmp/text.txt" --hidden 8 --embed 4 --steps 1 --out "$tmp/f1" --overwrite >/dev/null 2>&1; rc=$?
 check "train --overwrite starts over in a previous run's folder" [ $rc -eq 0 -a "$(grep -c . "$tmp/f1/log.csv")" -eq 2 ]
+out=$("$recur" eval "$tmp/f1" --data "$tmp/text.txt" 2>"$tmp/err.txt"); rc=$?
+case "$out" in *"model.safetensors valid: "*"tokens"*) ok=1 ;; *) ok=0; echo "  got: $out" ;; esac
+check "eval takes a run folder, and a single text file's validation part when it has no test split, saying so" \
+    [ $rc -eq 0 -a $ok -eq 1 -a -n "$(grep 'no test split; measuring its validation split instead' "$tmp/err.txt")" ]
+bad_train "eval --split test of a single text file" "no test split" eval "$tmp/f1" --data "$tmp/text.txt" --split test
+out=$("$recur" info "$tmp/f1" 2>&1); rc=$?
+case "$out" in *"task          lm"*) ok=1 ;; *) ok=0 ;; esac
+check "info takes a run folder" [ $rc -eq 0 -a $ok -eq 1 ]
 bad_train "train with --bptt 0" "--bptt must be at least 1" train --task lm --data "$tmp/text.txt" --bptt 0 --out "$tmp/bptt0"
 check "train with --bptt 0 leaves no --out folder behind" [ ! -e "$tmp/bptt0" ]
 bad_train "train with --dropout 1.5" "dropout 1.5 is not in [0, 1)" train --task lm --data "$tmp/text.txt" --dropout 1.5 --out "$tmp/drop15"
