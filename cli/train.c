@@ -590,6 +590,15 @@ int cmd_train(int argc, char **argv)
     cli_data d;
     if ((status = cli_data_load("train", &dopt, &d)))
         goto done_args;
+    /* both sets must make batches, found now rather than at the first evaluation */
+    const rc_dataset *sets[2] = {d.train, d.valid};
+    for (int i = 0; i < 2; i++)
+        if (sets[i] && rc_dataset_check_batches(sets[i], a.batch, a.bptt)) {
+            status = cli_fail("train", "the %s data%s%s: %s (lower --batch)", i ? "validation" : "training",
+                              i && a.valid ? " " : "", i && a.valid ? a.valid : "", rc_last_error());
+            cli_data_free(&d);
+            goto done_args;
+        }
     rc_rng rng;
     rc_rng_seed(&rng, a.seed, 0);
     rc_model *m = build_model(&a, &d, &rng);

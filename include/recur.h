@@ -1042,6 +1042,9 @@ typedef struct rc_eval_result {
     double accuracy;
 } rc_eval_result;
 
+/* RC_OK when d makes at least one batch of `batch` sequences (lm: streams
+ * of at least two tokens); RC_EINVAL saying why not. */
+RC_API int rc_dataset_check_batches(const rc_dataset *d, size_t batch, size_t bptt);
 /* batch: sequences (or lm streams) per forward pass; bptt: lm window. */
 RC_API int rc_evaluate(rc_model *m, const rc_dataset *data, size_t batch, size_t bptt,
                        rc_eval_result *out);

@@ -350,6 +350,10 @@ bad_train "eval --split test of a single text file" "no test split" eval "$tmp/f
 out=$("$recur" info "$tmp/f1" 2>&1); rc=$?
 case "$out" in *"task          lm"*) ok=1 ;; *) ok=0 ;; esac
 check "info takes a run folder" [ $rc -eq 0 -a $ok -eq 1 ]
+mkdir -p "$tmp/smallvalid" && cp "$tmp/text.txt" "$tmp/smallvalid/train.txt" && echo 12 > "$tmp/smallvalid/valid.txt"
+bad_train "train with validation data too small for the batch" "the validation data: batches: 3 tokens are too few for 32 streams" \
+    train --task lm --data "$tmp/smallvalid" --steps 5 --out "$tmp/sv"
+check "validation data too small is found before anything is written" [ ! -e "$tmp/sv" ]
 bad_train "train with --bptt 0" "--bptt must be at least 1" train --task lm --data "$tmp/text.txt" --bptt 0 --out "$tmp/bptt0"
 check "train with --bptt 0 leaves no --out folder behind" [ ! -e "$tmp/bptt0" ]
 bad_train "train with --dropout 1.5" "dropout 1.5 is not in [0, 1)" train --task lm --data "$tmp/text.txt" --dropout 1.5 --out "$tmp/drop15"

@@ -368,6 +368,29 @@ void suite_trainer(void)
         rc_dataset_free(s.train), rc_dataset_free(s.valid);
     }
 
+    t_case("trainer: validation data too small for the batch is refused before the first update");
+    {
+        setup sv;
+        make_setup(RC_TASK_LM, &sv, &rng);
+        int32_t few[3] = {1, 2, 3};
+        rc_dataset_free(sv.valid);
+        sv.valid = rc_dataset_tokens(few, 3, 12);
+        rc_model *m = rc_model_new(&sv.model, &rng);
+        sv.cfg.checkpoint = t_path("small_valid.ckpt");
+        remove(sv.cfg.checkpoint);
+        watch w = {0};
+        T_CHECK(m && rc_train(m, sv.train, sv.valid, &sv.cfg, watcher, &w) == RC_EINVAL, "trained");
+        T_CHECK(strstr(rc_last_error(), "validation data: batches: 3 tokens are too few for 4 streams"), "%s",
+                rc_last_error());
+        FILE *f = fopen(sv.cfg.checkpoint, "rb");
+        T_CHECK(w.steps == 0 && !f, "%llu updates ran, checkpoint %s", (unsigned long long)w.steps,
+                f ? "written" : "absent");
+        if (f)
+            fclose(f);
+        rc_model_free(m);
+        rc_dataset_free(sv.train), rc_dataset_free(sv.valid);
+    }
+
     t_case("trainer: the last update is evaluated and its model kept, whatever eval_every is");
     {
         setup se;

@@ -215,6 +215,17 @@ static size_t steps_of(const rc_dataset *d, size_t i)
     return d->task == RC_TASK_AUDIO ? (len - d->window) / d->hop : len;
 }
 
+int rc_dataset_check_batches(const rc_dataset *d, size_t batch, size_t bptt)
+{
+    rc__batcher bt;
+    if (!d)
+        return rc__fail(RC_EINVAL, "batches: no data set");
+    int status = rc__batcher_init(&bt, d, batch, bptt, 0);
+    if (!status)
+        rc__batcher_free(&bt);
+    return status;
+}
+
 int rc__batcher_init(rc__batcher *bt, const rc_dataset *d, size_t batch, size_t bptt, size_t bucket)
 {
     memset(bt, 0, sizeof *bt);

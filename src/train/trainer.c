@@ -204,6 +204,11 @@ static int setup(trainer *t)
     if (rc__batcher_init(&t->batches, t->train, cfg->batch, cfg->bptt, cfg->bucket) ||
         (cfg->variable_bptt && rc__batcher_variable(&t->batches)))
         return rc_last_status();
+    if (t->valid && rc_dataset_check_batches(t->valid, cfg->batch, cfg->bptt)) { /* before the first update */
+        char why[256];
+        snprintf(why, sizeof why, "%s", rc_last_error());
+        return rc__fail(RC_EINVAL, "validation data: %s", why);
+    }
     if (!(t->opt = rc_optim_new(rc_model_params(t->m), &cfg->optim)) || !(t->tp = rc_tape_new()))
         return rc_last_status();
     const rc_model_config *mc = rc_model_config_of(t->m);
