@@ -347,6 +347,9 @@ case "$out" in *"model.safetensors valid: "*"tokens"*) ok=1 ;; *) ok=0; echo "  
 check "eval takes a run folder, and a single text file's validation part when it has no test split, saying so" \
     [ $rc -eq 0 -a $ok -eq 1 -a -n "$(grep 'no test split; measuring its validation split instead' "$tmp/err.txt")" ]
 bad_train "eval --split test of a single text file" "no test split" eval "$tmp/f1" --data "$tmp/text.txt" --split test
+out=$("$recur" eval "$tmp/f1/checkpoint.safetensors" --data "$tmp/text.txt" 2>/dev/null); rc=$?
+case "$out" in *"checkpoint.safetensors valid: "*) ok=1 ;; *) ok=0; echo "  got: $out" ;; esac
+check "eval takes a checkpoint file (its latest weights; it carries the vocabulary)" [ $rc -eq 0 -a $ok -eq 1 ]
 out=$("$recur" info "$tmp/f1" 2>&1); rc=$?
 case "$out" in *"task          lm"*) ok=1 ;; *) ok=0 ;; esac
 check "info takes a run folder" [ $rc -eq 0 -a $ok -eq 1 ]

@@ -135,12 +135,17 @@ int rc__checkpoint_save(const char *path, rc_model *m, rc_optim *o, const rc__tr
     hist[0] = '\0';
     for (size_t i = 0; i < s->n_history; i++)
         used += (size_t)snprintf(hist + used, hist_cap - used, "%s%.17g", i ? " " : "", s->history[i]);
-    const char **keys = malloc((meta.n + 1) * sizeof *keys), **values = malloc((meta.n + 1) * sizeof *values);
+    /* then the caller's own metadata (the vocabulary, ...), as the model file has it, so that a
+     * checkpoint serves recur eval / sample like a model file */
+    size_t extra = cfg->n_meta, total = meta.n + 1 + extra;
+    const char **keys = malloc(total * sizeof *keys), **values = malloc(total * sizeof *values);
     if (keys && values && !(status = rc__meta_check(&meta, path))) {
         memcpy(keys, meta.keys, meta.n * sizeof *keys);
         memcpy(values, meta.values, meta.n * sizeof *values);
         keys[meta.n] = "history", values[meta.n] = hist;
-        status = rc_safetensors_save(path, n, names, tensors, meta.n + 1, keys, values);
+        for (size_t i = 0; i < extra; i++)
+            keys[meta.n + 1 + i] = cfg->meta_keys[i], values[meta.n + 1 + i] = cfg->meta_values[i];
+        status = rc_safetensors_save(path, n, names, tensors, total, keys, values);
     }
     free(keys), free(values), free(hist);
 done:
