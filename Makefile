@@ -117,6 +117,7 @@ $(BUILD)/examples/%: $(BUILD)/obj/examples/%.o $(BUILD)/librecur.a
 examples: $(EXAMPLES)
 
 test: all $(BUILD)/tests/unit $(EXAMPLES)
+	@sh scripts/pyenv.sh $(BUILD) >/dev/null
 	@sh tests/run.sh $(BUILD)
 
 demo: all

@@ -127,7 +127,7 @@ check "info on a file that is not a model exits 2 naming it" [ $rc -eq 2 -a -n "
 
 # ---- against PyTorch itself, when this machine has it
 py=
-for candidate in python3 /usr/bin/python3; do
+for candidate in "$build/pyenv/bin/python" python3 /usr/bin/python3; do
     if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import torch, safetensors' 2>/dev/null; then
         py=$candidate; break
     fi
