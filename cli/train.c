@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -226,9 +227,14 @@ static void draw_bar(const rc_train_status *s)
     if (!isnan(s->valid))
         snprintf(valid, sizeof valid, "  valid %.4f", s->valid);
     int width = 24, fill = (int)(frac * width);
-    printf("\r\033[2K epoch %.2f [%.*s%*s] %llu/%llu  %.1f/s  ETA %s  loss %.4f%s", s->epoch, fill,
-           "########################", width - fill, "", (unsigned long long)s->step,
-           (unsigned long long)s->total_steps, rate, eta, s->loss, valid);
+    char line[256];
+    snprintf(line, sizeof line, " epoch %.2f [%.*s%*s] %llu/%llu  %.1f/s  ETA %s  loss %.4f%s", s->epoch, fill,
+             "########################", width - fill, "", (unsigned long long)s->step,
+             (unsigned long long)s->total_steps, rate, eta, s->loss, valid);
+    /* one line of the terminal, whatever its width: a wrapped bar would scroll at every redraw */
+    struct winsize ws;
+    int cols = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 ? ws.ws_col : 80;
+    printf("\r\033[2K%.*s", cols - 1, line);
     fflush(stdout);
 }
 

@@ -311,6 +311,20 @@ kill -TERM $pid
 wait $pid; rc=$?
 check "SIGTERM: exit 143 with the checkpoint written" [ $rc -eq 143 -a -s "$tmp/term/checkpoint.safetensors" ]
 
+# On a terminal the progress bar stays on one line of it, however narrow (a wrapped bar scrolls).
+if command -v script >/dev/null 2>&1; then
+    script -qc "stty cols 40; \"$recur\" train --task lm --data \"$tmp/text.txt\" --hidden 64 --embed 16 --epochs 1000 --steps 300 --out \"$tmp/tty\"" \
+        "$tmp/tty.txt" >/dev/null 2>&1
+    widest=$(python3 -c '
+import re, sys
+t = open(sys.argv[1], "rb").read().decode("utf8", "replace")
+bars = [p.split("\n")[0].rstrip("\r") for p in re.split(r"\r\x1b\[2K", t) if p.startswith(" epoch")]
+print(max(map(len, bars)) if bars else 0)' "$tmp/tty.txt")
+    check "the progress bar fits a 40-column terminal (widest $widest)" [ "$widest" -gt 0 -a "$widest" -lt 40 ]
+else
+    echo "  skipped: the progress bar's width (no script(1) here)"
+fi
+
 bad_train() { # name, expected text, args...
     name=$1; want=$2; shift 2
     err=$("$recur" "$@" 2>&1 >/dev/null); rc=$?
