@@ -195,10 +195,12 @@ static void test_bad_files(void)
         size_t n;
         const char *needle;
     } foreign[] = {
-        {"a torch.save zip archive", "PK\003\004\024\000\000\000\010\000archive/data.pkl", 26,
+#define BYTES(literal) literal, sizeof literal - 1
+        {"a torch.save zip archive", BYTES("PK\003\004\024\000\000\000\010\000archive/data.pkl"),
          "not a safetensors file (it is a zip archive, as torch.save writes); export PyTorch weights"},
-        {"a Python pickle", "\200\002}q\000(X\006\000\000\000weight", 20, "not a safetensors file (it is a Python pickle)"},
-        {"a text file", "weight_ih_l0 = [0.1, 0.2]\n", 26, "not a safetensors file; export PyTorch weights with"},
+        {"a Python pickle", BYTES("\200\002}q\000(X\006\000\000\000weight"), "not a safetensors file (it is a Python pickle)"},
+        {"a text file", BYTES("weight_ih_l0 = [0.1, 0.2]\n"), "not a safetensors file; export PyTorch weights with"},
+#undef BYTES
     };
     for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++) {
         t_case("io: %s is named not a safetensors file, with what to do", foreign[i].what);
