@@ -36,6 +36,15 @@ static void polyline(FILE *f, const cli_series *s, double x0, double x1, double 
     }
     if (open)
         fprintf(f, "\"/>\n");
+    /* a few points are marked too: a run evaluated once draws a line of no length, but a dot */
+    for (size_t i = 0; s->n <= 50 && i < s->n; i++) {
+        double y = log_y ? log10(s->y[i]) : s->y[i];
+        if (isnan(y) || !isfinite(y))
+            continue;
+        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n",
+                LEFT + (s->x[i] - x0) / (x1 - x0) * (W - LEFT - RIGHT),
+                H - BOTTOM - (y - y0) / (y1 - y0) * (H - TOP - BOTTOM), color);
+    }
 }
 
 int cli_chart(const cli_series *series, size_t n_series, const char *title, const char *xlabel,

@@ -311,6 +311,11 @@ kill -TERM $pid
 wait $pid; rc=$?
 check "SIGTERM: exit 143 with the checkpoint written" [ $rc -eq 143 -a -s "$tmp/term/checkpoint.safetensors" ]
 
+# A run evaluated once still shows its point in curves.svg (a one-point line has no length).
+"$recur" train --task lm --data "$tmp/text.txt" --hidden 8 --embed 4 --steps 5 --out "$tmp/one" >/dev/null 2>&1; rc=$?
+check "a run evaluated once: curves.svg marks its train and validation points" \
+    [ $rc -eq 0 -a "$(grep -c '<circle' "$tmp/one/curves.svg" 2>/dev/null)" -eq 2 ]
+
 # On a terminal the progress bar stays on one line of it, however narrow (a wrapped bar scrolls).
 if command -v script >/dev/null 2>&1; then
     script -qc "stty cols 40; \"$recur\" train --task lm --data \"$tmp/text.txt\" --hidden 64 --embed 16 --epochs 1000 --steps 300 --out \"$tmp/tty\"" \
