@@ -493,6 +493,23 @@ err=$("$demo" --data /nonexistent 2>&1); rc=$?
 case "$err" in *"/nonexistent/train-images-idx3-ubyte.gz: cannot open"*) ok=1 ;; *) ok=0 ;; esac
 check "fashion_mnist names the missing file and exits 2" [ $rc -eq 2 -a $ok -eq 1 ]
 
+# The README's two link lines, as written there (a sanitized build links its own way: skipped).
+if grep -q -- '-fsanitize' "$build/config.txt" 2>/dev/null || ! command -v cc >/dev/null 2>&1; then
+    echo "  skipped: the README's link lines (a sanitized build, or no cc)"
+else
+    lines=$(awk '/^```sh$/ { code = 1; next } /^```$/ { code = 0 } code && /prog\.c/' README.md |
+        sed -E "s#(^|[ L/])build([/ ]|\$)#\1$build\2#g; s#prog\.c#examples/fashion_mnist.c#")
+    static=$(echo "$lines" | sed -n 1p) shared=$(echo "$lines" | sed -n 2p)
+    blas=/usr/lib/$(gcc -print-multiarch 2>/dev/null)/openblas-openmp
+    ok=1
+    for how in static shared; do
+        line=$(eval echo "\$$how")
+        (eval "$line -o \"$tmp/linked_$how\"") >"$tmp/link.txt" 2>&1 || { ok=0; echo "  $line:"; cat "$tmp/link.txt"; }
+        err=$(env -u LD_LIBRARY_PATH "$tmp/linked_$how" --epochs 0 2>&1); rc=$?
+        check "the README's $how link line builds a program that runs (exit $rc: $err)" [ $ok -eq 1 -a $rc -eq 2 ]
+    done
+fi
+
 if command -v nm >/dev/null 2>&1; then
     extra=$(nm -D --defined-only "$build/librecur.so" | awk '$2 ~ /^[TDBR]$/ && $3 !~ /^rc_/ {print $3}')
     check "librecur.so exports only rc_ names (extra: $extra)" [ -z "$extra" ]
