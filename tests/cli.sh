@@ -236,28 +236,25 @@ check "... with the same best model, byte for byte" cmp -s "$tmp/old/model.safet
 # A QRNN language model (window 2) carries its lookback, the previous input's share of the
 # convolution, from window to window and in its checkpoint: trained in two halves, it ends where one
 # run ends.
-qrnn_lm() { # dir, steps
-    "$recur" train --task lm --data "$tmp/text.txt" --cell qrnn_fo --hidden 8 --embed 4 --batch 4 --bptt 16 \
-        --steps "$2" --eval-every 10 --seed 1 --out "$1" >/dev/null 2>&1
+# two_halves NAME WHAT DIR FLAGS...: an lm with FLAGS trained 20 updates then resumed to 40 in DIR1 ends
+# where one run of 40 in DIR2 ends (WHAT: the state that must be carried for that).
+two_halves() {
+    name=$1 what=$2 dir=$3; shift 3
+    "$recur" train --task lm --data "$tmp/text.txt" --batch 4 --bptt 16 --steps 20 --eval-every 10 --seed 1 "$@" \
+        --out "${dir}1" >/dev/null 2>&1 && "$recur" train --out "${dir}1" --resume --steps 40 >/dev/null 2>&1; rc=$?
+    "$recur" train --task lm --data "$tmp/text.txt" --batch 4 --bptt 16 --steps 40 --eval-every 10 --seed 1 "$@" \
+        --out "${dir}2" >/dev/null 2>&1
+    check "$name: an lm trained in two halves, exit 0" [ $rc -eq 0 ]
+    check "$name: the resumed run's log equals one run's ($what)" \
+        [ "$(grep -c . "${dir}2/log.csv")" -eq 5 -a "$(cut -d, -f1-6 "${dir}1/log.csv")" = "$(cut -d, -f1-6 "${dir}2/log.csv")" ]
 }
-qrnn_lm "$tmp/q1" 20 && "$recur" train --out "$tmp/q1" --resume --steps 40 >/dev/null 2>&1; rc=$?
-qrnn_lm "$tmp/q2" 40
-check "qrnn_fo: an lm trained in two halves, exit 0" [ $rc -eq 0 ]
-check "qrnn_fo: the resumed run's log equals one run's (the lookback carried)" \
-    [ "$(grep -c . "$tmp/q2/log.csv")" -eq 5 -a "$(cut -d, -f1-6 "$tmp/q1/log.csv")" = "$(cut -d, -f1-6 "$tmp/q2/log.csv")" ]
+two_halves qrnn_fo "the lookback carried" "$tmp/q" --cell qrnn_fo --hidden 8 --embed 4
 
 # Independent widths (AWD-LSTM's shape: a wide first layer, a last layer as wide as the tied
 # embedding): the narrower layer's carried states live in the leading columns of its rows, through
 # checkpoints (two halves end where one run ends), files (info shows the widths) and sampling.
-awd_lm() { # dir, steps
-    "$recur" train --task lm --data "$tmp/text.txt" --cell lstm --hidden-sizes 12,4 --embed 4 --tie-weights \
-        --batch 4 --bptt 16 --steps "$2" --eval-every 10 --seed 1 --out "$1" >/dev/null 2>&1
-}
-awd_lm "$tmp/w1" 20 && "$recur" train --out "$tmp/w1" --resume --steps 40 >/dev/null 2>&1; rc=$?
-awd_lm "$tmp/w2" 40
-check "hidden sizes 12,4: an lm trained in two halves, exit 0" [ $rc -eq 0 ]
-check "hidden sizes 12,4: the resumed run's log equals one run's (the narrow layer's states carried)" \
-    [ "$(grep -c . "$tmp/w2/log.csv")" -eq 5 -a "$(cut -d, -f1-6 "$tmp/w1/log.csv")" = "$(cut -d, -f1-6 "$tmp/w2/log.csv")" ]
+two_halves "hidden sizes 12,4" "the narrow layer's states carried" "$tmp/w" --cell lstm --hidden-sizes 12,4 --embed 4 \
+    --tie-weights
 out=$("$recur" info "$tmp/w2/model.safetensors" 2>&1); rc=$?
 case "$out" in *"hidden sizes  12, 4 (layer by layer)"*) ok=1 ;; *) ok=0; echo "  got: $out" ;; esac
 check "hidden sizes 12,4: info shows each layer's width" [ $rc -eq 0 -a $ok -eq 1 ]
@@ -266,15 +263,7 @@ check "hidden sizes 12,4: sample streams the model (exit 0, 20 characters)" [ $r
 
 # A SHA-RNN carries its attention memory from window to window and in its checkpoint: trained in two
 # halves, it ends where one run ends; it is evaluated, and sampling it is refused, not done wrong.
-sha_lm() { # dir, steps
-    "$recur" train --task lm --data "$tmp/text.txt" --sha-rnn --hidden 8 --embed 8 --layers 3 --sha-memory 40 \
-        --batch 4 --bptt 16 --steps "$2" --eval-every 10 --seed 1 --out "$1" >/dev/null 2>&1
-}
-sha_lm "$tmp/s1" 20 && "$recur" train --out "$tmp/s1" --resume --steps 40 >/dev/null 2>&1; rc=$?
-sha_lm "$tmp/s2" 40
-check "sha-rnn: an lm trained in two halves, exit 0" [ $rc -eq 0 ]
-check "sha-rnn: the resumed run's log equals one run's (the memory carried)" \
-    [ "$(grep -c . "$tmp/s2/log.csv")" -eq 5 -a "$(cut -d, -f1-6 "$tmp/s1/log.csv")" = "$(cut -d, -f1-6 "$tmp/s2/log.csv")" ]
+two_halves sha-rnn "the memory carried" "$tmp/s" --sha-rnn --hidden 8 --embed 8 --layers 3 --sha-memory 40
 out=$("$recur" eval "$tmp/s2/model.safetensors" --data "$tmp/text.txt" --split valid 2>&1); rc=$?
 case "$out" in *"perplexity"*) ok=1 ;; *) ok=0; echo "  got: $out" ;; esac
 check "sha-rnn: eval measures it" [ $rc -eq 0 -a $ok -eq 1 ]
