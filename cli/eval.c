@@ -125,8 +125,10 @@ int cmd_eval(int argc, char **argv)
                           task == RC_TASK_CLASSIFY ? 1.0 / 12 : 0.1, 0,
                           layout && !strcmp(layout, "pixels"), split != 0, midi_steps, midi_fps,
                           rc_model_config_of(m)->rnn.input_size, rc_model_config_of(m)->n_out};
-    if (task == RC_TASK_LM && !o.vocab) {
-        status = cli_fail("eval", "%s: no vocabulary in its metadata", model_path);
+    if (task == RC_TASK_TAG || (task == RC_TASK_LM && !o.vocab)) {
+        status = cli_fail("eval", "%s: %s, so recur eval cannot read data for it (an exported PyTorch model? "
+                                  "run it with recur run)",
+                          model_path, task == RC_TASK_TAG ? "a tag model has no data reader" : "no vocabulary in its metadata");
         goto done;
     }
     cli_data d;

@@ -61,6 +61,9 @@ int cmd_info(int argc, char **argv)
                    mc->rnn.input_size, mc->n_out, mc->mixtures);
         else
             printf("  task          %s (%zu outputs)\n", rc_task_name(mc->task), mc->n_out);
+        if (mc->task == RC_TASK_LM)
+            printf("  embedding     %zu tokens, %zu wide%s\n", mc->vocab_size ? mc->vocab_size : mc->n_out,
+                   mc->rnn.input_size, mc->tie_weights ? " (tied to the output layer)" : "");
         if (mc->sha_rnn && !mc->sha_no_attention)
             printf("  sha-rnn       %zu blocks, attention in block %zu over %zu positions, boom %zu "
                    "(Merity 2019)\n",

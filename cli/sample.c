@@ -224,8 +224,10 @@ int cmd_sample(int argc, char **argv)
     stepper s = {0};
     double *probs = NULL;
     float *roll = NULL;
-    if (c->task == RC_TASK_CLASSIFY) {
-        status = cli_fail("sample", "%s classifies sequences; only lm, music and audio models generate", model_path);
+    if (c->task == RC_TASK_CLASSIFY || c->task == RC_TASK_TAG ||
+        (c->task == RC_TASK_LM && c->vocab_size && c->vocab_size != c->n_out)) {
+        status = cli_fail("sample", "%s %s; only language, music and audio models generate", model_path,
+                          c->task == RC_TASK_CLASSIFY ? "classifies sequences" : "tags each step");
         goto done;
     }
     if (c->task == RC_TASK_LM && !(vocab = rc_vocab_from_json(rc_safetensors_metadata(st, "vocab")))) {

@@ -622,8 +622,9 @@ RC_API int rc_safetensors_save(const char *path, size_t n, const char *const *na
 /* ---------------------------------------------------------------- task models
  *
  * A recurrent network with the input and output layers of a task:
- *   lm        token ids -> embedding [V, E] -> network -> linear [V] ->
- *             softmax; loss: cross-entropy per token
+ *   lm        token ids -> embedding [V, E] -> network -> linear [n_out] ->
+ *             softmax; loss: cross-entropy per token (a language model:
+ *             n_out = V, the targets the next tokens; a tagger: any n_out)
  *   music     frames [88] -> network -> linear [88] -> sigmoid per key;
  *             loss: Bernoulli NLL summed over keys, per frame (frame t is
  *             predicted from frames before it; the first from a silent one)
@@ -634,12 +635,17 @@ RC_API int rc_safetensors_save(const char *path, size_t n, const char *const *na
  *             next hop samples, each by a mixture of K Gaussians (Bishop
  *             1994) -> linear [hop * 3K]: per sample K logits, K means, K
  *             log standard deviations; loss: the mixture NLL per sample
+ *   tag       feature sequences -> network -> linear [n_out] at every step;
+ *             loss: cross-entropy per step (what tools/export_pytorch.py
+ *             makes of an nn.LSTM/GRU/RNN with an nn.Linear head; recur
+ *             train has no reader for it)
  * Names: X(enum, name). */
 #define RC_TASK_LIST(X)               \
     X(RC_TASK_LM, "lm")               \
     X(RC_TASK_MUSIC, "music")         \
     X(RC_TASK_CLASSIFY, "classify")   \
-    X(RC_TASK_AUDIO, "audio")
+    X(RC_TASK_AUDIO, "audio")         \
+    X(RC_TASK_TAG, "tag")
 
 enum rc_task {
 #define RC__TASK_ENUM(id, name) id,
@@ -655,6 +661,7 @@ typedef struct rc_model_config {
     int task;             /* enum rc_task */
     rc_rnn_config rnn;    /* rnn.input_size: lm the embedding size, music 88,
                              classify the features per step, audio the window */
+    size_t vocab_size;    /* lm: the embedding's rows (0: n_out, as a language model has) */
     size_t n_out;         /* lm: vocabulary size; classify: classes; music: 88;
                              audio: samples predicted per step (the hop) */
     size_t mixtures;      /* audio: Gaussians per predicted sample (others: 0) */
@@ -724,6 +731,7 @@ RC_API rc_model *rc_model_load(const char *path, rc_safetensors **st);
  *             behind a silent frame; targets are these frames), weights
  *             [T, B] (0 for padding)
  *   classify: features [T, B, F], classes [B]
+ *   tag:      features [T, B, F], targets [T, B] (-1 for padding)
  *   audio:    features [T, B, window] (the windows read), samples [T, B, hop]
  *             (the samples to predict), weights [T, B] (0 for padding)
  * lengths [B] (or NULL) and carried states h0/c0 or states0 (or NULL) go to
@@ -749,6 +757,13 @@ RC_API rc_tensor *rc_model_loss(rc_tape *tp, rc_model *m, const rc_batch *b, rc_
  * [rc_model_state_count] (or NULL). */
 RC_API rc_tensor *rc_model_loss_states(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *dropout_rng,
                                        rc_tensor **logits, rc_tensor **states_n);
+/* The output layer's values for the batch's inputs alone (no targets read, no
+ * dropout): what rc_model_loss's *logits gets, [T, B, n_out] (classify
+ * [B, n_out]; audio [T, B, hop * 3K]), with every final state in states_n
+ * (or NULL).  Streaming: call it on successive pieces of the sequences,
+ * each call's states0 the previous call's states_n (music shifts each
+ * piece behind a silent frame, so it streams one whole piece at a time). */
+RC_API rc_tensor *rc_model_forward(rc_tape *tp, rc_model *m, const rc_batch *b, rc_tensor **states_n);
 
 /* ---------------------------------------------------------------- optimizers
  *

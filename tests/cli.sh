@@ -305,6 +305,18 @@ check "SIGTERM: exit 143 with the checkpoint written" [ $rc -eq 143 -a -s "$tmp/
 check "a run evaluated once: curves.svg marks its train and validation points" \
     [ $rc -eq 0 -a "$(grep -c '<circle' "$tmp/one/curves.svg" 2>/dev/null)" -eq 2 ]
 
+# A trained lm runs in recur run from its folder: token ids in, logits out (equal to PyTorch's with
+# its weights: tests/pytorch_cli.py); token ids it cannot read and flags for networks are refused.
+st_file "$tmp/ids.safetensors" '{"input":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]}}' '\000\000\000\000\000\000\200\077'
+"$recur" run "$tmp/one" "$tmp/ids.safetensors" -o "$tmp/logits.safetensors" 2>/dev/null; rc=$?
+check "run: an lm's run folder over token ids [1, 2] writes its logits" [ $rc -eq 0 -a -s "$tmp/logits.safetensors" ]
+st_file "$tmp/ids99.safetensors" '{"input":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]}}' '\000\000\000\000\000\000\306\102'
+bad_run "a token id past the vocabulary" "input[1] = 99 is not in 0.." "$tmp/one" "$tmp/ids99.safetensors" -o "$tmp/bad.safetensors"
+st_file "$tmp/idshalf.safetensors" '{"input":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]}}' '\000\000\000\000\000\000\000\077'
+bad_run "a token id that is not an integer" "input[1] = 0.5 is not an integer" "$tmp/one" "$tmp/idshalf.safetensors" -o "$tmp/bad.safetensors"
+bad_run "features for an lm" "input has shape [1, 1, 2]; $tmp/one/model.safetensors needs token ids [T, B]" "$tmp/one" "$tmp/narrow.safetensors" -o "$tmp/bad.safetensors"
+bad_run "--cell on a whole model" "is a whole model, which names its cell" "$tmp/one" "$tmp/ids.safetensors" -o "$tmp/bad.safetensors" --cell gru
+
 # On a terminal the progress bar stays on one line of it, however narrow (a wrapped bar scrolls).
 if command -v script >/dev/null 2>&1; then
     script -qc "stty cols 40; \"$recur\" train --task lm --data \"$tmp/text.txt\" --hidden 64 --embed 16 --epochs 1000 --steps 300 --out \"$tmp/tty\"" \
@@ -374,7 +386,7 @@ bad_train "train with --hidden-sizes against --layers" "--layers 3 but --hidden-
 bad_train "train with residual links between widths" "need equal widths" train --task music --data "$music" --hidden-sizes 8,4 --residual --out "$tmp/x"
 bad_train "a SHA-RNN of one layer" "a SHA-RNN needs at least 2 layers" train --task lm --data "$tmp/text.txt" --sha-rnn --hidden 8 --embed 8 --out "$tmp/x"
 bad_train "a SHA-RNN on music" "a SHA-RNN is a language model" train --task music --data "$music" --sha-rnn --layers 2 --hidden 88 --out "$tmp/x"
-bad_train "train with embedding dropout on music" "embedding dropout and tied weights are for the lm task" train --task music --data "$music" --dropout-embed 0.1 --out "$tmp/x"
+bad_train "train with embedding dropout on music" "embeddings (their size, dropout, tied weights) are for the lm task" train --task music --data "$music" --dropout-embed 0.1 --out "$tmp/x"
 bad_train "train on a missing folder" "nowhere: no such file or folder" train --task music --data "$tmp/nowhere" --out "$tmp/x"
 bad_train "train with a bad number" "--hidden: 'many' is not a non-negative integer" train --task music --data "$music" --hidden many --out "$tmp/x"
 bad_train "train resuming nothing" "nothing to resume" train --task music --data "$music" --out "$tmp/fresh" --resume

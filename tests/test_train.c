@@ -234,6 +234,144 @@ static rc_tensor *build_check(rc_tape *tp, void *ctx)
     return rc_model_loss(tp, k->m, &k->b, NULL, &logits, NULL, NULL) ? logits : NULL;
 }
 
+/* An lm whose embedding has more rows than it has outputs (a tagger over
+ * token ids), and the tag task (features in, a class per step): their losses
+ * are the cross-entropy of the output layer at every step, by hand. */
+static void test_tagging(rc_rng *rng)
+{
+    enum { T = 3, B = 2, F = 4, V = 9, C = 5 };
+    const int32_t tokens[T * B] = {8, 0, 3, 7, 1, 8}, targets[T * B] = {4, -1, 0, 2, 3, 1};
+    float features[T * B * F];
+    for (int i = 0; i < T * B * F; i++)
+        features[i] = rc_rng_normal(rng);
+    for (int tag = 0; tag < 2; tag++) {
+        t_case("models: %s: the loss is the cross-entropy of every step's output layer, by hand",
+               tag ? "tag (features in, a class per step)" : "an lm over 9 token types with 5 outputs");
+        rc_model_config cfg = {0};
+        cfg.task = tag ? RC_TASK_TAG : RC_TASK_LM;
+        cfg.vocab_size = tag ? 0 : V;
+        cfg.n_out = C;
+        cfg.rnn = rc_rnn_config_default(RC_CELL_LSTM, tag ? F : 3, 4);
+        rc_model *m = rc_model_new(&cfg, rng);
+        T_CHECK(m, "%s", rc_last_error());
+        if (!m)
+            continue;
+        const rc_tensor *embed = rc_params_find(rc_model_params(m), "embed.weight");
+        T_CHECK(tag ? !embed : embed && embed->shape[0] == V && embed->shape[1] == 3, "the embedding's shape");
+        rc_batch b = {0};
+        b.T = T, b.B = B, b.targets = targets;
+        if (tag)
+            b.features = features;
+        else
+            b.tokens = tokens;
+        rc_tape *tp = rc_tape_new();
+        rc_tensor *logits = NULL, *loss = rc_model_loss(tp, m, &b, NULL, &logits, NULL, NULL);
+        double sum = 0;
+        int counted = 0;
+        for (int r = 0; logits && r < T * B; r++) {
+            if (targets[r] < 0)
+                continue;
+            const float *z = logits->data + (size_t)r * C;
+            double mx = z[0], se = 0;
+            for (int c = 1; c < C; c++)
+                mx = fmax(mx, z[c]);
+            for (int c = 0; c < C; c++)
+                se += exp(z[c] - mx);
+            sum += mx + log(se) - z[targets[r]], counted++;
+        }
+        T_CHECK(loss && logits && logits->ndim == 3 && logits->shape[2] == C &&
+                    fabs(loss->data[0] - sum / counted) < 1e-5,
+                "loss %g, by hand %g", loss ? (double)loss->data[0] : -1.0, sum / counted);
+        if (!tag) {
+            t_case("models: an lm's embedding size survives a file, and tied weights need as many rows as outputs");
+            rc_model *back = rc_model_save(m, t_path("tagger.safetensors"), 0, NULL, NULL) == RC_OK
+                                 ? rc_model_load(t_path("tagger.safetensors"), NULL)
+                                 : NULL;
+            T_CHECK(back && rc_model_config_of(back)->vocab_size == V, "%s", rc_last_error());
+            rc_tensor *again = back ? rc_model_loss(tp, back, &b, NULL, NULL, NULL, NULL) : NULL;
+            T_CHECK(again && loss && again->data[0] == loss->data[0], "the loaded model's loss differs");
+            rc_model_free(back);
+            rc_model_config tied = cfg;
+            tied.tie_weights = 1;
+            tied.rnn = rc_rnn_config_default(RC_CELL_LSTM, 3, 3);
+            T_CHECK(!rc_model_new(&tied, rng), "tied weights with 9 rows and 5 outputs accepted");
+            T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "tied weights need as many outputs (5) as embedding rows (9)");
+            rc_model_config music = {0};
+            music.task = RC_TASK_MUSIC, music.n_out = RC_PIANO_KEYS, music.vocab_size = 5;
+            music.rnn = rc_rnn_config_default(RC_CELL_GRU, RC_PIANO_KEYS, 3);
+            T_CHECK(!rc_model_new(&music, rng), "an embedding size on a music model accepted");
+            T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "are for the lm task");
+        }
+        rc_tape_free(tp);
+        rc_model_free(m);
+    }
+}
+
+/* Streaming through the model API: a sequence fed in pieces, each call
+ * starting from the previous one's states, gives the output layer of the
+ * whole sequence in one call — for an lm (2 stacked LSTM layers with a
+ * projection) and a tag model (a GRU); a wrong state (none carried) does not. */
+static void test_model_streams(rc_rng *rng)
+{
+    enum { T = 7, B = 2, F = 3, V = 6 };
+    int32_t tokens[T * B];
+    float features[T * B * F];
+    for (int i = 0; i < T * B; i++)
+        tokens[i] = (int32_t)rc_rng_below(rng, V);
+    for (int i = 0; i < T * B * F; i++)
+        features[i] = rc_rng_normal(rng);
+    const size_t pieces[] = {2, 1, 4};
+    for (int tag = 0; tag < 2; tag++) {
+        t_case("models: %s streamed in pieces of 2, 1 and 4 steps == one call over 7", tag ? "tag" : "lm");
+        rc_model_config cfg = {0};
+        cfg.task = tag ? RC_TASK_TAG : RC_TASK_LM;
+        cfg.n_out = V;
+        cfg.rnn = rc_rnn_config_default(tag ? RC_CELL_GRU : RC_CELL_LSTM, tag ? F : 4, 5);
+        cfg.rnn.num_layers = 2;
+        cfg.rnn.proj_size = tag ? 0 : 3;
+        rc_model *m = rc_model_new(&cfg, rng);
+        T_CHECK(m, "%s", rc_last_error());
+        if (!m)
+            continue;
+        rc_tape *tp = rc_tape_new();
+        rc_batch whole = {0};
+        whole.T = T, whole.B = B, whole.tokens = tokens, whole.features = features;
+        rc_tensor *y_all = rc_model_forward(tp, m, &whole, NULL);
+        float all[T * B * V];
+        if (y_all)
+            memcpy(all, y_all->data, sizeof all);
+        /* as the README streams: the states copied out, the tape reset after each piece */
+        size_t n = rc_model_state_count(m), per_step = (size_t)B * V, t0 = 0;
+        rc_tensor *carried[RC_MODEL_MAX_STATES] = {0}, *fin[RC_MODEL_MAX_STATES] = {0};
+        double worst = 0, cold = 0;
+        for (size_t i = 0; y_all && i < 3; i++) {
+            rc_tape_reset(tp);
+            rc_batch piece = {0};
+            piece.T = pieces[i], piece.B = B, piece.tokens = tokens + t0 * B, piece.features = features + t0 * B * F;
+            rc_tensor *fresh = rc_model_forward(tp, m, &piece, NULL);
+            piece.states0 = i ? carried : NULL;
+            rc_tensor *y = rc_model_forward(tp, m, &piece, fin);
+            for (size_t j = 0; y && fresh && j < y->size; j++) {
+                worst = fmax(worst, fabs(y->data[j] - all[t0 * per_step + j]));
+                cold = fmax(cold, fabs(fresh->data[j] - all[t0 * per_step + j]));
+            }
+            T_CHECK(y && n >= 1, "%s", rc_last_error());
+            for (size_t k = 0; y && k < n; k++) {
+                if (!carried[k])
+                    carried[k] = rc_tensor_new(fin[k]->ndim, fin[k]->shape);
+                memcpy(carried[k]->data, fin[k]->data, fin[k]->size * sizeof(float));
+            }
+            t0 += pieces[i];
+        }
+        for (size_t k = 0; k < n; k++)
+            rc_tensor_free(carried[k]);
+        T_CHECK(y_all && worst < 1e-6, "streamed outputs differ from the whole sequence's by %g", worst);
+        T_CHECK(cold > 1e-3, "pieces started from zero states equal the whole sequence (%g): states unchecked", cold);
+        rc_tape_free(tp);
+        rc_model_free(m);
+    }
+}
+
 void suite_models(void)
 {
     enum { T_ = 4, B_ = 3, F_ = 5 };
@@ -264,7 +402,10 @@ void suite_models(void)
         cfg.rnn = rc_rnn_config_default(cell, in, 3);
         cfg.rnn.bidirectional = task == RC_TASK_CLASSIFY;
         cfg.rnn.peephole = task == RC_TASK_AUDIO;
-        cfg.n_out = task == RC_TASK_LM ? 7 : task == RC_TASK_MUSIC ? RC_PIANO_KEYS : task == RC_TASK_AUDIO ? 2 : 3;
+        cfg.n_out = task == RC_TASK_LM || task == RC_TASK_TAG ? 7
+                    : task == RC_TASK_MUSIC                     ? RC_PIANO_KEYS
+                    : task == RC_TASK_AUDIO                     ? 2
+                                                                : 3;
         cfg.mixtures = task == RC_TASK_AUDIO ? 2 : 0; /* audio: windows of 5 samples predict the next 2 */
         rc_model *m = rc_model_new(&cfg, &rng);
         model_ctx k = {m, {0}};
@@ -285,6 +426,27 @@ void suite_models(void)
             for (size_t i = 0; i < n; i++)
                 wrt[i] = rc_params_tensor(p, i), names[i] = rc_params_name(p, i);
             t_gradcheck(build_check, &k, wrt, n, names, 0);
+        }
+
+        t_case("models: rc_model_forward gives rc_model_loss's output layer, %s, without reading targets",
+               rc_task_name(task));
+        if (m) {
+            rc_tape *tp = rc_tape_new();
+            rc_tensor *logits = NULL, *fin[RC_MODEL_MAX_STATES] = {0}, *fwd_n[RC_MODEL_MAX_STATES] = {0};
+            rc_model_loss_states(tp, m, &k.b, NULL, &logits, fin);
+            rc_batch inputs_only = k.b;
+            inputs_only.targets = NULL, inputs_only.classes = NULL, inputs_only.samples = NULL;
+            inputs_only.weights = NULL;
+            rc_tensor *fwd = rc_model_forward(tp, m, &inputs_only, fwd_n);
+            T_CHECK(logits && fwd && fwd->size == logits->size &&
+                        !memcmp(fwd->data, logits->data, fwd->size * sizeof(float)) && fwd_n[0] &&
+                        !memcmp(fwd_n[0]->data, fin[0]->data, fin[0]->size * sizeof(float)),
+                    "%s", logits && fwd ? "differ" : rc_last_error());
+            rc_batch nothing = k.b;
+            nothing.tokens = NULL, nothing.features = NULL, nothing.frames = NULL;
+            T_CHECK(!rc_model_forward(tp, m, &nothing, NULL), "a batch without inputs accepted");
+            T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "lacks what task");
+            rc_tape_free(tp);
         }
 
         t_case("models: a %s model saved and loaded gives the same loss", rc_task_name(task));
@@ -311,6 +473,9 @@ void suite_models(void)
         rc_model_free(back);
         rc_model_free(m);
     }
+    test_tagging(&rng);
+    test_model_streams(&rng);
+
     t_case("models: loading a bare network file as a model names the problem");
     rc_rnn_config rc = rc_rnn_config_default(RC_CELL_GRU, 2, 2);
     rc_params *p = rc_params_new();

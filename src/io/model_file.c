@@ -65,6 +65,8 @@ void rc__meta_model(rc__meta *m, const rc_model_config *c)
     MODEL_RATES(RC__PUT)
 #undef RC__PUT
     rc__meta_add(m, "model_tie_weights", "%d", c->tie_weights);
+    if (c->vocab_size && c->vocab_size != c->n_out)
+        rc__meta_add(m, "model_vocab_size", "%zu", c->vocab_size);
     if (c->sha_rnn) {
         rc__meta_add(m, "model_sha_rnn", "1");
         rc__meta_add(m, "model_sha_ff", "%zu", c->sha_ff);
@@ -94,10 +96,12 @@ int rc__model_extras_from_file(const rc_safetensors *st, const char *path, rc_mo
     cfg->sha_rnn = sha && !strcmp(sha, "1");
     const char *no_attention = rc_safetensors_metadata(st, "model_sha_no_attention");
     cfg->sha_no_attention = no_attention && !strcmp(no_attention, "1");
-    const char *keys[2] = {"model_sha_ff", "model_sha_memory"};
-    size_t *fields[2] = {&cfg->sha_ff, &cfg->sha_memory};
-    for (int i = 0; cfg->sha_rnn && i < 2; i++) {
+    const char *keys[3] = {"model_vocab_size", "model_sha_ff", "model_sha_memory"};
+    size_t *fields[3] = {&cfg->vocab_size, &cfg->sha_ff, &cfg->sha_memory};
+    for (int i = 0; i < 3; i++) {
         const char *v = rc_safetensors_metadata(st, keys[i]);
+        if (i ? !cfg->sha_rnn : !v)
+            continue;
         char *end = NULL;
         unsigned long long x = v && *v >= '0' && *v <= '9' ? strtoull(v, &end, 10) : 0;
         if (!end || *end || x == 0)
@@ -130,7 +134,7 @@ rc_model *rc_model_load(const char *path, rc_safetensors **st_out)
     const char *task = rc_safetensors_metadata(st, "task");
     cfg.task = rc_task_from_name(task);
     if (cfg.task < 0) {
-        rc__fail(RC_EFORMAT, "%s: metadata 'task' is %s%s%s, not lm, music, classify or audio: not a recur "
+        rc__fail(RC_EFORMAT, "%s: metadata 'task' is %s%s%s, not lm, music, classify, audio or tag: not a recur "
                              "model file",
                  path, task ? "'" : "missing", task ? task : "", task ? "'" : "");
         goto done;

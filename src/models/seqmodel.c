@@ -11,7 +11,7 @@ struct rc_model {
     rc_model_config cfg;
     rc_params *params;
     rc_rnn *rnn;
-    rc_tensor *embed;               /* lm: [V, E] */
+    rc_tensor *embed;               /* lm: [V, E] (V: vocab_size, or n_out) */
     rc_tensor *head_w, *head_b;     /* [n_out, D*H_out], [n_out] */
     rc__sha *sha;                   /* a SHA-RNN's blocks, or NULL */
 };
@@ -48,9 +48,13 @@ static int check_config(const rc_model_config *cfg)
     if (!(cfg->ar >= 0.0f && cfg->tar >= 0.0f && isfinite(cfg->ar) && isfinite(cfg->tar)))
         return rc__fail(RC_EINVAL, "model: ar %g and tar %g must be finite and at least 0", (double)cfg->ar,
                         (double)cfg->tar);
-    if (cfg->task != RC_TASK_LM && (cfg->dropout_embed > 0.0f || cfg->tie_weights))
-        return rc__fail(RC_EINVAL, "model: embedding dropout and tied weights are for the lm task, not %s",
+    if (cfg->task != RC_TASK_LM && (cfg->dropout_embed > 0.0f || cfg->tie_weights || cfg->vocab_size))
+        return rc__fail(RC_EINVAL, "model: embeddings (their size, dropout, tied weights) are for the lm task, "
+                                   "not %s",
                         rc_task_name(cfg->task));
+    if (cfg->tie_weights && cfg->vocab_size && cfg->vocab_size != cfg->n_out)
+        return rc__fail(RC_EINVAL, "model: tied weights need as many outputs (%zu) as embedding rows (%zu)",
+                        cfg->n_out, cfg->vocab_size);
     if (cfg->task == RC_TASK_CLASSIFY && (cfg->ar > 0.0f || cfg->tar > 0.0f))
         return rc__fail(RC_EINVAL, "model: ar and tar regularise outputs at every step; classify reads the "
                                    "final states only");
@@ -69,8 +73,8 @@ rc_model *rc__model_alloc(const rc_model_config *cfg)
         return rc__fail_null(RC_ENOMEM, "model: out of memory");
     }
     m->cfg = *cfg;
-    if (cfg->task == RC_TASK_LM &&
-        !(m->embed = rc_params_add(m->params, "embed.weight", 2, (size_t[]){cfg->n_out, cfg->rnn.input_size})))
+    size_t V = cfg->vocab_size ? cfg->vocab_size : cfg->n_out;
+    if (cfg->task == RC_TASK_LM && !(m->embed = rc_params_add(m->params, "embed.weight", 2, (size_t[]){V, cfg->rnn.input_size})))
         goto fail;
     if (!(m->rnn = rc_rnn_new(&cfg->rnn, m->params, "rnn.", NULL)))
         goto fail;
@@ -254,24 +258,30 @@ static rc_tensor *mixture_loss(rc_tape *tp, rc_model *m, const rc_batch *b, rc_t
     return rc_mixture_nll(tp, params, target, w, RC_REDUCE_MEAN);
 }
 
-rc_tensor *rc_model_loss_states(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *dropout_rng,
-                                rc_tensor **logits, rc_tensor **states_n)
+/* 1 when b holds the inputs the model's task reads (and, with targets, its targets). */
+static int has_inputs(const rc_model *m, const rc_batch *b, int targets)
 {
-    if (!tp || !m || !b || b->T == 0 || b->B == 0)
-        return rc__fail_null(RC_EINVAL, "rc_model_loss: needs a tape, a model and a non-empty batch");
-    int task = m->cfg.task;
-    if ((task == RC_TASK_LM && (!b->tokens || !b->targets)) || (task == RC_TASK_MUSIC && !b->frames) ||
-        (task == RC_TASK_CLASSIFY && (!b->features || !b->classes)) ||
-        (task == RC_TASK_AUDIO && (!b->features || !b->samples)))
-        return rc__fail_null(RC_EINVAL, "rc_model_loss: the batch lacks what task %s reads",
-                             rc_task_name(task));
+    switch (m->cfg.task) {
+    case RC_TASK_LM: return b->tokens && (!targets || b->targets);
+    case RC_TASK_MUSIC: return b->frames != NULL;
+    case RC_TASK_CLASSIFY: return b->features && (!targets || b->classes);
+    case RC_TASK_AUDIO: return b->features && (!targets || b->samples);
+    default: return b->features && (!targets || b->targets);
+    }
+}
+
+/* The output layer's values for b; *y the network's output and *dropped what
+ * the head read (for AR and TAR), fin the final states. */
+static rc_tensor *head_outputs(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *dropout_rng,
+                               rc_tensor **y_out, rc_tensor **dropped_out, rc_tensor **fin)
+{
     rc_rnn_options o = {0};
     o.h0 = b->h0;
     o.c0 = b->c0;
     o.states0 = b->states0;
     o.lengths = b->lengths;
     o.dropout_rng = dropout_rng;
-    rc_tensor *fin[RC_MODEL_MAX_STATES] = {0}, *x = rc__model_input(tp, m, b, dropout_rng), *y;
+    rc_tensor *x = rc__model_input(tp, m, b, dropout_rng), *y;
     size_t n = rc_rnn_state_count(m->rnn);
     if (m->sha)
         y = x ? rc__sha_forward(tp, m->sha, m->rnn, x, &o, b->states0 && has_memory(m) ? b->states0[n] : NULL,
@@ -281,15 +291,44 @@ rc_tensor *rc_model_loss_states(rc_tape *tp, rc_model *m, const rc_batch *b, rc_
         y = rc_rnn_forward_states(tp, m->rnn, x, &o, fin);
     if (!y)
         return NULL;
-    rc_tensor *hn = fin[0];
-    rc_tensor *features = task == RC_TASK_CLASSIFY ? last_states(tp, m, hn, b->B) : y;
+    rc_tensor *features = m->cfg.task == RC_TASK_CLASSIFY ? last_states(tp, m, fin[0], b->B) : y;
     rc_tensor *dropped = rc__locked_dropout(tp, maybe_dropout(tp, features, m->cfg.dropout, dropout_rng),
                                             m->cfg.dropout_output, dropout_rng);
-    rc_tensor *out = rc_linear(tp, dropped, m->head_w, m->head_b);
-    rc_tensor *loss = NULL;
+    *y_out = y, *dropped_out = dropped;
+    return rc_linear(tp, dropped, m->head_w, m->head_b);
+}
+
+static rc_tensor *fail_batch(const char *fn, const rc_model *m)
+{
+    return rc__fail_null(RC_EINVAL, "%s: the batch lacks what task %s reads", fn, rc_task_name(m->cfg.task));
+}
+
+rc_tensor *rc_model_forward(rc_tape *tp, rc_model *m, const rc_batch *b, rc_tensor **states_n)
+{
+    if (!tp || !m || !b || b->T == 0 || b->B == 0)
+        return rc__fail_null(RC_EINVAL, "rc_model_forward: needs a tape, a model and a non-empty batch");
+    if (!has_inputs(m, b, 0))
+        return fail_batch("rc_model_forward", m);
+    rc_tensor *fin[RC_MODEL_MAX_STATES] = {0}, *y, *dropped;
+    rc_tensor *out = head_outputs(tp, m, b, NULL, &y, &dropped, fin);
+    if (out && states_n)
+        memcpy(states_n, fin, rc_model_state_count(m) * sizeof *states_n);
+    return out;
+}
+
+rc_tensor *rc_model_loss_states(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *dropout_rng,
+                                rc_tensor **logits, rc_tensor **states_n)
+{
+    if (!tp || !m || !b || b->T == 0 || b->B == 0)
+        return rc__fail_null(RC_EINVAL, "rc_model_loss: needs a tape, a model and a non-empty batch");
+    if (!has_inputs(m, b, 1))
+        return fail_batch("rc_model_loss", m);
+    int task = m->cfg.task;
+    rc_tensor *fin[RC_MODEL_MAX_STATES] = {0}, *y, *dropped;
+    rc_tensor *out = head_outputs(tp, m, b, dropout_rng, &y, &dropped, fin), *loss = NULL;
     if (!out)
         return NULL;
-    if (task == RC_TASK_LM)
+    if (task == RC_TASK_LM || task == RC_TASK_TAG)
         loss = rc_cross_entropy(tp, out, b->targets, -1, RC_REDUCE_MEAN);
     else if (task == RC_TASK_CLASSIFY)
         loss = rc_cross_entropy(tp, out, b->classes, -1, RC_REDUCE_MEAN);

@@ -181,9 +181,11 @@ int rc__dataset_fits(const rc_dataset *d, const rc_model *m, const char *what)
     if (d->task != c->task)
         return rc__fail(RC_EINVAL, "%s: a %s data set for a %s model", what, rc_task_name(d->task),
                         rc_task_name(c->task));
-    if (d->task == RC_TASK_LM && d->vocab > c->n_out)
-        return rc__fail(RC_EINVAL, "%s: the data has %zu token types, the model predicts %zu", what,
-                        d->vocab, c->n_out);
+    if (d->task == RC_TASK_LM && (d->vocab > c->n_out || (c->vocab_size && d->vocab > c->vocab_size)))
+        return c->vocab_size ? rc__fail(RC_EINVAL, "%s: the data has %zu token types, the model embeds %zu and predicts %zu",
+                                        what, d->vocab, c->vocab_size, c->n_out)
+                             : rc__fail(RC_EINVAL, "%s: the data has %zu token types, the model predicts %zu", what,
+                                        d->vocab, c->n_out);
     if (d->task == RC_TASK_AUDIO && (d->window != c->rnn.input_size || d->hop != c->n_out))
         return rc__fail(RC_EINVAL, "%s: audio read in windows of %zu samples predicting %zu, the model reads %zu "
                                    "and predicts %zu",
