@@ -495,6 +495,8 @@ RC_API rc_rnn *rc_rnn_load(const char *path, int cell);
 /* Writes the weights under PyTorch's names (without the network's prefix)
  * and the full configuration in __metadata__, atomically. */
 RC_API int rc_rnn_save(const rc_rnn *rnn, const char *path);
+/* I: the width of each input step. */
+RC_API size_t rc_rnn_input_size(const rc_rnn *rnn);
 /* D * H_out: the width of each output step (the last layer's). */
 RC_API size_t rc_rnn_output_size(const rc_rnn *rnn);
 /* H_out: the width of h states (P with a projection, else H): state 0's. */

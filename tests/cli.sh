@@ -140,6 +140,24 @@ else
     echo "  skipped: tests/pytorch_cli.py (no python3 with torch and safetensors here)"
 fi
 
+# ---- python/recur.py (ctypes), where a python3 has numpy (a sanitized library cannot be loaded
+# into an unsanitized python: skipped)
+py=
+for candidate in "$build/pyenv/bin/python" python3 /usr/bin/python3; do
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import numpy' 2>/dev/null; then
+        py=$candidate; break
+    fi
+done
+if grep -q -- '-fsanitize' "$build/config.txt" 2>/dev/null; then
+    echo "  skipped: tests/python_api.py (a sanitized build)"
+elif [ -n "$py" ] && [ -e "$build/librecur.so" ]; then
+    line=$(RECUR_LIB="$build/librecur.so" "$py" tests/python_api.py "$build" | tee /dev/stderr | tail -n 1)
+    pass=$((pass + $(echo "$line" | awk '{print $1}')))
+    fail=$((fail + $(echo "$line" | awk '{print $3}')))
+else
+    echo "  skipped: tests/python_api.py (no python3 with numpy here, or no $build/librecur.so)"
+fi
+
 # ---- recur train / eval / sample on a small music set made here
 music="$tmp/music"
 mkdir -p "$music"

@@ -143,6 +143,8 @@ int rc_rnn_config_check(const rc_rnn_config *cfg)
 
 size_t rc_rnn_state_size(const rc_rnn *rnn) { return rnn->shape.state_width[0]; }
 
+size_t rc_rnn_input_size(const rc_rnn *rnn) { return rc_rnn_config_of(rnn)->input_size; }
+
 size_t rc_rnn_output_size(const rc_rnn *rnn) { return rnn->dirs * rnn->shape.out_width; }
 
 size_t rc_rnn_state_count(const rc_rnn *rnn) { return rnn->shape.n_states; }
