@@ -24,6 +24,9 @@ typedef struct {
 FILE *cli_open_whole(cli_whole *w);
 int cli_close_whole(cli_whole *w, const char *path, int ok);
 
+/* The cores this process may run on (its CPU affinity): --threads' default. */
+size_t cli_cores(void);
+
 /* Parses --cell NAME; -1 (with the message printed) when unknown. */
 int cli_cell(const char *cmd, const char *name);
 /* Every cell's name, NULL-terminated, from the library's registry. */

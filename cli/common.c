@@ -1,7 +1,11 @@
 /* common.c — helpers shared by the commands. */
+#define _GNU_SOURCE /* sched_getaffinity */
 #include "cli.h"
 
 #include <sys/stat.h>
+
+#include <sched.h>
+#include <unistd.h>
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -17,6 +21,15 @@ int cli_fail(const char *cmd, const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     return EXIT_BAD_INPUT;
+}
+
+size_t cli_cores(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return (size_t)CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (size_t)n : 1;
 }
 
 FILE *cli_open_whole(cli_whole *w)

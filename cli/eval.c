@@ -81,14 +81,14 @@ int cmd_eval(int argc, char **argv)
 {
     const char *data = NULL, *model_path = NULL;
     int split = -1, help = 0; /* -1: test, or the held-out validation part when there is no test split */
-    size_t batch = 32, bptt = 35, threads = 1, show = 0;
+    size_t batch = 32, bptt = 35, threads = cli_cores(), show = 0;
     cli_option opts[] = {
         {"--data", NULL, OPT_STRING, &data, "the data, laid out as for recur train", NULL},
         {"--split", NULL, OPT_CHOICE, &split, "which part (default: test, or valid when there is no test split)",
          splits},
         {"--batch", NULL, OPT_SIZE, &batch, "sequences per pass (lm: streams)", NULL},
         {"--bptt", NULL, OPT_SIZE, &bptt, "lm: window length", NULL},
-        {"--threads", NULL, OPT_SIZE, &threads, "threads", NULL},
+        {"--threads", NULL, OPT_SIZE, &threads, "threads (default: the cores available)", NULL},
         {"--show", NULL, OPT_SIZE, &show, "classify: draw the first N sequences as images with the model's answers", NULL},
         {"--help", "-h", OPT_FLAG, &help, "this help", NULL},
         {0},

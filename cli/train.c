@@ -3,7 +3,8 @@
  * lines when stdout is not a terminal) and writing, in --out:
  *   model.safetensors       the best model on validation
  *   checkpoint.safetensors  the latest state (crash-safe; --resume continues it)
- *   log.csv                 step, epoch, losses, accuracy, rate, seconds per evaluation
+ *   log.csv                 step, epoch, losses, accuracy, rate, seconds: a row per evaluation,
+ *                           and one every --log-every updates (empty validation fields)
  *   curves.svg              the learning curves
  *   args.txt                the flags, so `--out DIR --resume` alone continues */
 #include "cli.h"
@@ -29,7 +30,7 @@ typedef struct {
     const char *data, *valid, *out, *class_names, *init, *hidden_sizes;
     size_t widths[RC_RNN_MAX_WIDTHS], n_widths; /* --hidden-sizes, parsed */
     size_t hidden, layers, proj, embed, epochs, steps, batch, bptt, nonmono, patience, eval_every,
-        checkpoint_every, threads, train_limit, plateau_patience, window, hop, mixtures, bucket;
+        checkpoint_every, log_every, threads, train_limit, plateau_patience, window, hop, mixtures, bucket;
     double midi_steps, midi_fps;
     uint64_t seed;
     double lr, lr_end, gamma, step_size, schedule_length, momentum, weight_decay, beta1, beta2, eps, alpha,
@@ -46,7 +47,7 @@ static void defaults(train_args *a)
     memset(a, 0, sizeof *a);
     a->cell = RC_CELL_LSTM, a->optimizer = RC_OPTIM_ADAM, a->level = RC_TEXT_CHAR;
     a->hidden = 128, a->layers = 1, a->epochs = 10, a->batch = 32, a->bptt = 35, a->nonmono = 5;
-    a->threads = 1, a->seed = 1, a->plateau_patience = 2;
+    a->threads = cli_cores(), a->log_every = 100, a->seed = 1, a->plateau_patience = 2;
     a->lr = 1e-3, a->gamma = 0.1, a->step_size = 1, a->beta1 = 0.9, a->beta2 = 0.999, a->eps = 1e-8;
     a->alpha = 0.99, a->clip = 5, a->valid_fraction = -1, a->midi_steps = 4;
     a->window = 20, a->hop = 10, a->mixtures = 20;
@@ -144,8 +145,11 @@ static int options(train_args *a, cli_option *o)
         {"--patience", NULL, OPT_SIZE, &a->patience, "stop after N evaluations without improvement (0: never)", NULL},
         {"--eval-every", NULL, OPT_SIZE, &a->eval_every, "evaluate every N updates (0: each epoch)", NULL},
         {"--checkpoint-every", NULL, OPT_SIZE, &a->checkpoint_every, "checkpoint every N updates (and each epoch)", NULL},
+        {"--log-every", NULL, OPT_SIZE, &a->log_every,
+         "a log.csv row of the training loss every N updates, between evaluations (0: none)", NULL},
         {"--seed", NULL, OPT_U64, &a->seed, "random seed", NULL},
-        {"--threads", NULL, OPT_SIZE, &a->threads, "threads", NULL},
+        {"--threads", NULL, OPT_SIZE, &a->threads,
+         "threads (default: the cores available); a run gives the same bits again with the same count", NULL},
         {"--out", "-o", OPT_STRING, &a->out, "output folder", NULL},
         {"--resume", NULL, OPT_FLAG, &a->resume, "continue from --out's checkpoint (its saved flags apply)", NULL},
         {"--overwrite", NULL, OPT_FLAG, &a->overwrite,
@@ -304,6 +308,12 @@ static int on_event(const rc_train_status *s, void *user)
     if (interrupted && s->event == RC_TRAIN_STEP)
         return 1; /* stop: rc_train writes the checkpoint */
     progress *p = user;
+    if (s->event == RC_TRAIN_STEP && p->a->log_every && s->step % p->a->log_every == 0) {
+        /* no validation figures: they are the evaluations' rows */
+        fprintf(p->log, "%llu,%.6f,%.9g,,,%.6g,%.3f\n", (unsigned long long)s->step, s->epoch, s->loss, (double)s->lr,
+                s->seconds);
+        fflush(p->log);
+    }
     if (s->event == RC_TRAIN_STEP) {
         if (p->tty && wall() - p->last_draw > 0.1) {
             draw_bar(s);

@@ -266,6 +266,18 @@ two_halves() {
     check "$name: the resumed run's log equals one run's ($what)" \
         [ "$(grep -c . "${dir}2/log.csv")" -eq 5 -a "$(cut -d, -f1-6 "${dir}1/log.csv")" = "$(cut -d, -f1-6 "${dir}2/log.csv")" ]
 }
+# log.csv's training-loss rows every --log-every updates (3: a resume at 20 falls between two):
+# the resumed run's rows are one run's, and their validation fields are empty.
+"$recur" train --task lm --data "$tmp/text.txt" --batch 4 --bptt 16 --steps 20 --eval-every 10 --seed 1 --hidden 8 \
+    --embed 4 --log-every 3 --out "$tmp/lg1" >/dev/null 2>&1 && "$recur" train --out "$tmp/lg1" --resume --steps 40 >/dev/null 2>&1
+rc=$?
+"$recur" train --task lm --data "$tmp/text.txt" --batch 4 --bptt 16 --steps 40 --eval-every 10 --seed 1 --hidden 8 \
+    --embed 4 --log-every 3 --out "$tmp/lg2" >/dev/null 2>&1
+check "log.csv: a row every 3 updates and one per evaluation (1 + 13 + 4 lines), resumed as one run" \
+    [ $rc -eq 0 -a "$(grep -c . "$tmp/lg2/log.csv")" -eq 18 -a "$(cut -d, -f1-6 "$tmp/lg1/log.csv")" = "$(cut -d, -f1-6 "$tmp/lg2/log.csv")" ]
+check "log.csv: the training rows (step 3, 6, ...) have empty validation fields" \
+    [ "$(grep -c '^[0-9]*,[0-9.]*,[0-9.e+-]*,,,' "$tmp/lg2/log.csv")" -eq 13 -a "$(grep -c '^3,' "$tmp/lg2/log.csv")" -eq 1 ]
+
 two_halves qrnn_fo "the lookback carried" "$tmp/q" --cell qrnn_fo --hidden 8 --embed 4
 
 # Independent widths (AWD-LSTM's shape: a wide first layer, a last layer as wide as the tied

@@ -170,6 +170,24 @@ static void test_bad_files(void)
          4, 0, RC_EFORMAT, "'w' appears twice"},
         {"__metadata__ that is not an object", "{\"__metadata__\":[1]}", 0, 0, RC_EFORMAT,
          "__metadata__ is not an object"},
+        {"__metadata__ with a value that is not a string", "{\"__metadata__\":{\"cell\":\"gru\",\"k\":[1]}}", 0, 0,
+         RC_EFORMAT, "__metadata__ 'k' is not a string"},
+        {"two tensors sharing bytes",
+         "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+         "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+         4, 0, RC_EFORMAT, "(data bytes 0..4) overlaps tensor"},
+        {"overlapping ranges",
+         "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+         "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+         12, 0, RC_EFORMAT, "tensor 'b' (data bytes 4..12) overlaps tensor 'a'"},
+        {"a hole between tensors",
+         "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+         "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}",
+         12, 0, RC_EFORMAT, "data bytes 4..8 belong to no tensor (before 'b')"},
+        {"bytes after the last tensor", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 8, 0,
+         RC_EFORMAT, "data bytes 4..8 belong to no tensor (after the last)"},
+        {"9 dimensions", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,4]}}", 4, 0,
+         RC_EUNSUPPORTED, "has 9 dimensions (at most 8)"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         t_case("io: %s is refused with a message naming the file", bad[i].what);
@@ -237,30 +255,30 @@ static void test_bad_models(void)
          32, "G = 1, 3 or 4 gates"},
         {"input and recurrent rows that differ",
          "{\"weight_ih_l0\":{\"dtype\":\"F32\",\"shape\":[6,2],\"data_offsets\":[0,48]},"
-         "\"weight_hh_l0\":{\"dtype\":\"F32\",\"shape\":[3,1],\"data_offsets\":[0,12]}}",
-         48, "are not [G*H, I]"},
+         "\"weight_hh_l0\":{\"dtype\":\"F32\",\"shape\":[3,1],\"data_offsets\":[48,60]}}",
+         60, "are not [G*H, I]"},
         {"metadata naming a cell of another gate count",
          "{\"__metadata__\":{\"cell\":\"lstm\"}," GRU_L0(3, 1) "}", 36, "a lstm has 4 gates"},
         {"an unknown metadata cell", "{\"__metadata__\":{\"cell\":\"transformer\"}," GRU_L0(3, 1) "}", 36,
          "metadata cell 'transformer'"},
-        {"a missing bias_hh", "{" GRU_L0(3, 1) ",\"bias_ih_l0\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]}}",
-         36, "'bias_hh_l0' is missing"},
+        {"a missing bias_hh", "{" GRU_L0(3, 1) ",\"bias_ih_l0\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[36,48]}}",
+         48, "'bias_hh_l0' is missing"},
         {"a wrongly shaped bias",
-         "{" GRU_L0(3, 1) ",\"bias_ih_l0\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-         "\"bias_hh_l0\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]}}",
-         36, "'bias_ih_l0' has shape [2] but a 1-layer gru with input 2 and hidden size 1 needs [3]"},
+         "{" GRU_L0(3, 1) ",\"bias_ih_l0\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[36,44]},"
+         "\"bias_hh_l0\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[44,56]}}",
+         56, "'bias_ih_l0' has shape [2] but a 1-layer gru with input 2 and hidden size 1 needs [3]"},
         {"a stray second-layer weight",
-         "{" GRU_L0(3, 1) ",\"weight_hh_l1\":{\"dtype\":\"F32\",\"shape\":[3,1],\"data_offsets\":[0,12]}}", 36,
+         "{" GRU_L0(3, 1) ",\"weight_hh_l1\":{\"dtype\":\"F32\",\"shape\":[3,1],\"data_offsets\":[36,48]}}", 48,
          "'weight_hh_l1' does not belong"},
         {"two networks in one file",
          "{\"a.weight_ih_l0\":{\"dtype\":\"F32\",\"shape\":[3,2],\"data_offsets\":[0,24]},"
-         "\"b.weight_ih_l0\":{\"dtype\":\"F32\",\"shape\":[3,2],\"data_offsets\":[0,24]}}",
-         24, "holds two recurrent networks"},
+         "\"b.weight_ih_l0\":{\"dtype\":\"F32\",\"shape\":[3,2],\"data_offsets\":[24,48]}}",
+         48, "holds two recurrent networks"},
         {"peephole metadata without peephole weights",
          "{\"__metadata__\":{\"peephole\":\"1\"},"
          "\"weight_ih_l0\":{\"dtype\":\"F32\",\"shape\":[4,2],\"data_offsets\":[0,32]},"
-         "\"weight_hh_l0\":{\"dtype\":\"F32\",\"shape\":[4,1],\"data_offsets\":[0,16]}}",
-         32, "weight_ph_l0 is missing"},
+         "\"weight_hh_l0\":{\"dtype\":\"F32\",\"shape\":[4,1],\"data_offsets\":[32,48]}}",
+         48, "weight_ph_l0 is missing"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         t_case("io: a model file with %s is refused", bad[i].what);
@@ -275,8 +293,8 @@ static void test_bad_models(void)
     write_raw("model.safetensors",
               "{\"rnn.weight_ih_l0\":{\"dtype\":\"F32\",\"shape\":[3,2],\"data_offsets\":[0,24]},"
               "\"rnn.weight_hh_l0\":{\"dtype\":\"F32\",\"shape\":[3,1],\"data_offsets\":[24,36]},"
-              "\"fc.weight\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
-              36, 0);
+              "\"fc.weight\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[36,40]}}",
+              40, 0);
     rc_rnn *rnn = rc_rnn_load(t_path("model.safetensors"), -1);
     T_CHECK(rnn && rc_rnn_config_of(rnn)->cell == RC_CELL_GRU && !rc_rnn_config_of(rnn)->bias,
             "%s", rc_last_error());

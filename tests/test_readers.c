@@ -135,11 +135,19 @@ static void test_vocab(void)
             "an unseen character is <unk>");
     free(ids);
     rc_vocab_free(v);
-    const char *broken[] = {"ab\xc3", "\xc0\xaf", "x\xed\xa0", "\xf8\x88\x80\x80\x80"};
-    for (int i = 0; i < 4; i++) {
-        T_CHECK(!rc_vocab_build(RC_TEXT_CHAR, broken[i], strlen(broken[i])), "invalid UTF-8 %d accepted", i);
-        T_CHECK_ERROR(rc_last_status(), RC_EFORMAT, "invalid UTF-8");
-    }
+    /* cut short, overlong (2, 3 and 4 bytes), a surrogate, past U+10FFFF, a 5-byte form */
+    const char *broken[] = {"ab\xc3",          "\xc0\xaf",         "\xe0\x80\xaf", "\xf0\x80\x80\xaf", "x\xed\xa0\x80",
+                            "\xf4\x90\x80\x80", "\xf8\x88\x80\x80\x80"};
+    for (int i = 0; i < 7; i++)
+        for (int level = RC_TEXT_CHAR; level <= RC_TEXT_WORD; level++) {
+            T_CHECK(!rc_vocab_build(level, broken[i], strlen(broken[i])), "invalid UTF-8 %d accepted at level %d", i,
+                    level);
+            T_CHECK_ERROR(rc_last_status(), RC_EFORMAT, "invalid UTF-8");
+        }
+    const char *edges = "\xed\x9f\xbf \xee\x80\x80 \xf4\x8f\xbf\xbf"; /* U+D7FF, U+E000, U+10FFFF */
+    v = rc_vocab_build(RC_TEXT_CHAR, edges, strlen(edges));
+    T_CHECK(v, "the characters around the surrogates and the last one refused: %s", rc_last_error());
+    rc_vocab_free(v);
 
     t_case("vocab: bytes are always 256 tokens; empty text is refused");
     v = rc_vocab_build(RC_TEXT_BYTE, "\xff", 1);
@@ -291,6 +299,24 @@ void suite_midi(void)
         rc_rolls_free(r);
         T_CHECK_ERROR(rc_last_status(), bad[i].status, bad[i].needle);
     }
+    t_case("midi: a small file whose one note lasts 2^28 ticks is refused, naming the limit, before allocating");
+    static const unsigned char sparse[] = {
+        'M', 'T', 'h', 'd', 0, 0, 0, 6, 0, 0, 0, 1, 0x01, 0xE0,
+        'M', 'T', 'r', 'k', 0, 0, 0, 15,
+        0x00, 0x90, 60, 90,                                /* C4 on */
+        0xFF, 0xFF, 0xFF, 0x7F, 0x80, 60, 0,               /* off after 2^28 - 1 ticks: 559241 quarters */
+        0x00, 0xFF, 0x2F, 0x00,
+    };
+    write_bytes("sparse.mid", sparse, sizeof sparse);
+    r = rc_rolls_load_midi(t_path("sparse.mid"), 1.0, 0.0);
+    T_CHECK(!r, "accepted");
+    rc_rolls_free(r);
+    T_CHECK_ERROR(rc_last_status(), RC_EFORMAT, "its 1 notes span 559241 steps, more than the 11000 read for them");
+    r = rc_rolls_load_midi(t_path("sparse.mid"), 4.0, 0.0);
+    T_CHECK(!r, "accepted at 4 steps per quarter");
+    rc_rolls_free(r);
+    T_CHECK_ERROR(rc_last_status(), RC_EFORMAT, "more than the 11000 read for them");
+
     t_case("midi: an empty folder and a bad resolution are refused");
     mkdir(t_path("empty"), 0777);
     T_CHECK(!rc_rolls_load_midi(t_path("empty"), 1.0, 0.0), "accepted");

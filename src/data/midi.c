@@ -327,9 +327,18 @@ static int read_file(const char *path, double spq, double fps, rc_rolls *out)
     qsort(r.tempi, r.n_tempi, sizeof *r.tempi, by_tick);
     /* The step of a tick: musical time, or seconds through the tempo map. */
 #define STEP_OF(tick) (spq > 0 ? (double)(tick) * spq / division : seconds_at(&r, division, (tick)) * fps)
-    double span = STEP_OF(last);
-    if (!(span < 1e8)) {
-        status = rc__fail(RC_EFORMAT, "%s: %.0f steps is too long a piece", path, span);
+    /* What a real piece can need, so that a small file cannot ask for gigabytes (one step is
+     * 88 floats): at most MAX_STEPS, and at most STEPS_PER_NOTE per note plus MIN_STEPS. */
+    enum { MAX_STEPS = 1000000, STEPS_PER_NOTE = 1000, MIN_STEPS = 10000 };
+    double span = STEP_OF(last), most = fmin(MAX_STEPS, MIN_STEPS + (double)STEPS_PER_NOTE * (double)kept);
+    if (!(span <= most)) {
+        if (most == MAX_STEPS)
+            status = rc__fail(RC_EFORMAT, "%s: its notes span %.0f steps, more than the %d a piece may have", path,
+                              span, MAX_STEPS);
+        else
+            status = rc__fail(RC_EFORMAT, "%s: its %zu notes span %.0f steps, more than the %.0f read for them (%d "
+                                          "per note and %d more: a real piece is not that sparse)",
+                              path, kept, span, most, STEPS_PER_NOTE, MIN_STEPS);
         goto done;
     }
     size_t T = (size_t)ceil(span - 1e-9);

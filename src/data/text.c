@@ -93,9 +93,25 @@ static size_t utf8_length(const unsigned char *s, size_t left)
         if ((s[i] & 0xC0) != 0x80)
             return 0;
     if ((n == 2 && s[0] < 0xC2) || (n == 3 && s[0] == 0xE0 && s[1] < 0xA0) ||
-        (n == 4 && (s[0] > 0xF4 || (s[0] == 0xF0 && s[1] < 0x90))))
+        (n == 4 && (s[0] > 0xF4 || (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] > 0x8F))))
         return 0; /* overlong or beyond U+10FFFF */
+    if (n == 3 && s[0] == 0xED && s[1] >= 0xA0)
+        return 0; /* U+D800..U+DFFF: surrogates are not characters */
     return n;
+}
+
+/* RC_OK when text[0, len) is UTF-8, else the message naming the first bad byte. */
+static int check_utf8(const char *text, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_length((const unsigned char *)text + i, len - i);
+        if (!n)
+            return rc__fail(RC_EFORMAT, "text: invalid UTF-8 at byte %zu (use the byte level for binary or non-UTF-8 "
+                                        "text)",
+                            i);
+        i += n;
+    }
+    return RC_OK;
 }
 
 /* Calls emit(v, token, n, ctx) for each token of text at v's level;
@@ -108,13 +124,11 @@ static int tokenize(rc_vocab *v, const char *text, size_t len, emit_fn emit, voi
     if (v->level == RC_TEXT_BYTE) {
         for (size_t i = 0; i < len && !status; i++)
             status = emit(v, text + i, 1, ctx);
+    } else if (check_utf8(text, len)) {
+        return rc_last_status();
     } else if (v->level == RC_TEXT_CHAR) {
         for (size_t i = 0; i < len && !status;) {
             size_t n = utf8_length((const unsigned char *)text + i, len - i);
-            if (!n)
-                return rc__fail(RC_EFORMAT, "text: invalid UTF-8 at byte %zu (use the byte level "
-                                            "for binary or non-UTF-8 text)",
-                                i);
             status = emit(v, text + i, n, ctx);
             i += n;
         }

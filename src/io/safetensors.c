@@ -126,6 +126,62 @@ static int parse_entry(rc_safetensors *st, const cJSON *item, st_entry *e, const
     return e->name ? RC_OK : rc__fail(RC_ENOMEM, "%s: out of memory", path);
 }
 
+/* A tensor's byte range in the data buffer, for the tiling check. */
+typedef struct {
+    size_t begin, end, index;
+} st_range;
+
+static int by_begin(const void *a, const void *b)
+{
+    const st_range *x = a, *y = b;
+    return x->begin < y->begin ? -1 : x->begin > y->begin ? 1 : x->end < y->end ? -1 : x->end > y->end;
+}
+
+/* The format's rule: the tensors' byte ranges tile the data buffer exactly,
+ * with no byte shared and none left over. */
+static int check_tiling(const rc_safetensors *st, const unsigned char *data, size_t data_size)
+{
+    st_range *r = malloc((st->count ? st->count : 1) * sizeof *r);
+    if (!r)
+        return rc__fail(RC_ENOMEM, "%s: out of memory", st->path);
+    for (size_t i = 0; i < st->count; i++) {
+        const st_entry *e = &st->entries[i];
+        r[i].begin = (size_t)(e->data - data), r[i].end = r[i].begin + e->numel * e->elem_bytes, r[i].index = i;
+    }
+    qsort(r, st->count, sizeof *r, by_begin);
+    size_t at = 0;
+    int status = RC_OK;
+    for (size_t i = 0; i < st->count && !status; i++) {
+        const char *name = st->entries[r[i].index].name;
+        if (r[i].begin < at)
+            status = rc__fail(RC_EFORMAT, "%s: tensor '%s' (data bytes %zu..%zu) overlaps tensor '%s'", st->path,
+                              name, r[i].begin, r[i].end, st->entries[r[i - 1].index].name);
+        else if (r[i].begin > at)
+            status = rc__fail(RC_EFORMAT, "%s: data bytes %zu..%zu belong to no tensor (before '%s')", st->path,
+                              at, r[i].begin, name);
+        at = r[i].end > at ? r[i].end : at;
+    }
+    if (!status && at != data_size)
+        status = rc__fail(RC_EFORMAT, "%s: data bytes %zu..%zu belong to no tensor (after the last)", st->path, at,
+                          data_size);
+    free(r);
+    return status;
+}
+
+/* __metadata__ maps strings to strings. */
+static int check_metadata(const rc_safetensors *st)
+{
+    if (!st->metadata)
+        return RC_OK;
+    if (!cJSON_IsObject(st->metadata))
+        return rc__fail(RC_EFORMAT, "%s: __metadata__ is not an object", st->path);
+    for (const cJSON *v = st->metadata->child; v; v = v->next)
+        if (!cJSON_IsString(v))
+            return rc__fail(RC_EFORMAT, "%s: __metadata__ '%s' is not a string (metadata maps strings to strings)",
+                            st->path, v->string);
+    return RC_OK;
+}
+
 rc_safetensors *rc_safetensors_load(const char *path)
 {
     if (!path)
@@ -168,9 +224,8 @@ rc_safetensors *rc_safetensors_load(const char *path)
         goto fail;
     }
     st->metadata = cJSON_DetachItemFromObjectCaseSensitive(root, "__metadata__");
-    if (st->metadata && !cJSON_IsObject(st->metadata)) {
+    if (check_metadata(st)) {
         cJSON_Delete(root);
-        rc__fail(RC_EFORMAT, "%s: __metadata__ is not an object", path);
         goto fail;
     }
     int count = cJSON_GetArraySize(root);
@@ -195,6 +250,8 @@ rc_safetensors *rc_safetensors_load(const char *path)
         st->count++;
     }
     cJSON_Delete(root);
+    if (check_tiling(st, data, size - 8 - (size_t)n))
+        goto fail;
     return st;
 fail:
     rc_safetensors_free(st);
