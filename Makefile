@@ -80,7 +80,7 @@ EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)
 CONFIG := $(CC) $(CFLAGS_ALL) | $(LDFLAGS_ALL) $(LDLIBS_ALL)
 $(shell mkdir -p $(BUILD) && (echo '$(CONFIG)' | cmp -s - $(BUILD)/config.txt || echo '$(CONFIG)' > $(BUILD)/config.txt))
 
-.PHONY: all deps deps-check test demo examples clean fuzz bench-onednn bench-composed
+.PHONY: all deps deps-check test demo examples clean fuzz bench-onednn bench-composed report
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -119,6 +119,10 @@ examples: $(EXAMPLES)
 test: all $(BUILD)/tests/unit $(EXAMPLES)
 	@sh scripts/pyenv.sh $(BUILD) >/dev/null
 	@sh tests/run.sh $(BUILD)
+
+# docs/report.html: every experiment's results, curves and samples and the speed tables, one static page
+report:
+	python3 scripts/report.py --out docs/report.html
 
 demo: all
 	@sh scripts/demo.sh $(BUILD)

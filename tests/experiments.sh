@@ -103,6 +103,32 @@ bad_doc "seconds null" "row 1: 'seconds' must be a finite number >= 0, not null"
 bad_doc "a metric of spaces" "row 1: 'metric' must be a non-empty string" "$(row 's/"metric": "nll"/"metric": "  "/')"
 bad_doc "the same row twice" "row 2: the same model, setting and metric as row 1" "$(doc "\"quick\": false, \"rows\": [$good, $good]")"
 
+# ---- the report page (make report) rendered, and opened in headless Chromium: every experiment's
+# table with all its rows, every image decoded
+rdir=$(mktemp -d)
+if ! python3 scripts/report.py --out "$rdir/report.html" >/dev/null 2>"$rdir/err"; then
+    check "scripts/report.py renders the report ($(tail -n 1 "$rdir/err"))" false
+else
+    browser=$(sh scripts/chromium.sh 2>"$rdir/why")
+    if [ -z "$browser" ]; then
+        echo "  skipped: the report in Chromium ($(cat "$rdir/why"))"
+    else
+        python3 - "$rdir/report.html" "$rdir/probe.html" <<'PY'
+import sys
+page = open(sys.argv[1], encoding="utf-8").read()
+probe = ('<script>addEventListener("load", () => { const i = Array.from(document.images); '
+         'document.body.dataset.imagesLoaded = i.filter(x => x.complete && x.naturalWidth > 0).length + "/" + i.length; '
+         '});</script></body>')
+open(sys.argv[2], "w", encoding="utf-8").write(page.replace("</body>", probe))
+PY
+        timeout 180 "$browser" --headless --no-sandbox --disable-gpu --virtual-time-budget=10000 \
+            --dump-dom "file://$rdir/probe.html" > "$rdir/dom.html" 2>/dev/null
+        out=$(python3 tests/report_check.py "$rdir/report.html" "$rdir/dom.html"); rc=$?
+        check "the report in Chromium: every experiment's table, every image ($(echo "$out" | grep -c '^ok') checks; $(echo "$out" | grep FAIL | head -n 2 | tr '\n' ' '))" [ $rc -eq 0 ]
+    fi
+fi
+rm -rf "$rdir"
+
 # ---- what the experiments have committed
 for f in experiments/*/results*.json; do
     [ -f "$f" ] || continue
