@@ -26,6 +26,8 @@ int cli_close_whole(cli_whole *w, const char *path, int ok);
 
 /* The cores this process may run on (its CPU affinity): --threads' default. */
 size_t cli_cores(void);
+/* This machine's physical memory in bytes (0 when unknown). */
+double cli_memory(void);
 
 /* Parses --cell NAME; -1 (with the message printed) when unknown. */
 int cli_cell(const char *cmd, const char *name);

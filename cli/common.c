@@ -32,6 +32,12 @@ size_t cli_cores(void)
     return n > 0 ? (size_t)n : 1;
 }
 
+double cli_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (double)pages * (double)page : 0.0;
+}
+
 FILE *cli_open_whole(cli_whole *w)
 {
     w->text = NULL;

@@ -440,6 +440,22 @@ static rc_rnn_config rnn_config(const train_args *a, size_t in)
     return c;
 }
 
+/* 0 when a model of `weights` floats can be trained here: its weights, gradients and up to
+ * two optimizer blocks (16 bytes a weight) within physical memory; else the message, naming
+ * the size flags. */
+static int fits(const train_args *a, double weights)
+{
+    double need = 16.0 * weights, have = cli_memory();
+    if (have <= 0 || need <= have)
+        return 0;
+    char units[RC_RNN_MAX_WIDTHS * 21], embed[40] = "";
+    if (a->embed)
+        snprintf(embed, sizeof embed, ", --embed %zu", a->embed);
+    return cli_fail("train", "--hidden %s, --layers %zu%s: a model of %.3g weights needs %.3g GB to train (weights, "
+                             "gradients, optimizer state); this machine has %.3g GB",
+                    widths_str(a, units, sizeof units), a->layers, embed, weights, need / 1e9, have / 1e9);
+}
+
 static int check_args(const train_args *a)
 {
     if (!a->data)
@@ -470,9 +486,13 @@ static int check_args(const train_args *a)
         return EXIT_BAD_INPUT;
     if (a->task == RC_TASK_LM && rc_rnn_config_check(&cfg))
         return cli_fail("train", "%s", rc_last_error());
-    return 0;
+    size_t weights; /* the network's (at least: the input width may come with the data) */
+    if (rc_rnn_config_params(&cfg, &weights))
+        return cli_fail("train", "%s", rc_last_error());
+    return fits(a, (double)weights);
 }
 
+/* The model, or NULL with the message printed. */
 static rc_model *build_model(const train_args *a, const cli_data *d, rc_rng *rng)
 {
     rc_model_config mc = {0};
@@ -488,7 +508,19 @@ static rc_model *build_model(const train_args *a, const cli_data *d, rc_rng *rng
     mc.sha_no_attention = a->sha_no_attention;
     mc.n_out = rc_dataset_outputs(d->train);
     mc.mixtures = a->task == RC_TASK_AUDIO ? a->mixtures : 0;
-    return rc_model_new(&mc, rng);
+    size_t net; /* the whole model, now that the data gave its sizes: network, embedding, head */
+    if (rc_rnn_config_params(&mc.rnn, &net)) {
+        cli_fail("train", "%s", rc_last_error());
+        return NULL;
+    }
+    double width = (double)(mc.rnn.bidirectional ? 2 : 1) * (double)rc_rnn_config_layer_size(&mc.rnn, a->layers - 1);
+    double outs = (double)mc.n_out * (mc.mixtures ? 3.0 * (double)mc.mixtures : 1.0);
+    if (fits(a, (double)net + (a->task == RC_TASK_LM ? (double)mc.n_out * (double)in : 0.0) + outs * (width + 1)))
+        return NULL;
+    rc_model *m = rc_model_new(&mc, rng);
+    if (!m)
+        cli_fail("train", "%s", rc_last_error());
+    return m;
 }
 
 /* --init: every weight of m from the model file at path, which must have
@@ -621,7 +653,7 @@ int cmd_train(int argc, char **argv)
     /* the folder only once the flags, the data and the model are known good: a refused run leaves none */
     int no_dir = m && make_dirs(a.out);
     if (!m || no_dir || (!a.resume && save_args(args_path, argc - 1, argv + 1))) {
-        status = !m      ? cli_fail("train", "%s", rc_last_error())
+        status = !m      ? EXIT_BAD_INPUT /* build_model said why */
                  : no_dir ? cli_fail("train", "cannot create the folder %s: %s", a.out, strerror(errno))
                           : cli_fail("train", "cannot write %s", args_path);
         rc_model_free(m);

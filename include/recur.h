@@ -467,6 +467,9 @@ RC_API double rc_rnn_config_get(const rc_rnn_config *cfg, const char *name);
 RC_API rc_rnn_config rc_rnn_config_default(int cell, size_t input_size, size_t hidden_size);
 /* Checks a configuration; RC_EINVAL with a message naming the field. */
 RC_API int rc_rnn_config_check(const rc_rnn_config *cfg);
+/* The number of floats the network's weights take, without allocating them
+ * (to check a size before building it); RC_EINVAL as rc_rnn_config_check. */
+RC_API int rc_rnn_config_params(const rc_rnn_config *cfg, size_t *numel);
 
 typedef struct rc_rnn rc_rnn;
 

@@ -416,6 +416,11 @@ bad_train "train with --hidden-sizes against --layers" "--layers 3 but --hidden-
 bad_train "train with residual links between widths" "need equal widths" train --task music --data "$music" --hidden-sizes 8,4 --residual --out "$tmp/x"
 bad_train "a SHA-RNN of one layer" "a SHA-RNN needs at least 2 layers" train --task lm --data "$tmp/text.txt" --sha-rnn --hidden 8 --embed 8 --out "$tmp/x"
 bad_train "a SHA-RNN on music" "a SHA-RNN is a language model" train --task music --data "$music" --sha-rnn --layers 2 --hidden 88 --out "$tmp/x"
+# sizes this machine cannot train are refused at once, by the flags (no allocation of them, no folder)
+bad_train "a hidden size of 1e8" "--hidden 100000000, --layers 1: a model of 8e+16 weights needs" train --task lm --data "$tmp/text.txt" --hidden 100000000 --out "$tmp/big"
+bad_train "a million layers" "--layers 1000000: a model of" train --task lm --data "$tmp/text.txt" --layers 1000000 --out "$tmp/big"
+bad_train "an embedding of 1e8" "--embed 100000000: a model of" train --task lm --data "$tmp/text.txt" --embed 100000000 --out "$tmp/big"
+check "... and none of them left a folder" [ ! -e "$tmp/big" ]
 bad_train "train with embedding dropout on music" "embeddings (their size, dropout, tied weights) are for the lm task" train --task music --data "$music" --dropout-embed 0.1 --out "$tmp/x"
 bad_train "train on a missing folder" "nowhere: no such file or folder" train --task music --data "$tmp/nowhere" --out "$tmp/x"
 bad_train "train with a bad number" "--hidden: 'many' is not a non-negative integer" train --task music --data "$music" --hidden many --out "$tmp/x"

@@ -278,6 +278,10 @@ static void check_stream(net *n, size_t chunk)
  * with one weight of another shape is refused, naming it and the shape. */
 static void check_files(net *n)
 {
+    size_t counted = 0;
+    T_CHECK(rc_rnn_config_params(rc_rnn_config_of(n->rnn), &counted) == RC_OK &&
+                counted == rc_params_numel(n->params),
+            "rc_rnn_config_params counts %zu weights, the network has %zu", counted, rc_params_numel(n->params));
     const char *path = t_path("cell.safetensors");
     T_CHECK(rc_rnn_save(n->rnn, path) == RC_OK, "save: %s", rc_last_error());
     rc_rnn *back = rc_rnn_load(path, -1);
@@ -369,7 +373,7 @@ static void battery(const setting *set)
                     net_free(&n);
                 }
             }
-        t_case("registry: save, load, and a wrong shape refused: %s", name);
+        t_case("registry: save, load, a wrong shape refused, the weights counted before building: %s", name);
         if (t_selected() && !net_init(&n, set, l)) {
             check_files(&n);
             net_free(&n);

@@ -24,9 +24,9 @@
 /* What the layers declare, checked to agree: the states (by name; each
  * carried at its widest layer's width), the output width (the last
  * layer's; layer l > 0 reads D * O_{l-1}) and the widest, and the slots
- * (one past the highest any layer declares). */
+ * (one past the highest any layer declares), and the parameters of all of them. */
 typedef struct {
-    size_t n_states, state_width[RC_MAX_STATES], out_width, max_out, n_params;
+    size_t n_states, state_width[RC_MAX_STATES], out_width, max_out, n_params, numel;
     const char *state_name[RC_MAX_STATES];
     int flags[RC__CELL_MAX_PARAMS]; /* RC__PARAM_* by slot, as layer 0 declares them */
 } net_shape;
@@ -110,6 +110,14 @@ static int declare_all(const rc_rnn_config *cfg, const double *opt, rc__cell_dec
             shape->max_out = D * d->out_width;
         if (d->n_params > shape->n_params)
             shape->n_params = d->n_params;
+        for (size_t k = 0; k < d->n_params; k++) {
+            size_t n = d->param[k].ndim ? 1 : 0;
+            for (int j = 0; j < d->param[k].ndim; j++)
+                if (!rc__mul_size(n, d->param[k].shape[j], &n))
+                    n = SIZE_MAX;
+            if (!rc__mul_size(n, D, &n) || !rc__add_size(shape->numel, n, &shape->numel))
+                return rc__fail(RC_EINVAL, "rnn config: the network's parameters overflow (layer %zu)", l);
+        }
     }
     return RC_OK;
 }
@@ -138,6 +146,16 @@ int rc_rnn_config_check(const rc_rnn_config *cfg)
     net_shape shape;
     if (rc__cell_options(cfg, opt) || declare_all(cfg, opt, NULL, &shape))
         return rc_last_status();
+    return RC_OK;
+}
+
+int rc_rnn_config_params(const rc_rnn_config *cfg, size_t *numel)
+{
+    double opt[RC_CELL_MAX_OPTIONS];
+    net_shape shape;
+    if (!numel || rc_rnn_config_check(cfg) || rc__cell_options(cfg, opt) || declare_all(cfg, opt, NULL, &shape))
+        return numel ? rc_last_status() : rc__fail(RC_EINVAL, "rc_rnn_config_params: NULL argument");
+    *numel = shape.numel;
     return RC_OK;
 }
 
