@@ -324,7 +324,8 @@ static int read_file(const char *path, double spq, double fps, rc_rolls *out)
         status = rc__fail(RC_EFORMAT, "%s: no notes on the piano's keys", path);
         goto done;
     }
-    qsort(r.tempi, r.n_tempi, sizeof *r.tempi, by_tick);
+    if (r.n_tempi) /* qsort wants a real pointer, even for no elements */
+        qsort(r.tempi, r.n_tempi, sizeof *r.tempi, by_tick);
     /* The step of a tick: musical time, or seconds through the tempo map. */
 #define STEP_OF(tick) (spq > 0 ? (double)(tick) * spq / division : seconds_at(&r, division, (tick)) * fps)
     /* What a real piece can need, so that a small file cannot ask for gigabytes (one step is
