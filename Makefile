@@ -157,7 +157,7 @@ fuzz: $(BUILD)/fuzz/readers
 	@for r in 0 1 2 3 4 5 6 7 8 9 10 11; do \
 	    mkdir -p $(BUILD)/fuzz/corpus$$r; \
 	    echo "fuzzing reader $$r for $(FUZZ_SECONDS) s"; \
-	    $(BUILD)/fuzz/readers -only=$$r -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    $(BUILD)/fuzz/readers -only=$$r -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=2048 -timeout=10 \
 	        $(BUILD)/fuzz/corpus$$r tests/fuzz/seeds > $(BUILD)/fuzz/log$$r.txt 2>&1 || \
 	        { tail -n 30 $(BUILD)/fuzz/log$$r.txt; exit 1; }; \
 	    grep -h "^#.*DONE" $(BUILD)/fuzz/log$$r.txt | tail -n 1; \
