@@ -500,8 +500,10 @@ else
         --bptt 64 --lr 6e-3 --steps 1400 --eval-every 700 --out "$tmp/shk" >/dev/null 2>&1
     out=$("$recur" eval "$tmp/shk/model.safetensors" --data "$shakespeare" --split valid 2>&1)
     bpc=$(echo "$out" | sed -n 's/.*, \([0-9.]*\) bits per character.*/\1/p')
-    below=$(awk "BEGIN{print (\"${bpc:-9}\" + 0 < 2.5)}")
-    check "char LSTM on Tiny Shakespeare: validation ${bpc:-?} bits per character < 2.5" [ "$below" = 1 ]
+    # a run of this size gives about 2.4 (2.445 on one thread); a model that sees its targets (inputs
+    # not shifted against them) reaches about 0.0001, so the figure is bounded from below too
+    within=$(awk "BEGIN{b = \"${bpc:-9}\" + 0; print (b > 1.0 && b < 2.5)}")
+    check "char LSTM on Tiny Shakespeare: validation ${bpc:-?} bits per character in (1.0, 2.5)" [ "$within" = 1 ]
     text=$("$recur" sample "$tmp/shk/model.safetensors" --length 200 --prime "ROMEO:" 2>&1)
     check "sample continues a prime" [ "$(printf '%s' "$text" | wc -c)" -gt 150 ]
 fi
