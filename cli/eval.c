@@ -86,7 +86,11 @@ int cmd_eval(int argc, char **argv)
         {"--data", NULL, OPT_STRING, &data, "the data, laid out as for recur train", NULL},
         {"--split", NULL, OPT_CHOICE, &split, "which part (default: test, or valid when there is no test split)",
          splits},
-        {"--batch", NULL, OPT_SIZE, &batch, "sequences per pass (lm: streams)", NULL},
+        {"--batch", NULL, OPT_SIZE, &batch,
+         "sequences per pass; lm: the text is cut into this many streams, each starting from zero states, so "
+         "fewer streams give the model more context (1: the whole text as one sequence; the window length "
+         "does not matter, states are carried)",
+         NULL},
         {"--bptt", NULL, OPT_SIZE, &bptt, "lm: window length", NULL},
         {"--threads", NULL, OPT_SIZE, &threads, "threads (default: the cores available)", NULL},
         {"--show", NULL, OPT_SIZE, &show, "classify: draw the first N sequences as images with the model's answers", NULL},
