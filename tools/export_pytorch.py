@@ -300,16 +300,20 @@ def main(argv=None):
     parser.add_argument("--batch-first", action="store_true", help="a state_dict's module was batch_first")
     args = parser.parse_args(argv)
     try:
-        model = torch.load(args.module, map_location="cpu", weights_only=False)
-    except TypeError:  # torch before 1.13 has no weights_only
-        model = torch.load(args.module, map_location="cpu")
+        try:
+            model = torch.load(args.module, map_location="cpu", weights_only=False)
+        except TypeError:  # torch before 1.13 has no weights_only
+            model = torch.load(args.module, map_location="cpu")
+    except (AttributeError, ModuleNotFoundError) as e:
+        sys.exit(f"export_pytorch: {args.module}: torch.load cannot rebuild the module without its class ({e}); "
+                 "call export() from Python where the class is defined, or save the state_dict instead")
     if isinstance(model, dict) and args.attr:
         sys.exit("export_pytorch: --attr picks a submodule of a module; a state_dict has none")
     try:
         meta = export(model, args.output, args.attr, args.cell, True if args.batch_first else None)
     except (ValueError, AttributeError) as e:
         sys.exit(f"export_pytorch: {e}")
-    what = f"a {meta['task']} model ({meta['n_out']} outputs)" if "task" in meta else "a network"
+    what = f"a whole model (task {meta['task']}, {meta['n_out']} outputs)" if "task" in meta else "a network"
     print(f"wrote {args.output}: {what}, {meta['cell']}{', batch_first' if meta.get('batch_first') == '1' else ''}")
 
 
