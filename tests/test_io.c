@@ -259,6 +259,14 @@ static void test_bad_models(void)
          60, "are not [G*H, I]"},
         {"metadata naming a cell of another gate count",
          "{\"__metadata__\":{\"cell\":\"lstm\"}," GRU_L0(3, 1) "}", 36, "a lstm has 4 gates"},
+        {"a negative size in the metadata (a fuzzing find: it crashed)",
+         "{\"__metadata__\":{\"cell\":\"gru\",\"input_size\":\"2\",\"hidden_size\":\"1\",\"num_layers\":\"1\","
+         "\"proj_size\":\"-\"}," GRU_L0(3, 1) "}",
+         36, "metadata 'proj_size' is '-', not a size"},
+        {"a negative hidden size in the metadata",
+         "{\"__metadata__\":{\"cell\":\"gru\",\"input_size\":\"2\",\"hidden_size\":\"-1\",\"num_layers\":\"1\"},"
+         GRU_L0(3, 1) "}",
+         36, "metadata 'hidden_size' is '-1', not a size"},
         {"an unknown metadata cell", "{\"__metadata__\":{\"cell\":\"transformer\"}," GRU_L0(3, 1) "}", 36,
          "metadata cell 'transformer'"},
         {"a missing bias_hh", "{" GRU_L0(3, 1) ",\"bias_ih_l0\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[36,48]}}",

@@ -90,7 +90,7 @@ static int meta_size(const rc_safetensors *st, const char *path, const char *key
     const char *v = rc_safetensors_metadata(st, key);
     char *end = NULL;
     unsigned long long x = v && *v != '-' ? strtoull(v, &end, 10) : 0;
-    if (!v || end == v || *end)
+    if (!v || !end || end == v || *end) /* end stays NULL for a negative number */
         return rc__fail(RC_EFORMAT, "%s: metadata '%s' is %s%s%s, not a size", path, key, v ? "'" : "missing",
                         v ? v : "", v ? "'" : "");
     *out = (size_t)x;
