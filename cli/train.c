@@ -473,6 +473,16 @@ static int check_args(const train_args *a)
                         tasks[a->task]);
     if (a->task == RC_TASK_AUDIO && (a->window == 0 || a->hop == 0 || a->mixtures == 0))
         return cli_fail("train", "--window, --hop and --mixtures must be positive");
+    const struct {
+        const char *flag;
+        double rate;
+    } rates[] = {{"--dropout", a->dropout},           {"--layer-dropout", a->layer_dropout},
+                 {"--weight-drop", a->weight_drop},   {"--dropout-embed", a->dropout_embed},
+                 {"--dropout-input", a->dropout_input}, {"--dropout-hidden", a->dropout_hidden},
+                 {"--dropout-output", a->dropout_output}};
+    for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++)
+        if (!(rates[i].rate >= 0 && rates[i].rate < 1))
+            return cli_fail("train", "%s %g: a dropout rate is a probability in [0, 1)", rates[i].flag, rates[i].rate);
     if (a->valid_fraction >= 1)
         return cli_fail("train", "--valid-fraction %g must be below 1", a->valid_fraction);
     if (a->dropout_hidden > 0 && a->layer_dropout > 0)

@@ -384,7 +384,7 @@ bad_train "fine-tuning on another vocabulary" "trained on another vocabulary tha
 
 bad_train "train with an unknown task" "--task: 'poetry' is not one of lm music classify audio" train --task poetry --data "$music" --out "$tmp/x"
 bad_train "train without data" "no --data given" train --task music --out "$tmp/x"
-bad_train "train with a weight drop of 1" "weight_drop 1 is not in [0, 1)" train --task music --data "$music" --weight-drop 1 --out "$tmp/x"
+bad_train "train with a weight drop of 1" "--weight-drop 1: a dropout rate is a probability in [0, 1)" train --task music --data "$music" --weight-drop 1 --out "$tmp/x"
 bad_train "train with both dropouts between layers" "--dropout-hidden (locked) and --layer-dropout" train --task music --data "$music" --dropout-hidden 0.2 --layer-dropout 0.1 --out "$tmp/x"
 bad_train "train tying a head to an embedding of another width" "tied weights need the network's output width (8) to equal the embedding's (4)" train --task lm --data "$tmp/text.txt" --hidden 8 --embed 4 --tie-weights --out "$tmp/x"
 rm -rf "$tmp/bptt0"
@@ -409,7 +409,7 @@ bad_train "train with validation data too small for the batch" "the validation d
 check "validation data too small is found before anything is written" [ ! -e "$tmp/sv" ]
 bad_train "train with --bptt 0" "--bptt must be at least 1" train --task lm --data "$tmp/text.txt" --bptt 0 --out "$tmp/bptt0"
 check "train with --bptt 0 leaves no --out folder behind" [ ! -e "$tmp/bptt0" ]
-bad_train "train with --dropout 1.5" "dropout 1.5 is not in [0, 1)" train --task lm --data "$tmp/text.txt" --dropout 1.5 --out "$tmp/drop15"
+bad_train "train with --dropout 1.5" "--dropout 1.5: a dropout rate is a probability in [0, 1)" train --task lm --data "$tmp/text.txt" --dropout 1.5 --out "$tmp/drop15"
 check "train refused after reading its data leaves no --out folder behind" [ ! -e "$tmp/drop15" ]
 bad_train "train with malformed --hidden-sizes" "--hidden-sizes '8,,4' is not positive sizes separated by commas" train --task music --data "$music" --hidden-sizes 8,,4 --out "$tmp/x"
 bad_train "train with --hidden-sizes against --layers" "--layers 3 but --hidden-sizes gives 2 widths" train --task music --data "$music" --layers 3 --hidden-sizes 8,4 --out "$tmp/x"
