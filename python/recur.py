@@ -166,6 +166,22 @@ def _ints(a, what, lo, hi):
     return np.ascontiguousarray(a, dtype=np.int32)
 
 
+def _metadata(st):
+    """{key: value} of an open rc_safetensors."""
+    lib = _library()
+    keys = [lib.rc_safetensors_metadata_key(st, i) for i in range(lib.rc_safetensors_metadata_count(st))]
+    return {k.decode(): lib.rc_safetensors_metadata(st, k).decode() for k in keys}
+
+
+def _initial_states(owned, states, names, what):
+    """The rc_tensor* array of initial states for names (NULL where not given), from {name: array}."""
+    unknown = set(states or {}) - set(names)
+    if unknown:
+        raise Error(f"unknown state {sorted(unknown)}; this {what}'s are {names}")
+    states = states or {}
+    return (_TensorP * MAX_STATES)(*[owned.tensor(states[n], n) if n in states else None for n in names])
+
+
 def set_threads(n):
     """The threads recur's kernels use (results are reproducible per thread count)."""
     if _library().rc_set_num_threads(int(n)):
@@ -187,11 +203,7 @@ def load_file(path):
                 raise _error()
             tensors[name.decode()] = _to_array(t)
             lib.rc_tensor_free(t)
-        metadata = {}
-        for i in range(lib.rc_safetensors_metadata_count(st)):
-            key = lib.rc_safetensors_metadata_key(st, i)
-            metadata[key.decode()] = lib.rc_safetensors_metadata(st, key).decode()
-        return tensors, metadata
+        return tensors, _metadata(st)
     finally:
         lib.rc_safetensors_free(st)
 
@@ -220,12 +232,8 @@ def load_file_metadata(path):
     if not st:
         raise _error()
     try:
-        metadata = {}
-        for i in range(lib.rc_safetensors_metadata_count(st)):
-            key = lib.rc_safetensors_metadata_key(st, i)
-            metadata[key.decode()] = lib.rc_safetensors_metadata(st, key).decode()
         names = [lib.rc_safetensors_name(st, i).decode() for i in range(lib.rc_safetensors_count(st))]
-        return names, metadata
+        return names, _metadata(st)
     finally:
         lib.rc_safetensors_free(st)
 
@@ -276,15 +284,10 @@ class Network:
         """x [T, B, I] ([B, T, I] when the file says batch_first) -> (output, {name: final state}).
         states: {name: [L*D, B, n]} to start from (missing ones are zeros); lengths [B]:
         packed sequences, as PyTorch's pack_padded_sequence."""
-        states = dict(states or {})
-        unknown = set(states) - set(self.state_names)
-        if unknown:
-            raise Error(f"unknown state {sorted(unknown)}; this network's are {self.state_names}")
         owned = _Owned()
         try:
+            s0 = _initial_states(owned, states, self.state_names, "network")
             xt = owned.tensor(x, "x")
-            s0 = (_TensorP * MAX_STATES)(*[owned.tensor(states[n], n) if n in states else None
-                                           for n in self.state_names])
             opts = _RnnOptions(states0=s0, batch_first=int(self.batch_first))
             if lengths is not None:
                 steps = np.shape(x)[1 if self.batch_first else 0]
@@ -372,10 +375,7 @@ class Model:
         if not self._m:
             raise _error()
         try:
-            self.metadata = {}
-            for i in range(lib.rc_safetensors_metadata_count(st)):
-                key = lib.rc_safetensors_metadata_key(st, i)
-                self.metadata[key.decode()] = lib.rc_safetensors_metadata(st, key).decode()
+            self.metadata = _metadata(st)
         finally:
             lib.rc_safetensors_free(st)
         self.task = self.metadata["task"]
@@ -399,10 +399,6 @@ class Model:
         batch_first) -> (the output layer's values at every step [T, B, n_out] (classify:
         [B, n_out]), {name: final state}).  states: a previous call's, to continue."""
         lib = _library()
-        states = dict(states or {})
-        unknown = set(states) - set(self.state_names)
-        if unknown:
-            raise Error(f"unknown state {sorted(unknown)}; this model's are {self.state_names}")
         x = np.asarray(x)
         want = 2 if self.task == "lm" else 3
         if x.ndim != want or x.size == 0 or (want == 3 and x.shape[2] != self.input_size):
@@ -427,8 +423,7 @@ class Model:
             if lengths is not None:
                 lens = _ints(lengths, "lengths", 1, T)
                 b.lengths = lens.ctypes.data_as(_i32p)
-            s0 = (_TensorP * MAX_STATES)(*[owned.tensor(states[n], n) if n in states else None
-                                           for n in self.state_names])
+            s0 = _initial_states(owned, states, self.state_names, "model")
             b.states0 = s0
             fin = (_TensorP * MAX_STATES)()
             with _Tape() as tp:
