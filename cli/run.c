@@ -25,7 +25,7 @@ static const char usage[] =
     "  lengths  [B] integers in 1..T                        optional: packed sequences; padded\n"
     "           outputs are zero and h_n holds each sequence's state at its own last step\n"
     "OUT holds output: a network's [T, B, D*H_out]; a model's output layer, its logits, at every\n"
-    "step [T, B, n_out] (a classify model's from the final states, [B, n_out]); ([B, T, ...]\n"
+    "step [T, B, n_out] (classify, regress: from the final states, [B, n_out]); ([B, T, ...]\n"
     "with --batch-first); then h_n [L*D, B, H_out] and every further state as NAME_n: an\n"
     "LSTM's c_n [L*D, B, H].  Feeding a run's NAME_n back as the next run's NAME0 continues\n"
     "the sequences where they stopped.\n"
@@ -256,7 +256,7 @@ static int run_model(run_args *r)
         cli_fail("run", "%s: %s", r->input_path, rc_last_error());
         goto done;
     }
-    status = write_out(r, y, c->task != RC_TASK_CLASSIFY, n, names, states_n);
+    status = write_out(r, y, c->task != RC_TASK_CLASSIFY && c->task != RC_TASK_REGRESS, n, names, states_n);
 done:
     rc_tape_free(tp);
     free(tokens);

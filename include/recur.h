@@ -641,16 +641,24 @@ RC_API int rc_safetensors_save(const char *path, size_t n, const char *const *na
  *             1994) -> linear [hop * 3K]: per sample K logits, K means, K
  *             log standard deviations; loss: the mixture NLL per sample
  *   tag       feature sequences -> network -> linear [n_out] at every step;
- *             loss: cross-entropy per step (what tools/export_pytorch.py
- *             makes of an nn.LSTM/GRU/RNN with an nn.Linear head; recur
- *             train has no reader for it)
+ *             loss: cross-entropy per target step (what tools/export_pytorch.py
+ *             makes of an nn.LSTM/GRU/RNN with an nn.Linear head; the
+ *             copying-memory task's model)
+ *   bits      feature sequences -> network -> linear [n_out] -> sigmoid at
+ *             every step; loss: Bernoulli NLL summed over the outputs, per
+ *             weighted step (the copy tasks of the Neural Turing Machine)
+ *   regress   feature sequences -> network -> the last layer's final states
+ *             -> linear [n_out]; loss: squared error, the mean over the
+ *             outputs and the batch (the adding problem)
  * Names: X(enum, name). */
 #define RC_TASK_LIST(X)               \
     X(RC_TASK_LM, "lm")               \
     X(RC_TASK_MUSIC, "music")         \
     X(RC_TASK_CLASSIFY, "classify")   \
     X(RC_TASK_AUDIO, "audio")         \
-    X(RC_TASK_TAG, "tag")
+    X(RC_TASK_TAG, "tag")             \
+    X(RC_TASK_BITS, "bits")           \
+    X(RC_TASK_REGRESS, "regress")
 
 enum rc_task {
 #define RC__TASK_ENUM(id, name) id,
@@ -737,6 +745,9 @@ RC_API rc_model *rc_model_load(const char *path, rc_safetensors **st);
  *             [T, B] (0 for padding)
  *   classify: features [T, B, F], classes [B]
  *   tag:      features [T, B, F], targets [T, B] (-1 for padding)
+ *   bits:     features [T, B, F], frames [T, B, n_out] the target bits (0 or
+ *             1), weights [T, B] (0 where nothing is to be output)
+ *   regress:  features [T, B, F], samples [B, n_out] the target values
  *   audio:    features [T, B, window] (the windows read), samples [T, B, hop]
  *             (the samples to predict), weights [T, B] (0 for padding)
  * lengths [B] (or NULL) and carried states h0/c0 or states0 (or NULL) go to
@@ -763,8 +774,8 @@ RC_API rc_tensor *rc_model_loss(rc_tape *tp, rc_model *m, const rc_batch *b, rc_
 RC_API rc_tensor *rc_model_loss_states(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *dropout_rng,
                                        rc_tensor **logits, rc_tensor **states_n);
 /* The output layer's values for the batch's inputs alone (no targets read, no
- * dropout): what rc_model_loss's *logits gets, [T, B, n_out] (classify
- * [B, n_out]; audio [T, B, hop * 3K]), with every final state in states_n
+ * dropout): what rc_model_loss's *logits gets, [T, B, n_out] (classify,
+ * regress [B, n_out]; audio [T, B, hop * 3K]), with every final state in states_n
  * (or NULL).  Streaming: call it on successive pieces of the sequences,
  * each call's states0 the previous call's states_n (music shifts each
  * piece behind a silent frame, so it streams one whole piece at a time). */
@@ -1016,6 +1027,91 @@ RC_API rc_tensor *rc_csv_load(const char *path);
 RC_API int rc_midi_save(const char *path, const float *frames, size_t T, unsigned ticks_per_step,
                         unsigned bpm);
 
+/* ---------------------------------------------------------------- synthetic tasks
+ *
+ * The algorithmic tasks that memory networks are judged on, generated from a
+ * seed: example i of a seed is the same on every machine.  Each is learnt by
+ * a task model (rc_synth_task) reading rc_synth_inputs features per step:
+ *   copy          (Graves et al. 2014, 4.1) L random vectors of `bits` bits
+ *                 (each bit a fair coin; channel `bits` 0), then a delimiter
+ *                 step (channel `bits` 1), then L blank steps during which
+ *                 the vectors are to be output.  T = 2L + 1; bits task, n_out
+ *                 = bits, weight 1 on the output steps.
+ *   repeat-copy   (4.2) L vectors, then a step with the delimiter and the
+ *                 repeat count R on channel bits + 1, normalised as the paper
+ *                 (R - 5.5) / 2.87 (zero mean, unit variance for R in 1..10);
+ *                 then the vectors R times, then an end marker on output
+ *                 channel `bits`.  T = L + 1 + L R + 1; n_out = bits + 1.
+ *   assoc-recall  (4.3) n items of item_length vectors, each after a step
+ *                 with channel `bits` 1; then a query item (one of the first
+ *                 n - 1) between two steps with channel bits + 1; then
+ *                 item_length blank steps to output the item that followed
+ *                 the query.  T = n (item_length + 1) + 2 item_length + 2.
+ *   copy-memory   (Arjovsky et al. 2016, 4.1) copy_length symbols drawn from
+ *                 1..symbols, then L - 1 blanks (0), a marker (symbols + 1)
+ *                 and copy_length blanks, one-hot over symbols + 2 channels;
+ *                 the targets are L + copy_length blanks and then the
+ *                 symbols.  T = L + 2 copy_length; tag task.  A memoryless
+ *                 guess scores copy_length log(symbols) / T nats per step.
+ *   adding        (4.2) L steps of [value U[0, 1), marker]: two markers 1,
+ *                 one in the first L/2 steps and one in the rest; the target
+ *                 is the sum of the two marked values.  Regress task, n_out
+ *                 1; always guessing 1 scores a mean squared error of 1/6.
+ * L is drawn uniformly from [min_length, max_length] (assoc-recall: n from
+ * [min_items, max_items]), R from [min_repeats, max_repeats].
+ * Names: X(enum, name). */
+#define RC_SYNTH_LIST(X)                          \
+    X(RC_SYNTH_COPY, "copy")                      \
+    X(RC_SYNTH_REPEAT_COPY, "repeat-copy")        \
+    X(RC_SYNTH_ASSOC_RECALL, "assoc-recall")      \
+    X(RC_SYNTH_COPY_MEMORY, "copy-memory")        \
+    X(RC_SYNTH_ADDING, "adding")
+
+enum rc_synth_kind {
+#define RC__SYNTH_ENUM(id, name) id,
+    RC_SYNTH_LIST(RC__SYNTH_ENUM)
+#undef RC__SYNTH_ENUM
+    RC_SYNTH_COUNT
+};
+
+RC_API const char *rc_synth_name(int kind);
+RC_API int rc_synth_from_name(const char *name);
+
+typedef struct rc_synth_config {
+    int kind;                        /* enum rc_synth_kind */
+    size_t bits;                     /* copy, repeat-copy, assoc-recall: bits per vector */
+    size_t min_length, max_length;   /* copy, repeat-copy: vectors; copy-memory: the gap; adding: steps */
+    size_t min_repeats, max_repeats; /* repeat-copy */
+    size_t min_items, max_items;     /* assoc-recall */
+    size_t item_length;              /* assoc-recall: vectors per item */
+    size_t symbols;                  /* copy-memory: the alphabet to remember */
+    size_t copy_length;              /* copy-memory: symbols to remember */
+} rc_synth_config;
+
+/* The papers' settings: copy bits 8, L 1..20; repeat-copy bits 8, L 1..10, R
+ * 1..10; assoc-recall bits 6, items 2..6 of 3 vectors; copy-memory 8
+ * symbols, 10 remembered, L 100; adding L 100.  kind out of range: zeros. */
+RC_API rc_synth_config rc_synth_config_default(int kind);
+/* RC_OK, or RC_EINVAL naming the field that is out of range. */
+RC_API int rc_synth_check(const rc_synth_config *c);
+/* The task model that learns it (RC_TASK_BITS, _TAG or _REGRESS), its input
+ * width, its outputs, and the most steps an example can have. */
+RC_API int rc_synth_task(const rc_synth_config *c);
+RC_API size_t rc_synth_inputs(const rc_synth_config *c);
+RC_API size_t rc_synth_outputs(const rc_synth_config *c);
+RC_API size_t rc_synth_max_steps(const rc_synth_config *c);
+/* What a model that has learnt nothing of the sequence scores, in the task's
+ * loss: copy-memory copy_length log(symbols) / T at the longest T, adding
+ * 1/6; NAN for the others (their figure is bit errors). */
+RC_API double rc_synth_baseline(const rc_synth_config *c);
+
+/* Example `index` of `seed`, written into buffers of rc_synth_max_steps
+ * rows (each may be NULL when not wanted): inputs [T, inputs]; bits tasks:
+ * targets [T, outputs] and weights [T]; copy-memory: classes [T]; adding:
+ * targets[0] the sum.  Returns T (0 with a message when c is invalid). */
+RC_API size_t rc_synth_example(const rc_synth_config *c, uint64_t seed, uint64_t index, float *inputs,
+                               float *targets, float *weights, int32_t *classes);
+
 /* ---------------------------------------------------------------- training
  *
  * Data sets hold a task's examples; rc_train runs epochs of updates over
@@ -1041,6 +1137,12 @@ RC_API rc_dataset *rc_dataset_sequences(const float *x, const int32_t *labels, s
  * is an error naming it. */
 RC_API rc_dataset *rc_dataset_clips(const rc_clips *c, const size_t *pick, size_t n, size_t window,
                                     size_t hop);
+/* n examples of a synthetic task (generated batch by batch, never held
+ * whole).  fresh 0: example i of seed, the same set every epoch (validation,
+ * test); fresh 1: a training set whose every epoch draws n new examples,
+ * their seed taken from the trainer's data generator (so a resumed run sees
+ * the same ones). */
+RC_API rc_dataset *rc_dataset_synth(const rc_synth_config *c, size_t n, uint64_t seed, int fresh);
 RC_API void rc_dataset_free(rc_dataset *d);
 RC_API int rc_dataset_task(const rc_dataset *d);
 /* Tokens, sequences, piano rolls or clips held. */
@@ -1054,12 +1156,17 @@ RC_API size_t rc_dataset_outputs(const rc_dataset *d);
  * and class; NULL for other tasks or i out of range. */
 RC_API const float *rc_dataset_sequence(const rc_dataset *d, size_t i, size_t *T, int32_t *label);
 
-/* Evaluation: the task's mean loss per unit (token, frame, sequence or
- * predicted sample), the number of units, and (classify) the accuracy. */
+/* Evaluation: the task's mean loss per unit (token, frame, sequence, target
+ * step or predicted sample), the number of units, and the task's other
+ * figures. */
 typedef struct rc_eval_result {
     double loss;
     double units;
-    double accuracy;
+    double accuracy;          /* classify: sequences right; tag: target steps right; bits:
+                                 output bits right (a sigmoid above 1/2 read as 1); else NAN */
+    double sequences;         /* sequences (lm: streams) evaluated */
+    double exact;             /* tag, bits: share of sequences with every target right; else NAN */
+    double errors;            /* bits: wrong bits per sequence; else NAN */
 } rc_eval_result;
 
 /* RC_OK when d makes at least one batch of `batch` sequences (lm: streams

@@ -134,9 +134,11 @@ rc_model *rc_model_load(const char *path, rc_safetensors **st_out)
     const char *task = rc_safetensors_metadata(st, "task");
     cfg.task = rc_task_from_name(task);
     if (cfg.task < 0) {
-        rc__fail(RC_EFORMAT, "%s: metadata 'task' is %s%s%s, not lm, music, classify, audio or tag: not a recur "
-                             "model file",
-                 path, task ? "'" : "missing", task ? task : "", task ? "'" : "");
+        char known[128] = "";
+        for (int k = 0; k < RC_TASK_COUNT; k++)
+            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", k ? ", " : "", rc_task_name(k));
+        rc__fail(RC_EFORMAT, "%s: metadata 'task' is %s%s%s, not one of %s: not a recur model file", path,
+                 task ? "'" : "missing", task ? task : "", task ? "'" : "", known);
         goto done;
     }
     if (rc__model_extras_from_file(st, path, &cfg))

@@ -26,6 +26,9 @@ const char *rc_task_name(int task) { return task >= 0 && task < RC_TASK_COUNT ? 
 
 int rc_task_from_name(const char *name) { return rc__name_index(task_names, RC_TASK_COUNT, name); }
 
+/* 1 when the head reads the final states, not every step's output. */
+static int reads_final_states(int task) { return task == RC_TASK_CLASSIFY || task == RC_TASK_REGRESS; }
+
 static int check_config(const rc_model_config *cfg)
 {
     if (!cfg || !rc_task_name(cfg->task))
@@ -55,9 +58,10 @@ static int check_config(const rc_model_config *cfg)
     if (cfg->tie_weights && cfg->vocab_size && cfg->vocab_size != cfg->n_out)
         return rc__fail(RC_EINVAL, "model: tied weights need as many outputs (%zu) as embedding rows (%zu)",
                         cfg->n_out, cfg->vocab_size);
-    if (cfg->task == RC_TASK_CLASSIFY && (cfg->ar > 0.0f || cfg->tar > 0.0f))
-        return rc__fail(RC_EINVAL, "model: ar and tar regularise outputs at every step; classify reads the "
-                                   "final states only");
+    if (reads_final_states(cfg->task) && (cfg->ar > 0.0f || cfg->tar > 0.0f))
+        return rc__fail(RC_EINVAL, "model: ar and tar regularise outputs at every step; %s reads the final "
+                                   "states only",
+                        rc_task_name(cfg->task));
     if (cfg->sha_rnn && rc__sha_check(cfg))
         return rc_last_status();
     return rc_rnn_config_check(&cfg->rnn);
@@ -265,7 +269,9 @@ static int has_inputs(const rc_model *m, const rc_batch *b, int targets)
     case RC_TASK_LM: return b->tokens && (!targets || b->targets);
     case RC_TASK_MUSIC: return b->frames != NULL;
     case RC_TASK_CLASSIFY: return b->features && (!targets || b->classes);
-    case RC_TASK_AUDIO: return b->features && (!targets || b->samples);
+    case RC_TASK_AUDIO:
+    case RC_TASK_REGRESS: return b->features && (!targets || b->samples);
+    case RC_TASK_BITS: return b->features && (!targets || b->frames);
     default: return b->features && (!targets || b->targets);
     }
 }
@@ -291,7 +297,7 @@ static rc_tensor *head_outputs(rc_tape *tp, rc_model *m, const rc_batch *b, rc_r
         y = rc_rnn_forward_states(tp, m->rnn, x, &o, fin);
     if (!y)
         return NULL;
-    rc_tensor *features = m->cfg.task == RC_TASK_CLASSIFY ? last_states(tp, m, fin[0], b->B) : y;
+    rc_tensor *features = reads_final_states(m->cfg.task) ? last_states(tp, m, fin[0], b->B) : y;
     rc_tensor *dropped = rc__locked_dropout(tp, maybe_dropout(tp, features, m->cfg.dropout, dropout_rng),
                                             m->cfg.dropout_output, dropout_rng);
     *y_out = y, *dropped_out = dropped;
@@ -334,14 +340,15 @@ rc_tensor *rc_model_loss_states(rc_tape *tp, rc_model *m, const rc_batch *b, rc_
         loss = rc_cross_entropy(tp, out, b->classes, -1, RC_REDUCE_MEAN);
     else if (task == RC_TASK_AUDIO)
         loss = mixture_loss(tp, m, b, out);
-    else {
-        rc_tensor *target = rc__tape_output(tp, "rc_model_loss", 3, (size_t[]){b->T, b->B, RC_PIANO_KEYS});
+    else { /* music, bits: b->frames are the targets; regress: b->samples */
+        rc_tensor *target = rc__tape_output(tp, "rc_model_loss", out->ndim, out->shape);
         if (!target)
             return NULL;
-        memcpy(target->data, b->frames, target->size * sizeof(float));
-        loss = rc_bce_with_logits(tp, out, target, b->weights, RC_REDUCE_MEAN);
+        memcpy(target->data, task == RC_TASK_REGRESS ? b->samples : b->frames, target->size * sizeof(float));
+        loss = task == RC_TASK_REGRESS ? rc_mse(tp, out, target, RC_REDUCE_MEAN)
+                                       : rc_bce_with_logits(tp, out, target, b->weights, RC_REDUCE_MEAN);
     }
-    if (loss && dropout_rng && task != RC_TASK_CLASSIFY)
+    if (loss && dropout_rng && !reads_final_states(task))
         loss = activation_penalties(tp, m, loss, y, dropped);
     if (logits)
         *logits = out;

@@ -1,5 +1,6 @@
 /* dataset.c — training data sets, their batches, and evaluation. */
 #include "train.h"
+#include "../data/data.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -16,6 +17,10 @@ struct rc_dataset {
     int32_t *labels;       /* classify: [n] */
     size_t n, T, F, classes;
     size_t window, hop;    /* audio */
+    int synthetic;         /* a synthetic task's examples, generated batch by batch: */
+    rc_synth_config synth;
+    uint64_t seed;         /* example i of the set is example i of this seed */
+    int fresh;             /* training: each epoch's examples drawn from a new seed */
 };
 
 void rc_dataset_free(rc_dataset *d)
@@ -175,6 +180,21 @@ rc_dataset *rc_dataset_clips(const rc_clips *c, const size_t *pick, size_t n, si
     return d;
 }
 
+rc_dataset *rc_dataset_synth(const rc_synth_config *c, size_t n, uint64_t seed, int fresh)
+{
+    if (rc_synth_check(c))
+        return NULL;
+    if (n == 0)
+        return rc__fail_null(RC_EINVAL, "data set: task %s needs at least one example", rc_synth_name(c->kind));
+    rc_dataset *d = calloc(1, sizeof *d);
+    if (!d)
+        return rc__fail_null(RC_ENOMEM, "data set: out of memory");
+    d->task = rc_synth_task(c);
+    d->synthetic = 1, d->synth = *c, d->seed = seed, d->fresh = fresh != 0;
+    d->n = n, d->F = rc_synth_inputs(c), d->classes = rc_synth_outputs(c);
+    return d;
+}
+
 int rc__dataset_fits(const rc_dataset *d, const rc_model *m, const char *what)
 {
     const rc_model_config *c = rc_model_config_of(m);
@@ -194,6 +214,9 @@ int rc__dataset_fits(const rc_dataset *d, const rc_model *m, const char *what)
         return rc__fail(RC_EINVAL, "%s: sequences of %zu features in %zu classes, the model takes %zu "
                                    "features and %zu classes",
                         what, d->F, d->classes, c->rnn.input_size, c->n_out);
+    if (d->synthetic && (d->F != c->rnn.input_size || d->classes != c->n_out))
+        return rc__fail(RC_EINVAL, "%s: task %s reads %zu features and has %zu outputs, the model %zu and %zu", what,
+                        rc_synth_name(d->synth.kind), d->F, d->classes, c->rnn.input_size, c->n_out);
     return RC_OK;
 }
 
@@ -207,6 +230,7 @@ void rc__batcher_free(rc__batcher *bt)
     free(bt->features), free(bt->samples);
     free(bt->classes), free(bt->lengths);
     free(bt->starts);
+    free(bt->synth_targets);
     memset(bt, 0, sizeof *bt);
 }
 
@@ -265,7 +289,23 @@ int rc__batcher_init(rc__batcher *bt, const rc_dataset *d, size_t batch, size_t 
         if (!(bt->batch_order = malloc(bt->n_batches * sizeof *bt->batch_order)))
             goto oom;
     }
-    if (d->task == RC_TASK_MUSIC || d->task == RC_TASK_AUDIO) {
+    if (d->synthetic) {
+        size_t T = rc_synth_max_steps(&d->synth), F = d->F, O = d->classes, cells;
+        bt->max_T = T;
+        bt->seed = d->seed;
+        if (!rc__mul_size(T, B, &cells) || !rc__mul_size(cells, F + O + 1, &cells))
+            goto oom;
+        bt->features = malloc(T * B * F * sizeof *bt->features);
+        bt->weights = malloc(T * B * sizeof *bt->weights);
+        if (d->task == RC_TASK_BITS)
+            bt->frames = malloc(T * B * O * sizeof *bt->frames);
+        else if (d->task == RC_TASK_TAG)
+            bt->synth_targets = malloc(T * B * sizeof *bt->synth_targets);
+        else
+            bt->samples = malloc(B * O * sizeof *bt->samples);
+        if (!bt->features || !bt->weights || !(bt->frames || bt->synth_targets || bt->samples))
+            goto oom;
+    } else if (d->task == RC_TASK_MUSIC || d->task == RC_TASK_AUDIO) {
         for (size_t i = 0; i < d->n; i++)
             bt->max_T = steps_of(d, i) > bt->max_T ? steps_of(d, i) : bt->max_T;
         if (bt->max_T > INT32_MAX) {
@@ -360,6 +400,10 @@ void rc__batcher_shuffle(rc__batcher *bt, rc_rng *rng)
     }
     if (!bt->order)
         return;
+    if (bt->d->synthetic && bt->d->fresh) { /* new examples: a seed from the generator */
+        bt->seed = (uint64_t)rc_rng_u32(rng) << 32 | rc_rng_u32(rng);
+        return;
+    }
     for (size_t i = 0; i < bt->d->n; i++) /* each epoch's order depends on the generator only */
         bt->order[i] = i;
     shuffle(bt->order, bt->d->n, rng);
@@ -371,6 +415,31 @@ void rc__batcher_shuffle(rc__batcher *bt, rc_rng *rng)
     for (size_t i = 0; i < bt->n_batches; i++)
         bt->batch_order[i] = i;
     shuffle(bt->batch_order, bt->n_batches, rng);
+}
+
+/* A batch of synthetic examples idx[B], padded to the longest: zeros
+ * (weight 0, target -1) past an example's end. */
+static void synth_batch(rc__batcher *bt, const size_t *idx, size_t B, rc_batch *b)
+{
+    const rc_dataset *d = bt->d;
+    size_t cap = bt->max_T * B, F = d->F, O = d->classes, T = 0;
+    memset(bt->features, 0, cap * F * sizeof *bt->features);
+    memset(bt->weights, 0, cap * sizeof *bt->weights);
+    if (bt->frames)
+        memset(bt->frames, 0, cap * O * sizeof *bt->frames);
+    for (size_t k = 0; bt->synth_targets && k < cap; k++)
+        bt->synth_targets[k] = -1;
+    for (size_t s = 0; s < B; s++) {
+        rc_rng r;
+        rc__synth_seed(&r, bt->seed, idx[s]);
+        size_t len = rc__synth_fill(&d->synth, &r, B, s, bt->features, bt->frames ? bt->frames : bt->samples,
+                                    bt->weights, bt->synth_targets);
+        bt->lengths[s] = (int32_t)len;
+        T = len > T ? len : T;
+    }
+    b->T = T;
+    b->features = bt->features, b->lengths = bt->lengths, b->weights = bt->weights;
+    b->frames = bt->frames, b->samples = bt->samples, b->targets = bt->synth_targets;
 }
 
 void rc__batcher_get(rc__batcher *bt, size_t i, rc_batch *b)
@@ -396,6 +465,10 @@ void rc__batcher_get(rc__batcher *bt, size_t i, rc_batch *b)
     size_t first = i * bt->batch, B = d->n - first < bt->batch ? d->n - first : bt->batch;
     const size_t *idx = bt->order + first;
     b->B = B;
+    if (d->synthetic) {
+        synth_batch(bt, idx, B, b);
+        return;
+    }
     if (d->task == RC_TASK_MUSIC || d->task == RC_TASK_AUDIO) {
         size_t T = 0, K = RC_PIANO_KEYS, W = d->window, H = d->hop;
         for (size_t s = 0; s < B; s++)
@@ -439,6 +512,45 @@ void rc__batcher_get(rc__batcher *bt, size_t i, rc_batch *b)
 
 /* ------------------------------------------------------------ evaluation */
 
+/* Figures of a batch of a per-step task (bits, tag) from its logits [T, B,
+ * O]: *units gets its target steps (the loss's units); the bits (tag:
+ * steps) judged and those right, the sequences with every one right, and
+ * (bits) the wrong bits are added to the running sums. */
+static void step_figures(const rc_batch *b, const rc_tensor *logits, size_t O, double *units, double *judged,
+                         double *right, double *exact, double *wrong_bits)
+{
+    double seen = 0.0, missed = 0.0;
+    *units = 0.0;
+    for (size_t s = 0; s < b->B; s++) {
+        double wrong = 0.0;
+        for (size_t t = 0; t < b->T; t++) {
+            const float *row = logits->data + (t * b->B + s) * O;
+            if (b->targets) { /* tag: the most likely class */
+                int32_t want = b->targets[t * b->B + s];
+                if (want < 0)
+                    continue;
+                size_t best = 0;
+                for (size_t k = 1; k < O; k++)
+                    best = row[k] > row[best] ? k : best;
+                *units += 1.0, seen += 1.0;
+                wrong += best != (size_t)want;
+                continue;
+            }
+            float w = b->weights[t * b->B + s];
+            if (w == 0.0f)
+                continue;
+            *units += w, seen += (double)O;
+            for (size_t k = 0; k < O; k++) /* a logit above 0: a probability above 1/2, read as 1 */
+                wrong += (row[k] > 0.0f) != (b->frames[(t * b->B + s) * O + k] > 0.5f);
+        }
+        *exact += wrong == 0.0;
+        missed += wrong;
+    }
+    *judged += seen, *right += seen - missed;
+    if (!b->targets)
+        *wrong_bits += missed;
+}
+
 int rc_evaluate(rc_model *m, const rc_dataset *data, size_t batch, size_t bptt, rc_eval_result *out)
 {
     if (!m || !data || !out)
@@ -454,7 +566,7 @@ int rc_evaluate(rc_model *m, const rc_dataset *data, size_t batch, size_t bptt, 
     int status = tp ? RC_OK : RC_ENOMEM;
     if (!status && data->task == RC_TASK_LM)
         status = rc__carry_new(m, bt.batch, &carry);
-    double total = 0.0, units = 0.0, correct = 0.0;
+    double total = 0.0, units = 0.0, correct = 0.0, seqs = 0.0, exact = 0.0, wrong_bits = 0.0, judged = 0.0;
     if (tp)
         rc_tape_set_grad_enabled(tp, 0);
     for (size_t i = 0; !status && i < bt.n_batches; i++) {
@@ -469,7 +581,12 @@ int rc_evaluate(rc_model *m, const rc_dataset *data, size_t batch, size_t bptt, 
             break;
         }
         double n = (double)(b.T * b.B);
-        if (data->task == RC_TASK_MUSIC || data->task == RC_TASK_AUDIO) {
+        seqs += data->task == RC_TASK_LM ? (i == 0 ? (double)b.B : 0.0) : (double)b.B;
+        if (data->task == RC_TASK_BITS || data->task == RC_TASK_TAG) {
+            step_figures(&b, logits, c->n_out, &n, &judged, &correct, &exact, &wrong_bits);
+        } else if (data->task == RC_TASK_REGRESS) {
+            n = (double)b.B;
+        } else if (data->task == RC_TASK_MUSIC || data->task == RC_TASK_AUDIO) {
             n = 0.0;
             for (size_t k = 0; k < b.T * b.B; k++)
                 n += b.weights[k];
@@ -490,9 +607,15 @@ int rc_evaluate(rc_model *m, const rc_dataset *data, size_t batch, size_t bptt, 
         rc__carry_set(&carry, states_n);
     }
     if (!status) {
+        int per_step = data->task == RC_TASK_BITS || data->task == RC_TASK_TAG;
         out->loss = units > 0 ? total / units : NAN;
         out->units = units;
-        out->accuracy = data->task == RC_TASK_CLASSIFY && units > 0 ? correct / units : NAN;
+        out->accuracy = data->task == RC_TASK_CLASSIFY && units > 0 ? correct / units
+                        : per_step && judged > 0                    ? correct / judged
+                                                                    : NAN;
+        out->sequences = seqs;
+        out->exact = per_step && seqs > 0 ? exact / seqs : NAN;
+        out->errors = data->task == RC_TASK_BITS && seqs > 0 ? wrong_bits / seqs : NAN;
     }
     rc_tape_free(tp);
     rc__carry_free(&carry);

@@ -26,6 +26,8 @@ typedef struct {
     float *features;           /* classify: [T, B, F]; audio: [max_T, B, window] */
     float *samples;            /* audio: [max_T, B, hop] */
     int32_t *classes, *lengths;
+    int32_t *synth_targets;    /* synthetic tag tasks: [max_T, B], -1 past an example's end */
+    uint64_t seed;             /* synthetic: the seed of this epoch's examples */
 } rc__batcher;
 
 int rc__batcher_init(rc__batcher *bt, const rc_dataset *d, size_t batch, size_t bptt, size_t bucket);
