@@ -94,6 +94,25 @@ typedef struct {
 int cli_data_load(const char *cmd, const cli_data_options *o, cli_data *d);
 void cli_data_free(cli_data *d);
 
+/* The synthetic tasks' flags (tasks.c): NULL or 0 keeps the base setting. */
+typedef struct {
+    const char *length, *repeats, *items; /* "N" or "N-M" */
+    size_t bits, item_length, symbols, copy_length;
+} cli_synth_flags;
+/* base with the flags applied and checked; 0, or EXIT_BAD_INPUT with the
+ * message printed. */
+int cli_synth_config(const char *cmd, const rc_synth_config *base, const cli_synth_flags *f, rc_synth_config *out);
+/* The metadata line "copy bits=8 length=1-20 ..." and back (0, or -1 when
+ * text is not one or describes an invalid task). */
+void cli_synth_format(const rc_synth_config *c, char *buf, size_t cap);
+int cli_synth_parse(const char *text, rc_synth_config *c);
+/* A phrase for people: "copy of 1-20 vectors of 8 bits". */
+void cli_synth_describe(const rc_synth_config *c, char *buf, size_t cap);
+/* The seeds of the sets every run shares: validation in training, the test
+ * set of recur eval. */
+#define CLI_SYNTH_VALID_SEED 0x76616c6964ull /* "valid" */
+#define CLI_SYNTH_TEST_SEED 0x74657374ull    /* "test" */
+
 /* One row of a learning curve; NAN where there is no figure. */
 typedef struct {
     double step, epoch, train, valid, seconds;

@@ -77,11 +77,53 @@ static int show_images(rc_model *m, const rc_dataset *set, size_t n, const char 
     return status ? EXIT_BAD_INPUT : 0;
 }
 
+/* A model trained on a synthetic task, tested on a fresh set of it: the
+ * settings it learnt with, changed by the flags (other lengths, counts). */
+static int eval_synth(const char *model_path, rc_model *m, const char *meta, int task_flag,
+                      const cli_synth_flags *f, size_t size, uint64_t seed, size_t batch)
+{
+    rc_synth_config learnt, c;
+    if (cli_synth_parse(meta, &learnt))
+        return cli_fail("eval", "%s: its metadata 'synthetic' is not a task recur knows: \"%.80s\"", model_path, meta);
+    if (task_flag >= 0 && task_flag != learnt.kind)
+        return cli_fail("eval", "%s learnt %s, not %s", model_path, rc_synth_name(learnt.kind),
+                        rc_synth_name(task_flag));
+    if (cli_synth_config("eval", &learnt, f, &c))
+        return EXIT_BAD_INPUT;
+    rc_dataset *set = rc_dataset_synth(&c, size, seed, 0);
+    rc_eval_result r;
+    if (!set || rc_evaluate(m, set, batch, 1, &r)) {
+        rc_dataset_free(set);
+        return cli_fail("eval", "%s", rc_last_error());
+    }
+    rc_dataset_free(set);
+    char what[160];
+    cli_synth_describe(&c, what, sizeof what);
+    printf("%s: %.0f sequences, %s\n", model_path, r.sequences, what);
+    if (c.kind == RC_SYNTH_ADDING)
+        printf("  mean squared error %.6f (always guessing 1: %.4f)\n", r.loss, rc_synth_baseline(&c));
+    else if (c.kind == RC_SYNTH_COPY_MEMORY)
+        printf("  cross-entropy %.6f nats per step (memoryless: %.6f); %.3f%% of steps right, %.1f%% of sequences "
+               "exact\n",
+               r.loss, rc_synth_baseline(&c), 100 * r.accuracy, 100 * r.exact);
+    else
+        printf("  %.4f bit errors per sequence, %.1f%% of sequences exact, %.3f%% of bits right; cost %.4f bits per "
+               "sequence\n",
+               r.errors, 100 * r.exact, 100 * r.accuracy, r.loss * r.units / r.sequences / log(2.0));
+    return 0;
+}
+
 int cmd_eval(int argc, char **argv)
 {
     const char *data = NULL, *model_path = NULL;
     int split = -1, help = 0; /* -1: test, or the held-out validation part when there is no test split */
-    size_t batch = 32, bptt = 35, threads = cli_cores(), show = 0;
+    size_t batch = 32, bptt = 35, threads = cli_cores(), show = 0, size = 1000;
+    uint64_t seed = CLI_SYNTH_TEST_SEED;
+    int task_flag = -1;
+    cli_synth_flags synth = {0};
+    const char *synth_names[RC_SYNTH_COUNT + 1] = {0};
+    for (int k = 0; k < RC_SYNTH_COUNT; k++)
+        synth_names[k] = rc_synth_name(k);
     cli_option opts[] = {
         {"--data", NULL, OPT_STRING, &data, "the data, laid out as for recur train", NULL},
         {"--split", NULL, OPT_CHOICE, &split, "which part (default: test, or valid when there is no test split)",
@@ -94,6 +136,17 @@ int cmd_eval(int argc, char **argv)
         {"--bptt", NULL, OPT_SIZE, &bptt, "lm: window length", NULL},
         {"--threads", NULL, OPT_SIZE, &threads, "threads (default: the cores available)", NULL},
         {"--show", NULL, OPT_SIZE, &show, "classify: draw the first N sequences as images with the model's answers", NULL},
+        {"--task", NULL, OPT_CHOICE, &task_flag,
+         "a synthetic task (the one the model learnt; no --data): tested on --size new examples", synth_names},
+        {"--length", NULL, OPT_STRING, &synth.length,
+         "synthetic: N or N-M (copy, repeat-copy: vectors; copy-memory: the gap; adding: steps)", NULL},
+        {"--repeats", NULL, OPT_STRING, &synth.repeats, "repeat-copy: N or N-M copies", NULL},
+        {"--items", NULL, OPT_STRING, &synth.items, "assoc-recall: N or N-M items", NULL},
+        {"--item-length", NULL, OPT_SIZE, &synth.item_length, "assoc-recall: vectors per item", NULL},
+        {"--copy-length", NULL, OPT_SIZE, &synth.copy_length, "copy-memory: symbols to remember", NULL},
+        {"--size", NULL, OPT_SIZE, &size, "synthetic: test examples", NULL},
+        {"--seed", NULL, OPT_U64, &seed, "synthetic: the test set's seed (default: the one every run is tested on)",
+         NULL},
         {"--help", "-h", OPT_FLAG, &help, "this help", NULL},
         {0},
     };
@@ -101,25 +154,38 @@ int cmd_eval(int argc, char **argv)
     if (cli_parse("eval", opts, argc - 1, argv + 1, &model_path, 1, &n_pos))
         return EXIT_BAD_INPUT;
     if (help) {
-        cli_usage(stdout, "recur eval MODEL.safetensors --data PATH [options]",
+        cli_usage(stdout, "recur eval MODEL.safetensors --data PATH [options]\n"
+                          "       recur eval MODEL.safetensors [--task NAME] [--length N[-M]] ... (a synthetic task)",
                   "Prints a trained model's metrics on a split of its task's data: NLL per frame\n"
                   "(music); NLL per token, perplexity and bits per character or word (lm);\n"
-                  "accuracy (classify); NLL per predicted sample (audio).",
+                  "accuracy (classify); NLL per predicted sample (audio).  A model of a synthetic\n"
+                  "task is tested on new examples, at the lengths it learnt or those given: bit\n"
+                  "errors per sequence (copy, repeat-copy, assoc-recall), cross-entropy against the\n"
+                  "memoryless baseline (copy-memory), squared error against guessing 1 (adding).",
                   opts);
         return 0;
     }
-    if (!model_path || !data)
-        return cli_fail("eval", "expected MODEL --data PATH (see recur eval --help)");
+    if (!model_path)
+        return cli_fail("eval", "expected MODEL --data PATH, or MODEL of a synthetic task (see recur eval --help)");
     char in_dir[1100];
     model_path = cli_model_file(model_path, in_dir, sizeof in_dir);
-    if (batch == 0 || bptt == 0 || threads == 0)
-        return cli_fail("eval", "--batch, --bptt and --threads must be positive");
+    if (batch == 0 || bptt == 0 || threads == 0 || size == 0)
+        return cli_fail("eval", "--batch, --bptt, --size and --threads must be positive");
     rc_set_num_threads((int)threads);
     rc_safetensors *st = NULL;
     rc_model *m = rc_model_load(model_path, &st);
     if (!m)
         return cli_fail("eval", "%s", rc_last_error());
     int task = rc_model_config_of(m)->task, status = 0;
+    const char *synthetic = rc_safetensors_metadata(st, "synthetic");
+    if (synthetic || !data) {
+        status = !synthetic ? cli_fail("eval", "%s was not trained on a synthetic task: give --data", model_path)
+                 : data     ? cli_fail("eval", "%s learnt a synthetic task, which makes its own data: --data is not "
+                                               "read",
+                                       model_path)
+                            : eval_synth(model_path, m, synthetic, task_flag, &synth, size, seed, batch);
+        goto done;
+    }
     const char *layout = rc_safetensors_metadata(st, "layout");
     const char *midi = rc_safetensors_metadata(st, "midi_resolution");
     double midi_steps = 4, midi_fps = 0;

@@ -20,7 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const tasks[] = {"lm", "music", "classify", "audio", NULL};
+/* --task: the data-reading tasks (their index is their enum rc_task), then
+ * the synthetic tasks from FIRST_SYNTH on (index - FIRST_SYNTH is their
+ * enum rc_synth_kind), filled in by defaults(). */
+enum { FIRST_SYNTH = RC_TASK_AUDIO + 1 };
+static const char *tasks[FIRST_SYNTH + RC_SYNTH_COUNT + 1] = {"lm", "music", "classify", "audio"};
 static const char *const optimizers[] = {"sgd", "adam", "adamw", "rmsprop", "asgd", NULL};
 static const char *const schedules[] = {"constant", "step", "linear", "cosine", "plateau", NULL};
 static const char *const levels[] = {"byte", "char", "word", NULL};
@@ -38,12 +42,16 @@ typedef struct {
         dropout_embed, dropout_input, dropout_hidden, dropout_output, ar, tar;
     int tie_weights, variable_bptt, sha_rnn, sha_no_attention;
     size_t sha_ff, sha_memory;
+    cli_synth_flags synth_flags;   /* synthetic tasks: */
+    size_t train_size, valid_size; /* examples per epoch, and for validation */
     int bidirectional, peephole, residual, nesterov, centered, nt_asgd, resume, overwrite, pixels, help;
     cli_list cell_opts;
 } train_args;
 
 static void defaults(train_args *a)
 {
+    for (int k = 0; k < RC_SYNTH_COUNT; k++)
+        tasks[FIRST_SYNTH + k] = rc_synth_name(k);
     memset(a, 0, sizeof *a);
     a->cell = RC_CELL_LSTM, a->optimizer = RC_OPTIM_ADAM, a->level = RC_TEXT_CHAR;
     a->hidden = 128, a->layers = 1, a->epochs = 10, a->batch = 32, a->bptt = 35, a->nonmono = 5;
@@ -51,6 +59,19 @@ static void defaults(train_args *a)
     a->lr = 1e-3, a->gamma = 0.1, a->step_size = 1, a->beta1 = 0.9, a->beta2 = 0.999, a->eps = 1e-8;
     a->alpha = 0.99, a->clip = 5, a->valid_fraction = -1, a->midi_steps = 4;
     a->window = 20, a->hop = 10, a->mixtures = 20;
+    a->train_size = 10000, a->valid_size = 1000;
+}
+
+/* The synthetic task --task names, or -1. */
+static int synth_kind(const train_args *a) { return a->task >= FIRST_SYNTH ? a->task - FIRST_SYNTH : -1; }
+
+/* The task model that learns --task. */
+static int model_task(const train_args *a)
+{
+    if (synth_kind(a) < 0)
+        return a->task;
+    rc_synth_config c = rc_synth_config_default(synth_kind(a));
+    return rc_synth_task(&c);
 }
 
 enum { MAX_OPTIONS = 96 };
@@ -58,7 +79,9 @@ enum { MAX_OPTIONS = 96 };
 static int options(train_args *a, cli_option *o)
 {
     cli_option table[] = {
-        {"--task", NULL, OPT_CHOICE, &a->task, "what to learn", tasks},
+        {"--task", NULL, OPT_CHOICE, &a->task,
+         "what to learn: a data set's task, or a synthetic one (copy, repeat-copy, assoc-recall: Graves et al. "
+         "2014; copy-memory, adding: Arjovsky et al. 2016), generated, no --data", tasks},
         {"--data", NULL, OPT_STRING, &a->data, "training data: lm a text file or a folder with train.txt, "
                                                "valid.txt; music a folder of train/valid/test.txt piano rolls; "
                                                "classify a folder of IDX files; audio WAV files (a folder with "
@@ -75,6 +98,20 @@ static int options(train_args *a, cli_option *o)
         {"--window", NULL, OPT_SIZE, &a->window, "audio: samples read per step", NULL},
         {"--hop", NULL, OPT_SIZE, &a->hop, "audio: samples predicted per step (the window moves by as many)", NULL},
         {"--mixtures", NULL, OPT_SIZE, &a->mixtures, "audio: Gaussians per predicted sample", NULL},
+        {"--length", NULL, OPT_STRING, &a->synth_flags.length,
+         "synthetic: N or N-M, drawn per example: copy, repeat-copy the vectors (1-20, 1-10); copy-memory the gap "
+         "(100); adding the steps (100)", NULL},
+        {"--bits", NULL, OPT_SIZE, &a->synth_flags.bits, "copy, repeat-copy, assoc-recall: bits per vector (8, 8, 6)",
+         NULL},
+        {"--repeats", NULL, OPT_STRING, &a->synth_flags.repeats, "repeat-copy: N or N-M copies (1-10)", NULL},
+        {"--items", NULL, OPT_STRING, &a->synth_flags.items, "assoc-recall: N or N-M items (2-6)", NULL},
+        {"--item-length", NULL, OPT_SIZE, &a->synth_flags.item_length, "assoc-recall: vectors per item (3)", NULL},
+        {"--symbols", NULL, OPT_SIZE, &a->synth_flags.symbols, "copy-memory: the alphabet (8)", NULL},
+        {"--copy-length", NULL, OPT_SIZE, &a->synth_flags.copy_length, "copy-memory: symbols to remember (10)", NULL},
+        {"--train-size", NULL, OPT_SIZE, &a->train_size,
+         "synthetic: examples per epoch, new ones every epoch (so --epochs x this are seen)", NULL},
+        {"--valid-size", NULL, OPT_SIZE, &a->valid_size,
+         "synthetic: validation examples, the same in every run", NULL},
         {"--cell", NULL, OPT_CHOICE, &a->cell, "recurrent cell (recur cells: what each is)", cli_cell_names()},
         {"--cell-opt", NULL, OPT_LIST, &a->cell_opts, "one of the cell's options as NAME=VALUE, repeatable (below)", NULL},
         {"--hidden", NULL, OPT_SIZE, &a->hidden, "hidden units per layer", NULL},
@@ -217,10 +254,12 @@ static void clock_text(double s, char *buf, size_t cap)
 
 static const char *metric_name(int task)
 {
-    return task == RC_TASK_LM      ? "NLL/token"
-           : task == RC_TASK_MUSIC ? "NLL/frame"
-           : task == RC_TASK_AUDIO ? "NLL/sample"
-                                   : "cross-entropy";
+    return task == RC_TASK_LM        ? "NLL/token"
+           : task == RC_TASK_MUSIC   ? "NLL/frame"
+           : task == RC_TASK_AUDIO   ? "NLL/sample"
+           : task == RC_TASK_BITS    ? "NLL/output step"
+           : task == RC_TASK_REGRESS ? "MSE"
+                                     : "cross-entropy";
 }
 
 static void draw_bar(const rc_train_status *s)
@@ -343,14 +382,14 @@ static int on_event(const rc_train_status *s, void *user)
         }
         p->rows[p->n_rows++] = (cli_curve){(double)s->step, s->epoch, s->loss, s->valid, s->seconds};
         char units[RC_RNN_MAX_WIDTHS * 21], title[sizeof units + 96];
-        snprintf(title, sizeof title, "%s %s, %s units", rc_task_name(p->a->task), rc_cell_name(p->a->cell),
+        snprintf(title, sizeof title, "%s %s, %s units", tasks[p->a->task], rc_cell_name(p->a->cell),
                  widths_str(p->a, units, sizeof units));
-        if (cli_plot(p->rows, p->n_rows, title, metric_name(p->a->task), p->svg_path))
+        if (cli_plot(p->rows, p->n_rows, title, metric_name(model_task(p->a)), p->svg_path))
             fprintf(stderr, "recur train: cannot write %s\n", p->svg_path);
     } else if (s->event == RC_TRAIN_DONE && !interrupted) { /* interrupted: cmd_train says what happened */
         printf("%sdone: %llu updates, %.2f epochs, %.1f s%s; best validation %s %.4f\n", p->tty ? "\r\033[2K" : "",
                (unsigned long long)s->step, s->epoch, s->seconds, s->stopped_early ? " (stopped early)" : "",
-               metric_name(p->a->task), s->best_valid);
+               metric_name(model_task(p->a)), s->best_valid);
     }
     return 0;
 }
@@ -458,8 +497,12 @@ static int fits(const train_args *a, double weights)
 
 static int check_args(const train_args *a)
 {
-    if (!a->data)
+    if (!a->data && synth_kind(a) < 0)
         return cli_fail("train", "no --data given (see recur train --help)");
+    if (a->data && synth_kind(a) >= 0)
+        return cli_fail("train", "--task %s generates its data: --data is not read", tasks[a->task]);
+    if (synth_kind(a) >= 0 && (a->train_size == 0 || a->valid_size == 0))
+        return cli_fail("train", "--train-size and --valid-size must be positive");
     if (!a->out)
         return cli_fail("train", "no --out folder given");
     if (a->hidden == 0 || a->layers == 0 || a->batch == 0 || a->threads == 0 || !(a->lr > 0))
@@ -468,8 +511,9 @@ static int check_args(const train_args *a)
         return cli_fail("train", "give --epochs or --steps");
     if (a->task == RC_TASK_LM && a->bptt == 0)
         return cli_fail("train", "--bptt must be at least 1 (steps per truncated-BPTT window)");
-    if (a->bidirectional && a->task != RC_TASK_CLASSIFY)
-        return cli_fail("train", "--bidirectional needs --task classify: a %s model predicts from the past only",
+    if (a->bidirectional && model_task(a) != RC_TASK_CLASSIFY && model_task(a) != RC_TASK_REGRESS)
+        return cli_fail("train", "--bidirectional needs --task classify or adding: a %s model predicts from the "
+                                 "past only",
                         tasks[a->task]);
     if (a->task == RC_TASK_AUDIO && (a->window == 0 || a->hop == 0 || a->mixtures == 0))
         return cli_fail("train", "--window, --hop and --mixtures must be positive");
@@ -506,7 +550,7 @@ static int check_args(const train_args *a)
 static rc_model *build_model(const train_args *a, const cli_data *d, rc_rng *rng)
 {
     rc_model_config mc = {0};
-    mc.task = a->task;
+    mc.task = model_task(a);
     size_t in = a->task == RC_TASK_LM ? (a->embed ? a->embed : a->hidden) : rc_dataset_features(d->train);
     mc.rnn = rnn_config(a, in);
     cli_cell_options("train", &a->cell_opts, &mc.rnn); /* checked by check_args */
@@ -610,7 +654,8 @@ int cmd_train(int argc, char **argv)
     if (!status)
         status = cli_parse("train", opts, argc - 1, argv + 1, NULL, 0, NULL);
     if (a.help) {
-        cli_usage(stdout, "recur train --task lm|music|classify|audio --data PATH --out DIR [options]",
+        cli_usage(stdout, "recur train --task lm|music|classify|audio --data PATH --out DIR [options]\n"
+                          "       recur train --task copy|repeat-copy|assoc-recall|copy-memory|adding --out DIR [options]",
                   "Trains a recurrent model and writes DIR/model.safetensors (best on validation),\n"
                   "DIR/checkpoint.safetensors, DIR/log.csv and DIR/curves.svg.  Interrupt it at any\n"
                   "time; `recur train --out DIR --resume` continues bit for bit.",
@@ -642,12 +687,27 @@ int cmd_train(int argc, char **argv)
         goto done_args;
     }
 
-    cli_data_options dopt = {a.task, a.data, a.valid, a.level, NULL,
-                             a.valid_fraction >= 0 ? a.valid_fraction : a.task == RC_TASK_CLASSIFY ? 1.0 / 12 : 0.1,
-                             a.train_limit, a.pixels, 1, a.midi_steps, a.midi_fps, a.window, a.hop};
-    cli_data d;
-    if ((status = cli_data_load("train", &dopt, &d)))
-        goto done_args;
+    cli_data d = {0};
+    char synth_meta[256] = "";
+    if (synth_kind(&a) >= 0) { /* generated: new examples every epoch, validation the same in every run */
+        rc_synth_config base = rc_synth_config_default(synth_kind(&a)), synth;
+        if ((status = cli_synth_config("train", &base, &a.synth_flags, &synth)))
+            goto done_args;
+        cli_synth_format(&synth, synth_meta, sizeof synth_meta);
+        d.train = rc_dataset_synth(&synth, a.train_size, a.seed, 1);
+        d.valid = d.train ? rc_dataset_synth(&synth, a.valid_size, CLI_SYNTH_VALID_SEED, 0) : NULL;
+        if (!d.valid) {
+            status = cli_fail("train", "%s", rc_last_error());
+            cli_data_free(&d);
+            goto done_args;
+        }
+    } else {
+        cli_data_options dopt = {a.task, a.data, a.valid, a.level, NULL,
+                                 a.valid_fraction >= 0 ? a.valid_fraction : a.task == RC_TASK_CLASSIFY ? 1.0 / 12 : 0.1,
+                                 a.train_limit, a.pixels, 1, a.midi_steps, a.midi_fps, a.window, a.hop};
+        if ((status = cli_data_load("train", &dopt, &d)))
+            goto done_args;
+    }
     /* both sets must make batches, found now rather than at the first evaluation */
     const rc_dataset *sets[2] = {d.train, d.valid};
     for (int i = 0; i < 2; i++)
@@ -674,11 +734,13 @@ int cmd_train(int argc, char **argv)
     char midi[64], rate[32];
     snprintf(midi, sizeof midi, "%.9g %.9g", a.midi_steps, a.midi_fps);
     snprintf(rate, sizeof rate, "%u", d.rate);
-    const char *meta_keys[5] = {"vocab", "layout", "class_names", "midi_resolution", "sample_rate"};
-    const char *meta_values[5] = {vocab_json, a.pixels ? "pixels" : "rows", a.class_names ? a.class_names : "", midi,
-                                  rate};
+    const char *meta_keys[6] = {"vocab", "layout", "class_names", "midi_resolution", "sample_rate", "synthetic"};
+    const char *meta_values[6] = {vocab_json, a.pixels ? "pixels" : "rows", a.class_names ? a.class_names : "", midi,
+                                  rate,       synth_meta};
     rc_train_config cfg = train_config(&a, ckpt, best);
-    if (a.task == RC_TASK_LM)
+    if (synth_kind(&a) >= 0)
+        cfg.n_meta = 1, cfg.meta_keys = meta_keys + 5, cfg.meta_values = meta_values + 5;
+    else if (a.task == RC_TASK_LM)
         cfg.n_meta = 1, cfg.meta_keys = meta_keys, cfg.meta_values = meta_values;
     else if (a.task == RC_TASK_CLASSIFY)
         cfg.n_meta = 2, cfg.meta_keys = meta_keys + 1, cfg.meta_values = meta_values + 1;
@@ -712,7 +774,7 @@ int cmd_train(int argc, char **argv)
                tasks[a.task], rc_cell_name(a.cell), widths_str(&a, units, sizeof units), a.layers,
                a.layers > 1 ? "s" : "",
                rc_params_numel(rc_model_params(m)), rc_dataset_size(d.train),
-               a.task == RC_TASK_LM ? "tokens" : a.task == RC_TASK_AUDIO ? "clips" : "sequences",
+               a.task == RC_TASK_LM ? "tokens" : a.task == RC_TASK_AUDIO ? "clips" : synth_kind(&a) >= 0 ? "sequences (new every epoch)" : "sequences",
                a.resume ? " (resuming)" : "");
         fflush(stdout);
         struct sigaction old[2];

@@ -416,6 +416,45 @@ bad_train "train with --hidden-sizes against --layers" "--layers 3 but --hidden-
 bad_train "train with residual links between widths" "need equal widths" train --task music --data "$music" --hidden-sizes 8,4 --residual --out "$tmp/x"
 bad_train "a SHA-RNN of one layer" "a SHA-RNN needs at least 2 layers" train --task lm --data "$tmp/text.txt" --sha-rnn --hidden 8 --embed 8 --out "$tmp/x"
 bad_train "a SHA-RNN on music" "a SHA-RNN is a language model" train --task music --data "$music" --sha-rnn --layers 2 --hidden 88 --out "$tmp/x"
+# ---- synthetic tasks: generated data, tested at lengths never trained on
+"$recur" train --task copy --length 1-3 --bits 4 --hidden 32 --epochs 8 --train-size 500 --batch 16 --lr 1e-2 \
+    --threads 1 --out "$tmp/copy" >"$tmp/copy.txt" 2>&1; rc=$?
+case "$(cat "$tmp/copy.txt")" in *"copy model, lstm, 32 hidden"*"500 training sequences (new every epoch)"*"accuracy"*) ok=1 ;; *) ok=0; cat "$tmp/copy.txt" ;; esac
+check "train --task copy runs without --data and reports the bits right" [ $rc -eq 0 -a $ok -eq 1 ]
+errors() { sed -n 's/^  \([0-9.]*\) bit errors per sequence.*/\1/p'; }
+seen=$("$recur" eval "$tmp/copy" | errors)
+again=$("$recur" eval "$tmp/copy" --task copy | errors)
+long=$("$recur" eval "$tmp/copy" --length 12 | errors)
+other=$("$recur" eval "$tmp/copy" --seed 5 | errors)
+# chance is half the bits: 4 bits x 2 vectors on average / 2 = 4 errors at lengths 1-3
+check "eval --task copy: few bit errors at the trained lengths ($seen), many at length 12 ($long), the same test set each time" \
+    [ -n "$seen" -a -n "$long" -a "$seen" = "$again" -a "$other" != "$seen" ]
+check "  ... below half of chance at the trained lengths, above 10 at length 12" \
+    awk -v a="$seen" -v b="$long" 'BEGIN { exit !(a < 2 && b > 10) }'
+out=$("$recur" eval "$tmp/copy" --length 12)
+case "$out" in *"1000 sequences, copy of 12 vectors of 4 bits"*"% of sequences exact"*"cost "*" bits per sequence"*) ok=1 ;; *) ok=0; echo "  got: $out" ;; esac
+check "eval names the task and lengths it tested" [ $ok -eq 1 ]
+"$recur" train --task copy-memory --length 5 --symbols 4 --copy-length 3 --hidden 16 --epochs 1 --train-size 64 \
+    --threads 1 --out "$tmp/cm" >/dev/null 2>&1
+out=$("$recur" eval "$tmp/cm" --length 9)
+case "$out" in *"copy-memory of 3 symbols of 4 across a gap of 9"*"nats per step (memoryless: 0.277259"*) ok=1 ;; *) ok=0; echo "  got: $out" ;; esac
+check "eval copy-memory states the memoryless baseline, 3 log 4 / 15" [ $ok -eq 1 ]
+"$recur" train --task adding --length 10 --hidden 8 --epochs 1 --train-size 64 --threads 1 --out "$tmp/add" >/dev/null 2>&1
+out=$("$recur" eval "$tmp/add")
+case "$out" in *"adding over 10 steps"*"mean squared error"*"(always guessing 1: 0.1667)"*) ok=1 ;; *) ok=0; echo "  got: $out" ;; esac
+check "eval adding states the 1/6 baseline" [ $ok -eq 1 ]
+bad_train "a synthetic task given --data" "--task copy generates its data: --data is not read" train --task copy --data "$music" --out "$tmp/x"
+bad_train "a length range backwards" "--length 5-2: expected N or N-M" train --task copy --length 5-2 --out "$tmp/x"
+bad_train "a flag another task reads" "--repeats is not a setting of task copy, which reads --length --bits" train --task copy --repeats 3 --out "$tmp/x"
+bad_train "assoc-recall of one item" "task assoc-recall: items 1-1 of 3 vectors" train --task assoc-recall --items 1 --out "$tmp/x"
+bad_train "an empty training set" "--train-size and --valid-size must be positive" train --task adding --train-size 0 --out "$tmp/x"
+check "refused synthetic runs leave no --out folder" [ ! -e "$tmp/x" ]
+bad_train "eval of another task" "learnt copy, not adding" eval "$tmp/copy" --task adding
+bad_train "eval of a copy model at more bits" "unknown option '--bits'" eval "$tmp/copy" --bits 8
+bad_train "eval of a data set's model without --data" "was not trained on a synthetic task: give --data" eval "$tmp/f1"
+bad_train "eval of a synthetic model given --data" "makes its own data: --data is not read" eval "$tmp/copy" --data "$music"
+bad_train "eval at length 0" "--length 0: expected N or N-M" eval "$tmp/copy" --length 0
+
 # sizes this machine cannot train are refused at once, by the flags (no allocation of them, no folder)
 bad_train "a hidden size of 1e8" "--hidden 100000000, --layers 1: a model of 8e+16 weights needs" train --task lm --data "$tmp/text.txt" --hidden 100000000 --out "$tmp/big"
 bad_train "a million layers" "--layers 1000000: a model of" train --task lm --data "$tmp/text.txt" --layers 1000000 --out "$tmp/big"

@@ -234,6 +234,52 @@ static rc_tensor *build_check(rc_tape *tp, void *ctx)
     return rc_model_loss(tp, k->m, &k->b, NULL, &logits, NULL, NULL) ? logits : NULL;
 }
 
+/* The bits task (sigmoid outputs at every step, the Bernoulli NLL summed
+ * over outputs per weighted step) and regress (a value from each sequence's
+ * final state, the mean squared error), by hand from their output layers. */
+static void test_bits_regress(rc_rng *rng)
+{
+    enum { T = 3, B = 2, F = 4, O = 3 };
+    float features[T * B * F], bits[T * B * O], values[B * O];
+    const float weights[T * B] = {1, 0, 1, 1, 0, 1};
+    const int32_t lengths[B] = {3, 2};
+    for (int i = 0; i < T * B * F; i++)
+        features[i] = rc_rng_normal(rng);
+    for (int i = 0; i < T * B * O; i++)
+        bits[i] = (float)(rc_rng_u32(rng) >> 31);
+    for (int i = 0; i < B * O; i++)
+        values[i] = rc_rng_normal(rng);
+    for (int regress = 0; regress < 2; regress++) {
+        t_case("models: %s, by hand", regress ? "regress: the mean squared error of a value per sequence"
+                                              : "bits: the Bernoulli NLL summed over outputs, per weighted step");
+        rc_model_config cfg = {0};
+        cfg.task = regress ? RC_TASK_REGRESS : RC_TASK_BITS;
+        cfg.n_out = O;
+        cfg.rnn = rc_rnn_config_default(RC_CELL_GRU, F, 5);
+        rc_model *m = rc_model_new(&cfg, rng);
+        rc_batch b = {0};
+        b.T = T, b.B = B, b.features = features, b.lengths = lengths;
+        b.frames = bits, b.weights = weights, b.samples = values;
+        rc_tape *tp = rc_tape_new();
+        rc_tensor *out = NULL, *loss = m ? rc_model_loss(tp, m, &b, NULL, &out, NULL, NULL) : NULL;
+        double sum = 0, units = 0;
+        for (int r = 0; out && r < (regress ? B : T * B); r++)
+            for (int k = 0; k < O; k++) {
+                double z = out->data[r * O + k];
+                if (regress)
+                    sum += (z - values[r * O + k]) * (z - values[r * O + k]), units += 1;
+                else
+                    sum += weights[r] * (log1p(exp(z)) - bits[r * O + k] * z);
+            }
+        for (int r = 0; !regress && r < T * B; r++)
+            units += weights[r];
+        T_CHECK(loss && out && out->ndim == (regress ? 2 : 3) && fabs(loss->data[0] - sum / units) < 1e-5,
+                "loss %g, by hand %g", loss ? (double)loss->data[0] : -1.0, sum / units);
+        rc_tape_free(tp);
+        rc_model_free(m);
+    }
+}
+
 /* An lm whose embedding has more rows than it has outputs (a tagger over
  * token ids), and the tag task (features in, a class per step): their losses
  * are the cross-entropy of the output layer at every step, by hand. */
@@ -474,6 +520,7 @@ void suite_models(void)
         rc_model_free(m);
     }
     test_tagging(&rng);
+    test_bits_regress(&rng);
     test_model_streams(&rng);
 
     t_case("models: loading a bare network file as a model names the problem");
