@@ -32,8 +32,8 @@ endif
 # scalar ones do (and -O3's vectorizer never reorders a float sum);
 # -fno-math-errno lets sqrtf vectorize (errno is never read).
 CFLAGS_ALL := -std=c11 -O3 -g -fPIC -fno-math-errno -fvisibility=hidden -D_POSIX_C_SOURCE=200809L \
-              -Iinclude $(WARN) $(CFLAGS)
-LDLIBS_ALL := -lcjson -larchive -lz -lm
+              -Iinclude -I/usr/include/kissfft -Dkiss_fft_scalar=float $(WARN) $(CFLAGS)
+LDLIBS_ALL := -lcjson -larchive -lkissfft-float -lz -lm
 DEFS :=
 
 # With OpenMP on, OpenBLAS's OpenMP build (Debian's libopenblas-openmp-dev,
@@ -150,8 +150,9 @@ FUZZ_SECONDS ?= 30
 FUZZ_CC ?= clang
 $(BUILD)/fuzz/readers: $(LIB_SRC) tests/fuzz/fuzz_readers.c | deps-check
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -std=c11 -O1 -g -D_POSIX_C_SOURCE=200809L -Iinclude -DRC_HAVE_OPENBLAS=0 -DRC_HAVE_OPENMP=0 \
-	    -fsanitize=fuzzer,address,undefined $(LIB_SRC) tests/fuzz/fuzz_readers.c -o $@ -lcjson -larchive -lz -lm
+	$(FUZZ_CC) -std=c11 -O1 -g -D_POSIX_C_SOURCE=200809L -Iinclude -I/usr/include/kissfft -Dkiss_fft_scalar=float \
+	    -DRC_HAVE_OPENBLAS=0 -DRC_HAVE_OPENMP=0 -fsanitize=fuzzer,address,undefined $(LIB_SRC) tests/fuzz/fuzz_readers.c \
+	    -o $@ -lcjson -larchive -lkissfft-float -lz -lm
 
 fuzz: $(BUILD)/fuzz/readers
 	@for r in 0 1 2 3 4 5 6 7 8 9 10 11; do \

@@ -358,6 +358,21 @@ RC_API rc_tensor *rc_conv2d(rc_tape *tp, rc_tensor *x, rc_tensor *w, rc_tensor *
  * as PyTorch requires).  Ties go to the first maximum. */
 RC_API rc_tensor *rc_max_pool2d(rc_tape *tp, rc_tensor *x, size_t k_h, size_t k_w,
                                 size_t stride_h, size_t stride_w, size_t pad_h, size_t pad_w);
+/* Complex vectors held as the halves of the last axis, z [..., 2n] = n real
+ * parts then n imaginary parts (the unitary RNN's transition, Arjovsky et
+ * al. 2016; src/ops/complex.c has the gradients):
+ *   rc_complex_phase    e^{i theta} z, theta [n]: a diagonal unitary matrix
+ *   rc_complex_reflect  z - 2 v (v^H z) / |v|^2, v [2n] non-zero: a reflection
+ *   rc_complex_fft      the unitary DFT along the n entries, F_jk =
+ *                       e^{-2 pi i jk / n} / sqrt(n), or its inverse F^H
+ *   rc_complex_permute  y_k = z_perm[k], perm [n] a permutation of 0..n-1
+ *   rc_modrelu          modReLU: (|z| + b) z / |z| where |z| + b > 0, else 0;
+ *                       b [n] (NULL: 0, then it is the identity) */
+RC_API rc_tensor *rc_complex_phase(rc_tape *tp, rc_tensor *z, rc_tensor *theta);
+RC_API rc_tensor *rc_complex_reflect(rc_tape *tp, rc_tensor *z, rc_tensor *v);
+RC_API rc_tensor *rc_complex_fft(rc_tape *tp, rc_tensor *z, int inverse);
+RC_API rc_tensor *rc_complex_permute(rc_tape *tp, rc_tensor *z, const int32_t *perm);
+RC_API rc_tensor *rc_modrelu(rc_tape *tp, rc_tensor *z, rc_tensor *b);
 
 /* ---------------------------------------------------------------- recurrent networks
  *
@@ -397,7 +412,8 @@ RC_API rc_tensor *rc_max_pool2d(rc_tape *tp, rc_tensor *x, size_t k_h, size_t k_
     X(RC_CELL_QRNN_F, qrnn_f)                     /* Bradbury et al. 2017 */ \
     X(RC_CELL_QRNN_FO, qrnn_fo)                                            \
     X(RC_CELL_QRNN_IFO, qrnn_ifo)                                          \
-    X(RC_CELL_PRU, pru)                           /* Mehta et al. 2018 */
+    X(RC_CELL_PRU, pru)                           /* Mehta et al. 2018 */ \
+    X(RC_CELL_URNN, urnn)                         /* Arjovsky et al. 2016 */
 
 enum rc_cell {
 #define RC__CELL_ENUM(id, token) id,

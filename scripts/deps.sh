@@ -16,10 +16,10 @@ for arg in "$@"; do
     esac
 done
 
-# Build and test needs; the demo's data set is a package too.  python3 (its
+# Build and test needs (KissFFT: the unitary RNN's transforms); the demo's data set is a package too.  python3 (its
 # standard library only) writes and checks the experiments' results.json
 # (experiments/lib/results_json.py), which `make test` tests.
-packages="gcc make libc6-dev zlib1g-dev libcjson-dev libarchive-dev python3 dataset-fashion-mnist"
+packages="gcc make libc6-dev zlib1g-dev libcjson-dev libarchive-dev libkissfft-dev python3 dataset-fashion-mnist"
 # OpenBLAS's OpenMP build beside the default one: the Makefile links it when
 # OpenMP is on, so its threads and recur's are one pool.
 [ "$blas" = openblas ] && packages="$packages libopenblas-dev libopenblas-openmp-dev"

@@ -189,6 +189,34 @@ static rc_tensor *b_max_pool_pad(rc_tape *tp, rc_tensor **x)
 {
     return rc_max_pool2d(tp, x[0], 3, 3, 2, 1, 1, 1);
 }
+static rc_tensor *b_complex_phase(rc_tape *tp, rc_tensor **x) { return rc_complex_phase(tp, x[0], x[1]); }
+static rc_tensor *b_complex_reflect(rc_tape *tp, rc_tensor **x) { return rc_complex_reflect(tp, x[0], x[1]); }
+static rc_tensor *b_complex_fft(rc_tape *tp, rc_tensor **x) { return rc_complex_fft(tp, x[0], 0); }
+static rc_tensor *b_complex_ifft(rc_tape *tp, rc_tensor **x) { return rc_complex_fft(tp, x[0], 1); }
+static rc_tensor *b_complex_permute(rc_tape *tp, rc_tensor **x)
+{
+    static const int32_t perm[5] = {3, 0, 4, 1, 2};
+    return rc_complex_permute(tp, x[0], perm);
+}
+static rc_tensor *b_modrelu(rc_tape *tp, rc_tensor **x) { return rc_modrelu(tp, x[0], x[1]); }
+/* moduli in [1.41, 2.83]: biases near -0.5 keep a unit on, near -5 turn it
+ * off, far from the kink at |z| = -b either way */
+static rc_tensor *b_modrelu_off(rc_tape *tp, rc_tensor **x)
+{
+    rc_tensor *base = rc_tape_tensor(tp, 1, (size_t[]){5});
+    for (size_t k = 0; base && k < 5; k++)
+        base->data[k] = k % 2 ? -5.0f : -0.5f;
+    return rc_modrelu(tp, x[0], rc_add(tp, base, rc_scale(tp, x[1], 0.05f)));
+}
+/* the unitary RNN's transition, D R F^-1 D P R F D, as one graph */
+static rc_tensor *b_unitary(rc_tape *tp, rc_tensor **x)
+{
+    static const int32_t perm[4] = {2, 3, 1, 0};
+    rc_tensor *z = rc_complex_fft(tp, rc_complex_phase(tp, x[0], x[1]), 0);
+    z = rc_complex_permute(tp, rc_complex_reflect(tp, z, x[2]), perm);
+    return rc_complex_phase(tp, rc_complex_fft(tp, z, 1), x[1]);
+}
+
 /* A small graph reusing one value: gradients must accumulate. */
 static rc_tensor *b_reuse(rc_tape *tp, rc_tensor **x)
 {
@@ -266,6 +294,16 @@ static const gc_case cases[] = {
     {"conv2d stride 2x1 pad 0x1", 2, {4, 4}, {S(1, 2, 5, 4), S(2, 2, 3, 2)}, {NORMAL, NORMAL}, b_conv2d_stride},
     {"max_pool2d 2x2 stride 2", 1, {4}, {S(2, 2, 4, 4)}, {SPACED}, b_max_pool},
     {"max_pool2d 3x3 stride 2x1 pad 1", 1, {4}, {S(1, 2, 5, 4)}, {SPACED}, b_max_pool_pad},
+    {"complex_phase", 2, {2, 1}, {S(3, 8), S(4)}, {NORMAL, NORMAL}, b_complex_phase},
+    {"complex_reflect", 2, {3, 1}, {S(2, 2, 10), S(10)}, {NORMAL, NORMAL}, b_complex_reflect},
+    {"complex_fft of 5 points", 1, {2}, {S(3, 10)}, {NORMAL}, b_complex_fft},
+    {"complex_fft inverse of 8 points", 1, {2}, {S(2, 16)}, {NORMAL}, b_complex_ifft},
+    {"complex_permute", 1, {2}, {S(3, 10)}, {NORMAL}, b_complex_permute},
+    {"modrelu with every unit on", 2, {2, 1}, {S(3, 10), S(5)}, {NORMAL, POSITIVE}, b_modrelu},
+    {"modrelu with negative biases, some units off", 2, {2, 1}, {S(4, 10), S(5)}, {AWAY_FROM_ZERO, NORMAL},
+     b_modrelu_off},
+    {"complex transition D F^-1 P R F D (unitary RNN)", 3, {2, 1, 1}, {S(3, 8), S(4), S(8)}, {NORMAL, NORMAL, NORMAL},
+     b_unitary},
     {"tape value reused (linear, tanh, mul, add, sigmoid)", 2, {2, 2}, {S(3, 4), S(5, 4)}, {NORMAL, NORMAL}, b_reuse},
 };
 #undef S

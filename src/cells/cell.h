@@ -51,8 +51,10 @@ typedef struct {
         RC__INIT_FAN_IN, /* PyTorch's nn.Linear: uniform in +-1/sqrt(fan_in) (a bias: its weight's) */
         RC__INIT_ORTHOGONAL, /* nn.init.orthogonal_ (rc_tensor_fill_orthogonal, gain 1) */
         RC__INIT_ZERO,   /* zeros */
+        RC__INIT_UNIFORM, /* uniform in +-bound */
     } kind;
     size_t fan_in;       /* RC__INIT_FAN_IN */
+    float bound;         /* RC__INIT_UNIFORM */
 } rc__init;
 
 enum { RC__PARAM_RECURRENT = 1 }; /* a recurrent weight: weight drop (DropConnect) may apply */

@@ -64,7 +64,7 @@ static int declare(rc__cell_decl *d, const rc__cell_dims *c)
                         I, H, (size_t)1 << K);
     if (H % g)
         return rc__fail(RC_EINVAL, "pru: groups %zu does not divide the hidden size %zu", g, H);
-    const rc__init ortho = {RC__INIT_ORTHOGONAL, 0}, zero = {RC__INIT_ZERO, 0};
+    const rc__init ortho = {RC__INIT_ORTHOGONAL, 0, 0.0f}, zero = {RC__INIT_ZERO, 0, 0.0f};
     int st = RC_OK;
     for (size_t l = 0; !st && l < K; l++) {
         char base[RC__CELL_NAME];

@@ -56,7 +56,7 @@ static double zoneout(const rc__cell_dims *c, size_t gates) { return gates < 4 ?
 static int declare(rc__cell_decl *d, const rc__cell_dims *c, size_t gates)
 {
     size_t k = window(c), G = gates * c->H;
-    const rc__init linear = {RC__INIT_FAN_IN, k * c->I};
+    const rc__init linear = {RC__INIT_FAN_IN, k * c->I, 0.0f};
     /* flagged recurrent: the weight drop AWD-LSTM's QRNN applies to it, its only weight */
     int st = rc__param(d, W, "weight_ih", 2, (size_t[]){G, k * c->I}, linear, RC__PARAM_RECURRENT);
     if (!st && c->bias)

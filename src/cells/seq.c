@@ -218,8 +218,11 @@ int rc__rnn_draw(const rc_rnn *rnn, rc_tensor *w, rc_rng *rng)
             rc__init init = rnn->decls[i / rnn->dirs].param[k].init;
             if (init.kind == RC__INIT_ORTHOGONAL)
                 return rc_tensor_fill_orthogonal(w, rng, 1.0f);
-            if (init.kind == RC__INIT_ZERO) {
-                rc_tensor_fill(w, 0.0f);
+            if (init.kind == RC__INIT_ZERO || init.kind == RC__INIT_UNIFORM) {
+                if (init.kind == RC__INIT_ZERO)
+                    rc_tensor_fill(w, 0.0f);
+                else
+                    rc_tensor_fill_uniform(w, rng, -init.bound, init.bound);
                 return RC_OK;
             }
             float b = 1.0f / sqrtf((float)(init.kind == RC__INIT_FAN_IN ? init.fan_in : rnn->layers[i].dims.H));
