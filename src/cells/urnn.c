@@ -14,17 +14,19 @@
  * Weights per layer and direction: weight_in [2H, I] (V's real rows, then
  * its imaginary rows), theta1, theta2, theta3 [H], reflection1,
  * reflection2 [2H], and (with bias) bias [H], modReLU's.  Their first
- * draws follow the paper's code (amarshah/complex_RNN, models.py): V
- * uniform in +-sqrt(6 / (I + H)) (Glorot), theta in +-sqrt(6 / (3 + H)),
- * reflections in +-sqrt(6 / (2 + 2H)), the bias in +-0.01.  P is the same
- * for every layer of H units: Fisher-Yates from a generator seeded with
- * (1234, H).  Where this differs from that code: it learns h_0 (here the
- * initial state is zeros or the caller's), its modReLU divides by |z| +
+ * draws are the paper's (section 4.4): V uniform in +-sqrt(6 / (I + H))
+ * (Glorot), the phases uniform in [-pi, pi] (so D is uniform on the unit
+ * circle), the reflections' coordinates uniform in [-1, 1] (R does not
+ * depend on v's scale), the bias 0 (the network starts linear).  P is the
+ * same for every layer of H units: Fisher-Yates from a generator seeded
+ * with (1234, H).  Where this differs from the paper: it learns h_0 (here
+ * the initial state is zeros or the caller's).  Where the paper's code
+ * (amarshah/complex_RNN, models.py) differs: its modReLU divides by |z| +
  * 1e-5 (here by |z|, so that b = 0 is exactly the identity and the
- * transition's unitarity can be tested; a unit with z = 0 gives 0), and
- * the version of models.py published comments out F and F^-1 and scales
- * by a learned diagonal — the paper's W, built here, has both transforms
- * and no scale.  No fused kernel. */
+ * transition's unitarity can be tested; a unit with z = 0 gives 0); its
+ * published version comments out F and F^-1, scales by a learned diagonal
+ * and draws phases, reflections and biases from narrower ranges.  No fused
+ * kernel. */
 #include "cell.h"
 
 #include <math.h>
@@ -35,9 +37,8 @@ static int declare(rc__cell_decl *d, const rc__cell_dims *c)
 {
     size_t I = c->I, H = c->H;
     const rc__init glorot = {RC__INIT_UNIFORM, 0, sqrtf(6.0f / (float)(I + H))},
-                   phase = {RC__INIT_UNIFORM, 0, sqrtf(6.0f / (float)(3 + H))},
-                   mirror = {RC__INIT_UNIFORM, 0, sqrtf(6.0f / (float)(2 + 2 * H))},
-                   small = {RC__INIT_UNIFORM, 0, 0.01f};
+                   phase = {RC__INIT_UNIFORM, 0, 3.14159265f}, mirror = {RC__INIT_UNIFORM, 0, 1.0f},
+                   zero = {RC__INIT_ZERO, 0, 0.0f};
     static const char *const thetas[3] = {"theta1", "theta2", "theta3"};
     static const char *const mirrors[2] = {"reflection1", "reflection2"};
     int st = rc__param(d, W_IN, "weight_in", 2, (size_t[]){2 * H, I}, glorot, 0);
@@ -46,7 +47,7 @@ static int declare(rc__cell_decl *d, const rc__cell_dims *c)
     for (int j = 0; !st && j < 2; j++)
         st = rc__param(d, (size_t)(REFLECT1 + j), mirrors[j], 1, (size_t[]){2 * H}, mirror, 0);
     if (!st && c->bias)
-        st = rc__param(d, BIAS, "bias", 1, (size_t[]){H}, small, 0);
+        st = rc__param(d, BIAS, "bias", 1, (size_t[]){H}, zero, 0);
     return st ? st : rc__state(d, 0, "h", 2 * H);
 }
 
