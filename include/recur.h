@@ -367,12 +367,16 @@ RC_API rc_tensor *rc_max_pool2d(rc_tape *tp, rc_tensor *x, size_t k_h, size_t k_
  *                       e^{-2 pi i jk / n} / sqrt(n), or its inverse F^H
  *   rc_complex_permute  y_k = z_perm[k], perm [n] a permutation of 0..n-1
  *   rc_modrelu          modReLU: (|z| + b) z / |z| where |z| + b > 0, else 0;
- *                       b [n] (NULL: 0, then it is the identity) */
+ *                       b [n] (NULL: 0, then it is the identity)
+ *   rc_complex_mul      a b entry by entry, a and b of one shape (binding)
+ *   rc_complex_bound    z / max(1, |z|) entry by entry (moduli at most 1) */
 RC_API rc_tensor *rc_complex_phase(rc_tape *tp, rc_tensor *z, rc_tensor *theta);
 RC_API rc_tensor *rc_complex_reflect(rc_tape *tp, rc_tensor *z, rc_tensor *v);
 RC_API rc_tensor *rc_complex_fft(rc_tape *tp, rc_tensor *z, int inverse);
 RC_API rc_tensor *rc_complex_permute(rc_tape *tp, rc_tensor *z, const int32_t *perm);
 RC_API rc_tensor *rc_modrelu(rc_tape *tp, rc_tensor *z, rc_tensor *b);
+RC_API rc_tensor *rc_complex_mul(rc_tape *tp, rc_tensor *a, rc_tensor *b);
+RC_API rc_tensor *rc_complex_bound(rc_tape *tp, rc_tensor *z);
 
 /* ---------------------------------------------------------------- recurrent networks
  *
@@ -413,7 +417,8 @@ RC_API rc_tensor *rc_modrelu(rc_tape *tp, rc_tensor *z, rc_tensor *b);
     X(RC_CELL_QRNN_FO, qrnn_fo)                                            \
     X(RC_CELL_QRNN_IFO, qrnn_ifo)                                          \
     X(RC_CELL_PRU, pru)                           /* Mehta et al. 2018 */ \
-    X(RC_CELL_URNN, urnn)                         /* Arjovsky et al. 2016 */
+    X(RC_CELL_URNN, urnn)                         /* Arjovsky et al. 2016 */ \
+    X(RC_CELL_ASSOC_LSTM, assoc_lstm)             /* Danihelka et al. 2016 */
 
 enum rc_cell {
 #define RC__CELL_ENUM(id, token) id,

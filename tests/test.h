@@ -62,6 +62,7 @@ void suite_wav_csv(void);
 void suite_behaviour(void);
 void suite_tasks(void);
 void suite_urnn(void);
+void suite_assoc_lstm(void);
 
 /* Ops whose gradient checks live in test_cells.c (NULL-terminated). */
 extern const char *const cells_gradcheck_ops[];

@@ -208,6 +208,14 @@ static rc_tensor *b_modrelu_off(rc_tape *tp, rc_tensor **x)
         base->data[k] = k % 2 ? -5.0f : -0.5f;
     return rc_modrelu(tp, x[0], rc_add(tp, base, rc_scale(tp, x[1], 0.05f)));
 }
+static rc_tensor *b_complex_mul(rc_tape *tp, rc_tensor **x) { return rc_complex_mul(tp, x[0], x[1]); }
+/* moduli in [1.41, 2.83] (all bounded) and, scaled by 0.3, in [0.42, 0.85]
+ * (all kept): both sides, away from the kink at |z| = 1 */
+static rc_tensor *b_complex_bound(rc_tape *tp, rc_tensor **x) { return rc_complex_bound(tp, x[0]); }
+static rc_tensor *b_complex_bound_small(rc_tape *tp, rc_tensor **x)
+{
+    return rc_complex_bound(tp, rc_scale(tp, x[0], 0.3f));
+}
 /* the unitary RNN's transition, D R F^-1 D P R F D, as one graph */
 static rc_tensor *b_unitary(rc_tape *tp, rc_tensor **x)
 {
@@ -302,6 +310,9 @@ static const gc_case cases[] = {
     {"modrelu with every unit on", 2, {2, 1}, {S(3, 10), S(5)}, {NORMAL, POSITIVE}, b_modrelu},
     {"modrelu with negative biases, some units off", 2, {2, 1}, {S(4, 10), S(5)}, {AWAY_FROM_ZERO, NORMAL},
      b_modrelu_off},
+    {"complex_mul", 2, {3, 3}, {S(2, 3, 8), S(2, 3, 8)}, {NORMAL, NORMAL}, b_complex_mul},
+    {"complex_bound of moduli above 1", 1, {2}, {S(3, 10)}, {AWAY_FROM_ZERO}, b_complex_bound},
+    {"complex_bound of moduli below 1", 1, {2}, {S(3, 10)}, {AWAY_FROM_ZERO}, b_complex_bound_small},
     {"complex transition D F^-1 P R F D (unitary RNN)", 3, {2, 1, 1}, {S(3, 8), S(4), S(8)}, {NORMAL, NORMAL, NORMAL},
      b_unitary},
     {"tape value reused (linear, tanh, mul, add, sigmoid)", 2, {2, 2}, {S(3, 4), S(5, 4)}, {NORMAL, NORMAL}, b_reuse},

@@ -165,7 +165,8 @@ static void check_fd(net *n)
     const char *names[MAX_WRT];
     size_t k = wrt_of(n, wrt, names);
     n->composed = 1;
-    t_gradcheck(build, n, wrt, k, names, n->cell == RC_CELL_RNN_RELU || n->cell == RC_CELL_URNN);
+    t_gradcheck(build, n, wrt, k, names,
+                n->cell == RC_CELL_RNN_RELU || n->cell == RC_CELL_URNN || n->cell == RC_CELL_ASSOC_LSTM);
 }
 
 /* One path's joined outputs and every gradient of sum(out * R), joined. */

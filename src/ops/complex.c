@@ -6,6 +6,8 @@
  *   fft      y = F z, F_jk = e^{-2 pi i jk/n}/sqrt(n), or F^-1 = F^H (unitary)
  *   permute  y_k = z_perm[k]                       a permutation P
  *   modrelu  y = (|z| + b) z / |z| where |z| + b > 0, else 0   b [n]
+ *   mul      y = a b, entry by entry                  (HRR's binding)
+ *   bound    y = z / max(1, |z|), entry by entry      (the Associative LSTM's)
  * Gradients, g = dL/dy_re + i dL/dy_im so that dL = Re(g^H dy):
  *   phase    dz = e^{-i theta} g,  dtheta += Re(g)(-Im y) + Im(g) Re y
  *   reflect  dz = R g (R is Hermitian); with s = v^H z, a = g^H v, q = v^H v:
@@ -15,6 +17,8 @@
  *   modrelu  with m = |z|, u = z/m, f = m + b > 0:
  *            dz = (f/m) g + (1 - f/m) u Re(u^H g),  db += Re(u^H g)
  *            (0 where f <= 0 or m = 0: the unit is off)
+ *   mul      da = conj(b) g, db = conj(a) g
+ *   bound    dz = g where |z| <= 1; else (g - u Re(u^H g)) / |z|, u = z / |z|
  * The transform is KissFFT's (Debian libkissfft-dev), any n. */
 #include "ops.h"
 
@@ -375,4 +379,108 @@ rc_tensor *rc_modrelu(rc_tape *tp, rc_tensor *z, rc_tensor *b)
         }
     rc__node *node;
     return rc__record(tp, RC__OP_modrelu, modrelu_backward, y, 2, in, &node) ? NULL : y;
+}
+
+/* ---------------------------------------------------------------- mul */
+
+static int mul_backward(rc_tape *tp, rc__node *node)
+{
+    const rc_tensor *a = node->in[0], *b = node->in[1];
+    size_t n = a->shape[a->ndim - 1] / 2, rows = a->size / (2 * n);
+    const float *g = node->out->grad;
+    float *grads[2];
+    int status = rc__input_grads(tp, node, grads);
+    if (status)
+        return status;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t k = 0; k < n; k++) {
+            size_t re = r * 2 * n + k, im = re + n;
+            float ar = a->data[re], ai = a->data[im], br = b->data[re], bi = b->data[im];
+            if (grads[0]) {
+                grads[0][re] += g[re] * br + g[im] * bi;
+                grads[0][im] += g[im] * br - g[re] * bi;
+            }
+            if (grads[1]) {
+                grads[1][re] += g[re] * ar + g[im] * ai;
+                grads[1][im] += g[im] * ar - g[re] * ai;
+            }
+        }
+    return RC_OK;
+}
+
+rc_tensor *rc_complex_mul(rc_tape *tp, rc_tensor *a, rc_tensor *b)
+{
+    rc_tensor *in[2] = {a, b};
+    size_t rows;
+    char sa[64], sb[64];
+    if (rc__check_inputs(tp, "rc_complex_mul", 2, in))
+        return NULL;
+    size_t n = halves("rc_complex_mul", a, &rows);
+    if (!n)
+        return NULL;
+    if (a->ndim != b->ndim || memcmp(a->shape, b->shape, (size_t)a->ndim * sizeof a->shape[0]))
+        return rc__fail_null(RC_ESHAPE, "rc_complex_mul: a %s and b %s must have one shape",
+                             rc_shape_str(a, sa, sizeof sa), rc_shape_str(b, sb, sizeof sb));
+    rc_tensor *y = rc__tape_output(tp, "rc_complex_mul", a->ndim, a->shape);
+    if (!y)
+        return NULL;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t k = 0; k < n; k++) {
+            size_t re = r * 2 * n + k, im = re + n;
+            float ar = a->data[re], ai = a->data[im], br = b->data[re], bi = b->data[im];
+            y->data[re] = ar * br - ai * bi;
+            y->data[im] = ar * bi + ai * br;
+        }
+    rc__node *node;
+    return rc__record(tp, RC__OP_complex_mul, mul_backward, y, 2, in, &node) ? NULL : y;
+}
+
+/* ---------------------------------------------------------------- bound */
+
+static int bound_backward(rc_tape *tp, rc__node *node)
+{
+    const rc_tensor *z = node->in[0];
+    size_t n = z->shape[z->ndim - 1] / 2, rows = z->size / (2 * n);
+    const float *g = node->out->grad;
+    float *grads[1];
+    int status = rc__input_grads(tp, node, grads);
+    if (status || !grads[0])
+        return status;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t k = 0; k < n; k++) {
+            size_t re = r * 2 * n + k, im = re + n;
+            float a = z->data[re], c = z->data[im], m = sqrtf(a * a + c * c);
+            if (!(m > 1.0f)) {
+                grads[0][re] += g[re];
+                grads[0][im] += g[im];
+                continue;
+            }
+            float ur = a / m, ui = c / m, ug = ur * g[re] + ui * g[im];
+            grads[0][re] += (g[re] - ur * ug) / m;
+            grads[0][im] += (g[im] - ui * ug) / m;
+        }
+    return RC_OK;
+}
+
+rc_tensor *rc_complex_bound(rc_tape *tp, rc_tensor *z)
+{
+    rc_tensor *in[1] = {z};
+    size_t rows;
+    if (rc__check_inputs(tp, "rc_complex_bound", 1, in))
+        return NULL;
+    size_t n = halves("rc_complex_bound", z, &rows);
+    if (!n)
+        return NULL;
+    rc_tensor *y = rc__tape_output(tp, "rc_complex_bound", z->ndim, z->shape);
+    if (!y)
+        return NULL;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t k = 0; k < n; k++) {
+            size_t re = r * 2 * n + k, im = re + n;
+            float a = z->data[re], c = z->data[im], m = sqrtf(a * a + c * c), d = m > 1.0f ? m : 1.0f;
+            y->data[re] = a / d;
+            y->data[im] = c / d;
+        }
+    rc__node *node;
+    return rc__record(tp, RC__OP_complex_bound, bound_backward, y, 1, in, &node) ? NULL : y;
 }
