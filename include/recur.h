@@ -1126,6 +1126,24 @@ RC_API size_t rc_synth_max_steps(const rc_synth_config *c);
  * 1/6; NAN for the others (their figure is bit errors). */
 RC_API double rc_synth_baseline(const rc_synth_config *c);
 
+/* The exact answers of the Pointer Network's tasks (Vinyals et al. 2015),
+ * points [n, 2] as x, y pairs:
+ *   rc_convex_hull   the hull's vertices into hull [n], counter-clockwise
+ *                    from the lowest index on it (collinear points left
+ *                    out); returns their number (0 with n = 0)
+ *   rc_polygon_area  the signed area of the polygon points[order[0..m)]
+ *                    (positive counter-clockwise): the hull task's coverage
+ *   rc_tour_length   the length of the closed tour points[tour[0..n)]
+ *   rc_tsp_optimal   an optimal tour into tour [n], from point 0, by Held &
+ *                    Karp's dynamic programme (O(n^2 2^n) time, 5 n 2^n
+ *                    bytes); its length, or -1 with a message when n is
+ *                    outside 1..RC_TSP_MAX_EXACT */
+enum { RC_TSP_MAX_EXACT = 20 };
+RC_API size_t rc_convex_hull(const float *points, size_t n, int32_t *hull);
+RC_API double rc_polygon_area(const float *points, const int32_t *order, size_t m);
+RC_API double rc_tour_length(const float *points, const int32_t *tour, size_t n);
+RC_API double rc_tsp_optimal(const float *points, size_t n, int32_t *tour);
+
 /* Example `index` of `seed`, written into buffers of rc_synth_max_steps
  * rows (each may be NULL when not wanted): inputs [T, inputs]; bits tasks:
  * targets [T, outputs] and weights [T]; copy-memory: classes [T]; adding:

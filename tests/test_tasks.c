@@ -437,8 +437,127 @@ static void test_batches_and_figures(void)
     rc_dataset_free(set);
 }
 
+/* ---------------------------------------------------------------- geometry */
+
+static double cross3(const float *p, int32_t o, int32_t a, int32_t b)
+{
+    return ((double)p[2 * a] - p[2 * o]) * ((double)p[2 * b + 1] - p[2 * o + 1]) -
+           ((double)p[2 * a + 1] - p[2 * o + 1]) * ((double)p[2 * b] - p[2 * o]);
+}
+
+/* The shortest closed tour from point 0 over every order of the others. */
+static double brute_tour(const float *p, size_t n)
+{
+    int32_t perm[8];
+    for (size_t i = 0; i < n; i++)
+        perm[i] = (int32_t)i;
+    double best = INFINITY;
+    for (;;) { /* next permutation of perm[1..n) in lexicographic order */
+        best = fmin(best, rc_tour_length(p, perm, n));
+        size_t i = n - 1;
+        while (i > 1 && perm[i - 1] > perm[i])
+            i--;
+        if (i <= 1)
+            break;
+        size_t j = n - 1;
+        while (perm[j] < perm[i - 1])
+            j--;
+        int32_t v = perm[i - 1];
+        perm[i - 1] = perm[j], perm[j] = v;
+        for (size_t a = i, b = n - 1; a < b; a++, b--)
+            v = perm[a], perm[a] = perm[b], perm[b] = v;
+    }
+    return best;
+}
+
+static void test_geometry(void)
+{
+    t_case("geometry: a square's hull, counter-clockwise from its lowest index, without inner or edge points");
+    const float square[] = {0.5f, 0.5f, 1, 0, 1, 1, 0, 1, 0, 0, 0.5f, 0};
+    int32_t hull[64];
+    size_t m = rc_convex_hull(square, 6, hull);
+    T_CHECK(m == 4 && hull[0] == 1 && hull[1] == 2 && hull[2] == 3 && hull[3] == 4, "hull of %zu: %d %d %d %d", m,
+            hull[0], hull[1], hull[2], hull[3]);
+    T_CHECK(fabs(rc_polygon_area(square, hull, m) - 1.0) < 1e-12, "area %g", rc_polygon_area(square, hull, m));
+    const int32_t clockwise[] = {4, 3, 2, 1};
+    T_CHECK(fabs(rc_polygon_area(square, clockwise, 4) + 1.0) < 1e-12, "clockwise area %g",
+            rc_polygon_area(square, clockwise, 4));
+    T_CHECK(rc_convex_hull(square, 1, hull) == 1 && hull[0] == 0 && rc_convex_hull(square, 0, hull) == 0,
+            "one point is its own hull; none has none");
+
+    t_case("geometry: random hulls equal the brute-force vertex sets (every other point strictly left of an edge)");
+    rc_rng rng;
+    rc_rng_seed(&rng, 21, 21);
+    size_t bad = 0;
+    for (int trial = 0; trial < 200; trial++) {
+        size_t n = 3 + rc_rng_below(&rng, 40);
+        float p[2 * 64];
+        for (size_t i = 0; i < 2 * n; i++)
+            p[i] = rc_rng_uniform(&rng);
+        m = rc_convex_hull(p, n, hull);
+        int on[64] = {0}, want[64] = {0};
+        for (size_t i = 0; i < m; i++) {
+            on[hull[i]] = 1;
+            bad += cross3(p, hull[i], hull[(i + 1) % m], hull[(i + 2) % m]) <= 0; /* turns left */
+            bad += hull[i] < hull[0];                                                /* starts lowest */
+        }
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n && !want[i]; j++) {
+                int all_left = j != i;
+                for (size_t k = 0; k < n && all_left; k++)
+                    all_left = k == i || k == j || cross3(p, (int32_t)i, (int32_t)j, (int32_t)k) > 0;
+                want[i] = all_left;
+            }
+        for (size_t i = 0; i < n; i++)
+            bad += on[i] != want[i];
+    }
+    T_CHECK(bad == 0, "%zu disagreements over 200 random sets", bad);
+
+    t_case("geometry: Held-Karp's tours are as short as brute force's for n <= 8, and are tours");
+    bad = 0;
+    double worst = 0;
+    for (int trial = 0; trial < 60; trial++) {
+        size_t n = 1 + (size_t)trial % 8;
+        float p[16];
+        for (size_t i = 0; i < 2 * n; i++)
+            p[i] = rc_rng_uniform(&rng);
+        int32_t tour[8];
+        double got = rc_tsp_optimal(p, n, tour), want = brute_tour(p, n);
+        int seen[8] = {0};
+        for (size_t i = 0; i < n; i++)
+            bad += tour[i] < 0 || (size_t)tour[i] >= n || seen[tour[i]]++;
+        bad += tour[0] != 0 || fabs(got - rc_tour_length(p, tour, n)) > 1e-12;
+        worst = fmax(worst, fabs(got - want));
+    }
+    T_CHECK(bad == 0 && worst < 1e-6, "%zu malformed tours; worst length difference %g", bad, worst);
+
+    t_case("geometry: points of a circle, shuffled: the optimal tour goes round it; 21 points are refused");
+    float circle[2 * 20];
+    int32_t at[20], tour[20];
+    for (int i = 0; i < 20; i++)
+        at[i] = i;
+    for (int i = 19; i > 0; i--) {
+        int j = (int)rc_rng_below(&rng, (uint32_t)(i + 1)), v = at[i];
+        at[i] = at[j], at[j] = v;
+    }
+    double perimeter = 0;
+    for (int i = 0; i < 20; i++) {
+        circle[2 * at[i]] = (float)cos(2 * 3.14159265358979 * i / 20);
+        circle[2 * at[i] + 1] = (float)sin(2 * 3.14159265358979 * i / 20);
+    }
+    for (int i = 0; i < 20; i++) {
+        int32_t pair[2] = {at[i], at[(i + 1) % 20]};
+        perimeter += rc_tour_length(circle, pair, 2) / 2;
+    }
+    double len = rc_tsp_optimal(circle, 20, tour);
+    T_CHECK(fabs(len - perimeter) < 1e-5, "tour %g, perimeter %g", len, perimeter);
+    T_CHECK(rc_tsp_optimal(circle, 21, tour) < 0 && strstr(rc_last_error(), "1 to 20"), "21 points: %s",
+            rc_last_error());
+}
+
 void suite_tasks(void)
 {
+    test_geometry();
     test_copy();
     test_repeat_copy();
     test_assoc_recall();
