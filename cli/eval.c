@@ -101,9 +101,9 @@ static int eval_synth(const char *model_path, rc_model *m, const char *meta, int
     cli_synth_describe(&c, what, sizeof what);
     printf("%s: %.0f sequences, %s\n", model_path, r.sequences, what);
     if (c.kind == RC_SYNTH_ADDING)
-        printf("  mean squared error %.6f (always guessing 1: %.4f)\n", r.loss, rc_synth_baseline(&c));
+        printf("  mean squared error %.6g (always guessing 1: %.4f)\n", r.loss, rc_synth_baseline(&c));
     else if (c.kind == RC_SYNTH_COPY_MEMORY)
-        printf("  cross-entropy %.6f nats per step (memoryless: %.6f); %.3f%% of steps right, %.1f%% of sequences "
+        printf("  cross-entropy %.6g nats per step (memoryless: %.6f); %.3f%% of steps right, %.1f%% of sequences "
                "exact\n",
                r.loss, rc_synth_baseline(&c), 100 * r.accuracy, 100 * r.exact);
     else
