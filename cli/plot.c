@@ -146,7 +146,7 @@ cli_curve *cli_read_log(const char *path, size_t *n)
 
 /* ------------------------------------------------------------ recur plot */
 
-static const char *const x_axes[] = {"epoch", "seconds", NULL};
+static const char *const x_axes[] = {"epoch", "seconds", "update", NULL};
 static const char *const metrics[] = {"valid", "train", NULL};
 
 int cmd_plot(int argc, char **argv)
@@ -170,7 +170,7 @@ int cmd_plot(int argc, char **argv)
     if (help) {
         cli_usage(stdout, "recur plot RUN_DIR... [-o curves.svg] [options]",
                   "Draws the validation (or training) curves of up to 16 runs of recur train in one\n"
-                  "chart, against epochs or wall-clock seconds.",
+                  "chart, against epochs, wall-clock seconds or updates.",
                   opts);
         return 0;
     }
@@ -193,7 +193,7 @@ int cmd_plot(int argc, char **argv)
         xs[k] = malloc((n ? n : 1) * sizeof *xs[k]);
         ys[k] = malloc((n ? n : 1) * sizeof *ys[k]);
         for (size_t i = 0; xs[k] && ys[k] && i < n; i++) {
-            xs[k][i] = x_axis ? rows[i].seconds : rows[i].epoch;
+            xs[k][i] = x_axis == 2 ? rows[i].step : x_axis ? rows[i].seconds : rows[i].epoch;
             ys[k][i] = metric ? rows[i].train : rows[i].valid;
         }
         free(rows);

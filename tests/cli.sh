@@ -443,6 +443,11 @@ check "eval copy-memory states the memoryless baseline, 3 log 4 / 15" [ $ok -eq 
 out=$("$recur" eval "$tmp/add")
 case "$out" in *"adding over 10 steps"*"mean squared error"*"(always guessing 1: 0.1667)"*) ok=1 ;; *) ok=0; echo "  got: $out" ;; esac
 check "eval adding states the 1/6 baseline" [ $ok -eq 1 ]
+out=$("$recur" plot "$tmp/copy" "$tmp/cm" --labels copy,memory --x update -o "$tmp/both.svg"); rc=$?
+ok=$(grep -c -e '>update<' -e '>copy<' -e '>memory<' "$tmp/both.svg" 2>/dev/null)
+check "plot draws two runs against updates, with their labels" [ $rc -eq 0 -a "$ok" -ge 3 ]
+bad_train "plot of a folder that is not a run" "/nonexistent/log.csv: cannot read" plot /nonexistent -o "$tmp/x.svg"
+bad_train "plot of nothing" "no run folders given" plot -o "$tmp/x.svg"
 bad_train "a synthetic task given --data" "--task copy generates its data: --data is not read" train --task copy --data "$music" --out "$tmp/x"
 bad_train "a length range backwards" "--length 5-2: expected N or N-M" train --task copy --length 5-2 --out "$tmp/x"
 bad_train "a flag another task reads" "--repeats is not a setting of task copy, which reads --length --bits" train --task copy --repeats 3 --out "$tmp/x"

@@ -112,7 +112,7 @@ for s in $settings; do
     if [ -n "$done_models" ]; then
         unit=$([ "$task" = adding ] && echo "validation MSE" || echo "validation cross-entropy (nats/step)")
         "$recur" plot $(for m in $done_models; do echo "$out/runs/$task-$T/$m"; done) \
-            --labels "$(echo $done_models | tr ' ' ,)" --ylabel "$unit" --title "$task, T = $T" \
+            --labels "$(echo $done_models | tr ' ' ,)" --x update --ylabel "$unit" --title "$task, T = $T" \
             -o "$out/curves-$task-$T.svg" > /dev/null
     fi
 done
