@@ -377,6 +377,14 @@ RC_API rc_tensor *rc_complex_permute(rc_tape *tp, rc_tensor *z, const int32_t *p
 RC_API rc_tensor *rc_modrelu(rc_tape *tp, rc_tensor *z, rc_tensor *b);
 RC_API rc_tensor *rc_complex_mul(rc_tape *tp, rc_tensor *a, rc_tensor *b);
 RC_API rc_tensor *rc_complex_bound(rc_tape *tp, rc_tensor *z);
+/* For addressable memories (the Neural Turing Machine's, src/ops/memory.c):
+ *   rc_repeat         each row of x [R, F] n times in a row: [R n, F] (a
+ *                     sequence's vector beside every row of its memory)
+ *   rc_circular_conv  w [B, N] convolved circularly with the shift kernel s
+ *                     [B, K], K odd, at most N: y_i = sum over d = -r..r of
+ *                     s_(d+r) w_((i - d) mod N), r = (K - 1) / 2 */
+RC_API rc_tensor *rc_repeat(rc_tape *tp, rc_tensor *x, size_t n);
+RC_API rc_tensor *rc_circular_conv(rc_tape *tp, rc_tensor *w, rc_tensor *s);
 
 /* ---------------------------------------------------------------- recurrent networks
  *

@@ -216,6 +216,8 @@ static rc_tensor *b_complex_bound_small(rc_tape *tp, rc_tensor **x)
 {
     return rc_complex_bound(tp, rc_scale(tp, x[0], 0.3f));
 }
+static rc_tensor *b_repeat(rc_tape *tp, rc_tensor **x) { return rc_repeat(tp, x[0], 3); }
+static rc_tensor *b_circular_conv(rc_tape *tp, rc_tensor **x) { return rc_circular_conv(tp, x[0], x[1]); }
 /* the unitary RNN's transition, D R F^-1 D P R F D, as one graph */
 static rc_tensor *b_unitary(rc_tape *tp, rc_tensor **x)
 {
@@ -313,6 +315,9 @@ static const gc_case cases[] = {
     {"complex_mul", 2, {3, 3}, {S(2, 3, 8), S(2, 3, 8)}, {NORMAL, NORMAL}, b_complex_mul},
     {"complex_bound of moduli above 1", 1, {2}, {S(3, 10)}, {AWAY_FROM_ZERO}, b_complex_bound},
     {"complex_bound of moduli below 1", 1, {2}, {S(3, 10)}, {AWAY_FROM_ZERO}, b_complex_bound_small},
+    {"repeat 3 times", 1, {2}, {S(2, 5)}, {NORMAL}, b_repeat},
+    {"circular_conv with 3 shifts", 2, {2, 2}, {S(2, 6), S(2, 3)}, {NORMAL, NORMAL}, b_circular_conv},
+    {"circular_conv with 5 shifts over 5 places", 2, {2, 2}, {S(3, 5), S(3, 5)}, {NORMAL, NORMAL}, b_circular_conv},
     {"complex transition D F^-1 P R F D (unitary RNN)", 3, {2, 1, 1}, {S(3, 8), S(4), S(8)}, {NORMAL, NORMAL, NORMAL},
      b_unitary},
     {"tape value reused (linear, tanh, mul, add, sigmoid)", 2, {2, 2}, {S(3, 4), S(5, 4)}, {NORMAL, NORMAL}, b_reuse},

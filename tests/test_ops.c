@@ -55,6 +55,17 @@ static void test_values(rc_tape *tp)
                 gated2 && gated2->ndim == 3,
             "a row [3] times [1, 1, 3] is [1, 1, 3] either way");
 
+    t_case("ops values: repeat, and circular shifts by -1, 0 and +1 (the NTM's, wrapping round)");
+    T_CHECK(close_to(rc_repeat(tp, tensor(tp, T2(2, 2), (float[]){1, 2, 3, 4}), 2), (float[]){1, 2, 1, 2, 3, 4, 3, 4}, 0),
+            "rows twice each");
+    rc_tensor *focus = tensor(tp, T2(3, 4), (float[]){1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0});
+    rc_tensor *shifts = tensor(tp, T2(3, 3), (float[]){0, 0, 1, 1, 0, 0, 0.5f, 0.5f, 0});
+    T_CHECK(close_to(rc_circular_conv(tp, focus, shifts), (float[]){0, 1, 0, 0, 0, 0, 1, 0, 0.5f, 0.5f, 0, 0}, 0),
+            "+1 moves 0 to 1; -1 moves 3 to 2; half -1, half 0 splits 1 between 0 and 1");
+    T_CHECK(!rc_circular_conv(tp, focus, tensor(tp, T2(3, 2), (float[]){1, 0, 1, 0, 1, 0})) &&
+                strstr(rc_last_error(), "K odd"),
+            "an even kernel accepted: %s", rc_last_error());
+
     t_case("ops values: reductions");
     T_CHECK(close_to(rc_sum(tp, a, 0), (float[]){5, 7, 9}, 0), "sum axis 0");
     T_CHECK(close_to(rc_mean(tp, a, -1), (float[]){2, 5}, 0), "mean last");

@@ -1,0 +1,103 @@
+/* memory.c — operations for networks with an addressable memory (the
+ * Neural Turing Machine, Graves et al. 2014, arXiv:1410.5401, section 3.3):
+ *   repeat         y [R n, F]: each row of x [R, F] n times in a row, so that
+ *                  a per-sequence vector (a key, an erase vector) meets every
+ *                  row of that sequence's memory [B N, W] in elementwise ops;
+ *                  backward: the n copies' gradients summed
+ *   circular_conv  y [B, N] = w circularly convolved with a shift kernel s
+ *                  [B, K], K = 2r + 1 odd: y_i = sum_d s_(d+r) w_((i - d) mod N)
+ *                  for d = -r..r (eq. 8, the kernel's support the shifts
+ *                  -r..r); backward: dw_((i-d) mod N) += dy_i s_(d+r),
+ *                  ds_(d+r) += sum_i dy_i w_((i - d) mod N) */
+#include "ops.h"
+
+#include <string.h>
+
+static int repeat_backward(rc_tape *tp, rc__node *node)
+{
+    const rc_tensor *x = node->in[0];
+    size_t n = node->iarg[0], F = x->shape[1], R = x->shape[0];
+    float *grads[1];
+    int status = rc__input_grads(tp, node, grads);
+    if (status || !grads[0])
+        return status;
+    for (size_t r = 0; r < R; r++)
+        for (size_t k = 0; k < n; k++) {
+            const float *g = node->out->grad + (r * n + k) * F;
+            for (size_t f = 0; f < F; f++)
+                grads[0][r * F + f] += g[f];
+        }
+    return RC_OK;
+}
+
+rc_tensor *rc_repeat(rc_tape *tp, rc_tensor *x, size_t n)
+{
+    char sx[64];
+    if (rc__check_inputs(tp, "rc_repeat", 1, &x))
+        return NULL;
+    if (x->ndim != 2 || n == 0)
+        return rc__fail_null(RC_ESHAPE, "rc_repeat: x must be [R, F] and n at least 1, got %s and %zu",
+                             rc_shape_str(x, sx, sizeof sx), n);
+    size_t R = x->shape[0], F = x->shape[1], rows;
+    if (!rc__mul_size(R, n, &rows))
+        return rc__fail_null(RC_EINVAL, "rc_repeat: %zu rows %zu times are too many", R, n);
+    rc_tensor *y = rc__tape_output(tp, "rc_repeat", 2, (size_t[]){rows, F});
+    if (!y)
+        return NULL;
+    for (size_t r = 0; r < R; r++)
+        for (size_t k = 0; k < n; k++)
+            memcpy(y->data + (r * n + k) * F, x->data + r * F, F * sizeof(float));
+    rc__node *node;
+    if (rc__record(tp, RC__OP_repeat, repeat_backward, y, 1, &x, &node))
+        return NULL;
+    if (node)
+        node->iarg[0] = n;
+    return y;
+}
+
+static int circular_conv_backward(rc_tape *tp, rc__node *node)
+{
+    const rc_tensor *w = node->in[0], *s = node->in[1];
+    size_t B = w->shape[0], N = w->shape[1], K = s->shape[1], r = K / 2;
+    const float *g = node->out->grad;
+    float *grads[2];
+    int status = rc__input_grads(tp, node, grads);
+    if (status)
+        return status;
+    for (size_t b = 0; b < B; b++)
+        for (size_t i = 0; i < N; i++)
+            for (size_t j = 0; j < K; j++) {
+                size_t from = (i + N * K - j + r) % N; /* (i - d) mod N, d = j - r */
+                if (grads[0])
+                    grads[0][b * N + from] += g[b * N + i] * s->data[b * K + j];
+                if (grads[1])
+                    grads[1][b * K + j] += g[b * N + i] * w->data[b * N + from];
+            }
+    return RC_OK;
+}
+
+rc_tensor *rc_circular_conv(rc_tape *tp, rc_tensor *w, rc_tensor *s)
+{
+    rc_tensor *in[2] = {w, s};
+    char sw[64], ss[64];
+    if (rc__check_inputs(tp, "rc_circular_conv", 2, in))
+        return NULL;
+    if (w->ndim != 2 || s->ndim != 2 || s->shape[0] != w->shape[0] || s->shape[1] % 2 == 0 ||
+        s->shape[1] > w->shape[1])
+        return rc__fail_null(RC_ESHAPE, "rc_circular_conv: w must be [B, N] and s [B, K] with K odd and at most N, "
+                                        "got %s and %s",
+                             rc_shape_str(w, sw, sizeof sw), rc_shape_str(s, ss, sizeof ss));
+    size_t B = w->shape[0], N = w->shape[1], K = s->shape[1], r = K / 2;
+    rc_tensor *y = rc__tape_output(tp, "rc_circular_conv", 2, w->shape);
+    if (!y)
+        return NULL;
+    for (size_t b = 0; b < B; b++)
+        for (size_t i = 0; i < N; i++) {
+            float sum = 0.0f;
+            for (size_t j = 0; j < K; j++)
+                sum += s->data[b * K + j] * w->data[b * N + (i + N * K - j + r) % N];
+            y->data[b * N + i] = sum;
+        }
+    rc__node *node;
+    return rc__record(tp, RC__OP_circular_conv, circular_conv_backward, y, 2, in, &node) ? NULL : y;
+}
