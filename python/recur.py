@@ -396,8 +396,8 @@ class Model:
 
     def run(self, x, states=None, lengths=None):
         """x: token ids [T, B] (task lm) or features [T, B, I] ([B, T, ...] when the file says
-        batch_first) -> (the output layer's values at every step [T, B, n_out] (classify:
-        [B, n_out]), {name: final state}).  states: a previous call's, to continue."""
+        batch_first) -> (the output layer's values at every step [T, B, n_out] (classify,
+        regress: [B, n_out]), {name: final state}).  states: a previous call's, to continue."""
         lib = _library()
         x = np.asarray(x)
         want = 2 if self.task == "lm" else 3
@@ -434,7 +434,7 @@ class Model:
                 finals = {n: _to_array(fin[i]) for i, n in enumerate(self.state_names)}
         finally:
             owned.free()
-        if self.batch_first and self.task != "classify":
+        if self.batch_first and self.task not in ("classify", "regress"):
             out = np.swapaxes(out, 0, 1).copy()
         return out, finals
 

@@ -147,6 +147,29 @@ def trained_lm(tmp):
     check("features given to an lm are refused", ok, got)
 
 
+def adding_model(tmp):
+    """A regress model (recur train --task adding): one value per sequence, from each
+    sequence's own last step."""
+    out = os.path.join(tmp, "adding")
+    r = subprocess.run([os.path.join(build, "recur"), "train", "--task", "adding", "--length", "10", "--hidden", "6",
+                        "--steps", "5", "--train-size", "40", "--valid-size", "8", "--out", out],
+                       capture_output=True, text=True)
+    check("recur train makes an adding model", r.returncode == 0, r.stderr.strip())
+    if r.returncode:
+        return
+    model = recur.Model(out)
+    x = np.random.default_rng(3).random((10, 3, 2)).astype(np.float32)
+    y, _ = model.run(x, lengths=[10, 7, 4])
+    alone = [model.run(x[:n, b:b + 1])[0][0] for b, n in enumerate([10, 7, 4])]
+    check("a regress model gives [B, 1], each from its sequence's own last step",
+          model.task == "regress" and y.shape == (3, 1) and close(y, np.array(alone), 1e-6), str(y.shape))
+    tensors, meta = recur.load_file(os.path.join(out, "model.safetensors"))
+    meta["batch_first"] = "1"
+    recur.save_file(os.path.join(tmp, "adding_bf.safetensors"), tensors, meta)
+    yb, _ = recur.Model(os.path.join(tmp, "adding_bf.safetensors")).run(np.swapaxes(x, 0, 1), lengths=[10, 7, 4])
+    check("a batch-first regress model still gives [B, 1]", yb.shape == (3, 1) and close(yb, y, 1e-6), str(yb.shape))
+
+
 def errors(tmp):
     ok, got = raises(lambda: recur.Network(os.path.join(tmp, "nope.safetensors")), "cannot open")
     check("a missing file is refused, named", ok, got)
@@ -167,6 +190,7 @@ with tempfile.TemporaryDirectory() as tmp:
     streams()
     tag_model(tmp)
     trained_lm(tmp)
+    adding_model(tmp)
     errors(tmp)
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
