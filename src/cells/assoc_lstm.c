@@ -38,24 +38,6 @@ static int declare(rc__cell_decl *d, const rc__cell_dims *c)
     return st ? st : rc__state(d, 1, "c", copies(c) * 2 * c->H);
 }
 
-/* P_s: copy s's permutation of H entries, on the tape. */
-static const int32_t *permutation(rc_tape *tp, size_t H, size_t s)
-{
-    int32_t *p = rc__tape_alloc(tp, H, sizeof *p);
-    if (!p)
-        return NULL;
-    rc_rng rng;
-    rc_rng_seed(&rng, 1602, s);
-    for (size_t k = 0; k < H; k++)
-        p[k] = (int32_t)k;
-    for (size_t k = H - 1; H > 1 && k > 0; k--) {
-        size_t j = rc_rng_below(&rng, (uint32_t)(k + 1));
-        int32_t v = p[k];
-        p[k] = p[j], p[j] = v;
-    }
-    return p;
-}
-
 /* A real gate [B, H] applied to both halves of a complex vector: [B, 2H]. */
 static rc_tensor *both_halves(rc_tape *tp, rc_tensor *g)
 {
@@ -74,7 +56,7 @@ static rc_tensor *step(rc_tape *tp, const rc__cell_layer *L, rc_tensor *u, rc_te
     rc_tensor *r_in = rc_complex_bound(tp, part[4]), *r_out = rc_complex_bound(tp, part[5]);
     rc_tensor *write = rc_mul(tp, i, j), *cells[64], *read = NULL;
     for (size_t k = 0; k < S; k++) {
-        const int32_t *p = permutation(tp, H, k);
+        const int32_t *p = rc__fixed_permutation(tp, H, 1602, k);
         rc_tensor *c = rc_slice(tp, s[1], 1, k * 2 * H, 2 * H);
         cells[k] = rc_add(tp, rc_mul(tp, f, c), rc_complex_mul(tp, rc_complex_permute(tp, r_in, p), write));
         rc_tensor *got = rc_complex_mul(tp, rc_complex_permute(tp, r_out, p), cells[k]);

@@ -43,6 +43,23 @@ int rc__state(rc__cell_decl *d, size_t slot, const char *name, size_t width)
 
 void rc__output(rc__cell_decl *d, size_t width) { d->out_width = width; }
 
+const int32_t *rc__fixed_permutation(rc_tape *tp, size_t n, uint64_t seed, uint64_t stream)
+{
+    int32_t *p = rc__tape_alloc(tp, n, sizeof *p);
+    if (!p)
+        return NULL;
+    rc_rng rng;
+    rc_rng_seed(&rng, seed, stream);
+    for (size_t k = 0; k < n; k++)
+        p[k] = (int32_t)k;
+    for (size_t k = n - 1; n > 1 && k > 0; k--) {
+        size_t j = rc_rng_below(&rng, (uint32_t)(k + 1));
+        int32_t v = p[k];
+        p[k] = p[j], p[j] = v;
+    }
+    return p;
+}
+
 int rc__torch_declare(rc__cell_decl *d, const rc__cell_dims *c, size_t G, size_t Ho)
 {
     const rc__init torch = {0};

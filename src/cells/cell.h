@@ -187,6 +187,12 @@ int rc__cell_declare_default(int cell, size_t I, size_t H, rc__cell_decl *d);
  * weights under the same names. */
 enum { RC__W_IH, RC__W_HH, RC__B_IH, RC__B_HH, RC__W_HR, RC__W_PH, RC__TORCH_SLOTS };
 
+/* A fixed random permutation of n entries on the tape: Fisher-Yates from a
+ * generator seeded with (seed, stream), the same on every call and machine
+ * (the uRNN's P, the Associative LSTM's per-copy key permutations); NULL
+ * when out of memory. */
+const int32_t *rc__fixed_permutation(rc_tape *tp, size_t n, uint64_t seed, uint64_t stream);
+
 /* The LSTM's options (lstm.c), read by its kernels and its variants. */
 enum { RC__LSTM_PROJ_SIZE, RC__LSTM_PEEPHOLE };
 /* The LSTM's parameters and states (h [Ho], c [H]), so variants (mogrifier,

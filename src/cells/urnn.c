@@ -57,29 +57,12 @@ static rc_tensor *pre(rc_tape *tp, const rc__cell_layer *L, rc_tensor *x)
     return rc_linear(tp, x, L->w[W_IN], NULL);
 }
 
-/* P: a fixed random permutation of H entries, on the tape. */
-static const int32_t *permutation(rc_tape *tp, size_t H)
-{
-    int32_t *p = rc__tape_alloc(tp, H, sizeof *p);
-    if (!p)
-        return NULL;
-    rc_rng rng;
-    rc_rng_seed(&rng, 1234, H);
-    for (size_t k = 0; k < H; k++)
-        p[k] = (int32_t)k;
-    for (size_t k = H - 1; H > 1 && k > 0; k--) {
-        size_t j = rc_rng_below(&rng, (uint32_t)(k + 1));
-        int32_t v = p[k];
-        p[k] = p[j], p[j] = v;
-    }
-    return p;
-}
-
 static rc_tensor *step(rc_tape *tp, const rc__cell_layer *L, rc_tensor *u, rc_tensor *const *s, rc_tensor **s_new)
 {
     rc_tensor *const *w = L->w;
     rc_tensor *z = rc_complex_fft(tp, rc_complex_phase(tp, s[0], w[THETA1]), 0);                       /* F D1 h */
-    z = rc_complex_permute(tp, rc_complex_reflect(tp, z, w[REFLECT1]), permutation(tp, L->dims.H));   /* P R1 */
+    const int32_t *P = rc__fixed_permutation(tp, L->dims.H, 1234, L->dims.H);
+    z = rc_complex_permute(tp, rc_complex_reflect(tp, z, w[REFLECT1]), P);                               /* P R1 */
     z = rc_complex_fft(tp, rc_complex_phase(tp, z, w[THETA2]), 1);                                     /* F^-1 D2 */
     z = rc_complex_phase(tp, rc_complex_reflect(tp, z, w[REFLECT2]), w[THETA3]);                       /* D3 R2 */
     return s_new[0] = rc_modrelu(tp, rc_add(tp, z, u), w[BIAS]);

@@ -62,10 +62,10 @@ static int phase_backward(rc_tape *tp, rc__node *node)
     int status = rc__input_grads(tp, node, grads);
     if (status)
         return status;
-    for (size_t r = 0; r < rows; r++) {
-        const float *gr = g + r * 2 * n, *yr = y->data + r * 2 * n;
-        for (size_t k = 0; k < n; k++) {
-            float c = cosf(th->data[k]), s = sinf(th->data[k]);
+    for (size_t k = 0; k < n; k++) { /* one cos and sin per phase, as the forward */
+        float c = cosf(th->data[k]), s = sinf(th->data[k]);
+        for (size_t r = 0; r < rows; r++) {
+            const float *gr = g + r * 2 * n, *yr = y->data + r * 2 * n;
             if (grads[0]) {
                 grads[0][r * 2 * n + k] += c * gr[k] + s * gr[n + k];
                 grads[0][r * 2 * n + n + k] += c * gr[n + k] - s * gr[k];
