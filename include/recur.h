@@ -255,6 +255,11 @@ RC_API rc_tensor *rc_relu(rc_tape *tp, rc_tensor *x);
 RC_API rc_tensor *rc_exp(rc_tape *tp, rc_tensor *x);
 /* Natural log; x must be positive (non-positive values give -inf/NaN, as in libm). */
 RC_API rc_tensor *rc_log(rc_tape *tp, rc_tensor *x);
+/* log(1 + e^x), computed without overflow; its derivative is sigmoid(x). */
+RC_API rc_tensor *rc_softplus(rc_tape *tp, rc_tensor *x);
+/* min(max(x, lo), hi); the gradient passes where lo < x < hi and is 0 where
+ * x was clamped.  lo <= hi. */
+RC_API rc_tensor *rc_clamp(rc_tape *tp, rc_tensor *x, float lo, float hi);
 
 /* reduce family ----------------------------------------------------------
  * axis counts from 0; negative counts from the end (-1 = last).  The reduced
@@ -382,9 +387,13 @@ RC_API rc_tensor *rc_complex_bound(rc_tape *tp, rc_tensor *z);
  *                     sequence's vector beside every row of its memory)
  *   rc_circular_conv  w [B, N] convolved circularly with the shift kernel s
  *                     [B, K], K odd, at most N: y_i = sum over d = -r..r of
- *                     s_(d+r) w_((i - d) mod N), r = (K - 1) / 2 */
+ *                     s_(d+r) w_((i - d) mod N), r = (K - 1) / 2
+ *   rc_cosine_similarity  y [B, N]: k . m_i / (|k| |m_i| + eps) of the key
+ *                     k [B, W] and every row m_i of the memory m [B, N, W];
+ *                     eps > 0 (the NTM uses 1e-8) */
 RC_API rc_tensor *rc_repeat(rc_tape *tp, rc_tensor *x, size_t n);
 RC_API rc_tensor *rc_circular_conv(rc_tape *tp, rc_tensor *w, rc_tensor *s);
+RC_API rc_tensor *rc_cosine_similarity(rc_tape *tp, rc_tensor *m, rc_tensor *k, float eps);
 
 /* ---------------------------------------------------------------- recurrent networks
  *
@@ -552,7 +561,7 @@ RC_API int rc_rnn_weight_recurrent(const rc_rnn *rnn, const rc_tensor *w);
 
 /* Options of one call of rc_rnn_forward; zero-initialise, then set. */
 typedef struct rc_rnn_options {
-    rc_tensor *h0;            /* the state named h [L*D, B, H_out], or NULL for zeros */
+    rc_tensor *h0;            /* the state named h [L*D, B, H_out], or NULL for its start */
     rc_tensor *c0;            /* the state named c [L*D, B, H] (an LSTM's, a QRNN's), or NULL */
     const int32_t *lengths;   /* [B], each in 1..T, or NULL: all T.  Steps past
                                  a sequence's end change no state and output 0;
@@ -566,7 +575,10 @@ typedef struct rc_rnn_options {
                                  sequence kernels */
     rc_tensor *const *states0; /* instead of h0 and c0, for any cell: [rc_rnn_state_count]
                                  initial states [L*D, B, n_i] (an entry may be NULL
-                                 for zeros), or NULL */
+                                 for its start), or NULL.  A state not given
+                                 starts at zero, except where a cell says
+                                 otherwise (the NTM's memory, read vectors and
+                                 head weightings: rc_cell_summary) */
 } rc_rnn_options;
 
 /* Runs the network over x [T, B, I] on the tape and returns the output
@@ -602,7 +614,9 @@ typedef struct rc_rnn_stream rc_rnn_stream;
  * stream (RC_EINVAL). */
 RC_API rc_rnn_stream *rc_rnn_stream_new(const rc_rnn *rnn, size_t batch, size_t max_steps);
 RC_API void rc_rnn_stream_free(rc_rnn_stream *s);
-/* Sets every state to zero (a new sequence). */
+/* Sets every state to its start, as rc_rnn_forward's when none is given
+ * (zero for most cells; the values at the stream's creation): a new
+ * sequence. */
 RC_API void rc_rnn_stream_reset(rc_rnn_stream *s);
 /* x [n_steps, B, I] → y [n_steps, B, H_out] (y may be NULL). */
 RC_API int rc_rnn_stream_run(rc_rnn_stream *s, const float *x, size_t n_steps, float *y);

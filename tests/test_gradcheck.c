@@ -218,6 +218,12 @@ static rc_tensor *b_complex_bound_small(rc_tape *tp, rc_tensor **x)
 }
 static rc_tensor *b_repeat(rc_tape *tp, rc_tensor **x) { return rc_repeat(tp, x[0], 3); }
 static rc_tensor *b_circular_conv(rc_tape *tp, rc_tensor **x) { return rc_circular_conv(tp, x[0], x[1]); }
+static rc_tensor *b_cosine(rc_tape *tp, rc_tensor **x) { return rc_cosine_similarity(tp, x[0], x[1], 1e-8f); }
+/* a larger eps, so that the norms' terms and eps's both show */
+static rc_tensor *b_cosine_eps(rc_tape *tp, rc_tensor **x) { return rc_cosine_similarity(tp, x[0], x[1], 0.5f); }
+static rc_tensor *b_softplus(rc_tape *tp, rc_tensor **x) { return rc_softplus(tp, rc_scale(tp, x[0], 4.0f)); }
+/* a ladder of steps 0.25 around 0, bounds between its rungs: some values clamped, none near a bound */
+static rc_tensor *b_clamp(rc_tape *tp, rc_tensor **x) { return rc_clamp(tp, x[0], -0.6f, 0.4f); }
 /* the unitary RNN's transition, D R F^-1 D P R F D, as one graph */
 static rc_tensor *b_unitary(rc_tape *tp, rc_tensor **x)
 {
@@ -315,8 +321,12 @@ static const gc_case cases[] = {
     {"complex_mul", 2, {3, 3}, {S(2, 3, 8), S(2, 3, 8)}, {NORMAL, NORMAL}, b_complex_mul},
     {"complex_bound of moduli above 1", 1, {2}, {S(3, 10)}, {AWAY_FROM_ZERO}, b_complex_bound},
     {"complex_bound of moduli below 1", 1, {2}, {S(3, 10)}, {AWAY_FROM_ZERO}, b_complex_bound_small},
+    {"softplus over [-12, 12]", 1, {2}, {S(3, 5)}, {NORMAL}, b_softplus},
+    {"clamp to [-0.6, 0.4]", 1, {2}, {S(3, 4)}, {SPACED}, b_clamp},
     {"repeat 3 times", 1, {2}, {S(2, 5)}, {NORMAL}, b_repeat},
     {"circular_conv with 3 shifts", 2, {2, 2}, {S(2, 6), S(2, 3)}, {NORMAL, NORMAL}, b_circular_conv},
+    {"cosine_similarity with eps 1e-8", 2, {3, 2}, {S(2, 5, 4), S(2, 4)}, {NORMAL, NORMAL}, b_cosine},
+    {"cosine_similarity with eps 0.5", 2, {3, 2}, {S(3, 2, 3), S(3, 3)}, {NORMAL, NORMAL}, b_cosine_eps},
     {"circular_conv with 5 shifts over 5 places", 2, {2, 2}, {S(3, 5), S(3, 5)}, {NORMAL, NORMAL}, b_circular_conv},
     {"complex transition D F^-1 P R F D (unitary RNN)", 3, {2, 1, 1}, {S(3, 8), S(4), S(8)}, {NORMAL, NORMAL, NORMAL},
      b_unitary},

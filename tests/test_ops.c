@@ -66,6 +66,23 @@ static void test_values(rc_tape *tp)
                 strstr(rc_last_error(), "K odd"),
             "an even kernel accepted: %s", rc_last_error());
 
+    t_case("ops values: cosine similarity (the NTM's content addressing), a zero row giving 0");
+    rc_tensor *mem = tensor(tp, 3, (size_t[]){1, 4, 2}, (float[]){3, 4, -6, -8, 0, 0, 4, -3});
+    rc_tensor *key = tensor(tp, T2(1, 2), (float[]){0.6f, 0.8f});
+    T_CHECK(close_to(rc_cosine_similarity(tp, mem, key, 1e-8f), (float[]){1, -1, 0, 0}, 1e-6f),
+            "parallel 1, opposite -1, zero row 0, orthogonal 0");
+    T_CHECK(close_to(rc_cosine_similarity(tp, mem, key, 5.0f), (float[]){0.5f, -0.6666667f, 0, 0}, 1e-6f),
+            "eps in the denominator: 5 / (5 + 5), -10 / (10 + 5)");
+    T_CHECK(!rc_cosine_similarity(tp, mem, tensor(tp, T2(1, 3), (float[]){1, 2, 3}), 1e-8f) &&
+                strstr(rc_last_error(), "[B, W]"),
+            "a key of the wrong width accepted: %s", rc_last_error());
+
+    t_case("ops values: softplus without overflow, clamp");
+    rc_tensor *wide = tensor(tp, T2(1, 4), (float[]){-100, 0, 1, 100});
+    T_CHECK(close_to(rc_softplus(tp, wide), (float[]){0, 0.6931472f, 1.3132616f, 100}, 1e-6f), "softplus");
+    T_CHECK(close_to(rc_clamp(tp, wide, -20, 0.5f), (float[]){-20, 0, 0.5f, 0.5f}, 0), "clamp");
+    T_CHECK(!rc_clamp(tp, wide, 1, -1) && strstr(rc_last_error(), "ordered"), "reversed bounds accepted");
+
     t_case("ops values: reductions");
     T_CHECK(close_to(rc_sum(tp, a, 0), (float[]){5, 7, 9}, 0), "sum axis 0");
     T_CHECK(close_to(rc_mean(tp, a, -1), (float[]){2, 5}, 0), "mean last");

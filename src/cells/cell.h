@@ -112,6 +112,11 @@ typedef rc_tensor *(*rc__pre_fn)(rc_tape *tp, const rc__cell_layer *L, rc_tensor
 typedef rc_tensor *(*rc__step_fn)(rc_tape *tp, const rc__cell_layer *L, rc_tensor *u, rc_tensor *const *s,
                                   rc_tensor **s_new);
 
+/* State `slot`'s start [B, n_slot] where the caller gives none: a constant,
+ * or values drawn from the layer's parameters (which then learn through
+ * it).  NULL in the descriptor: every state starts at zero. */
+typedef rc_tensor *(*rc__initial_fn)(rc_tape *tp, const rc__cell_layer *L, size_t slot, size_t B);
+
 /* ---- optional fused kernels, cell-agnostic: buffers by slot ---- */
 
 /* One call of a layer and direction's fused kernel. */
@@ -156,6 +161,7 @@ struct rc__cell {
     int (*declare)(rc__cell_decl *d, const rc__cell_dims *dims);
     rc__pre_fn pre;                  /* optional */
     rc__step_fn step;                /* required: the specification */
+    rc__initial_fn initial;          /* optional */
     const rc__cell_kernels *kernels; /* optional */
 };
 

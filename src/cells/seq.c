@@ -471,12 +471,24 @@ static rc_tensor *run_layer(rc_tape *tp, const rc_rnn *rnn, const rc__cell_layer
     return composed_layer(tp, rnn, L, dc, reverse, x, o->lengths, s0, s_n);
 }
 
-/* Row `row` of a state tensor [L*D, B, n] as [B, w], its leading w <= n
- * columns (the layer's width), or zeros. */
-static rc_tensor *state_row(rc_tape *tp, rc_tensor *s, size_t row, size_t B, size_t n, size_t w)
+rc_tensor *rc__rnn_initial_state(rc_tape *tp, const rc_rnn *rnn, size_t l, size_t d, size_t i, size_t B)
 {
+    const rc__cell_layer *L = &rnn->layers[l * rnn->dirs + d];
+    size_t w = rnn->decls[l].state_width[i];
+    rc_tensor *s = L->cell->initial ? L->cell->initial(tp, L, i, B) : rc_tape_tensor(tp, 2, (size_t[]){B, w});
+    if (s && (s->ndim != 2 || s->shape[0] != B || s->shape[1] != w))
+        return rc__fail_null(RC_ESHAPE, "cell %s: its initial state %s is not [%zu, %zu]", rc_cell_name(rnn->cfg.cell),
+                             rnn->shape.state_name[i], B, w);
+    return s;
+}
+
+/* State i of row `row` (layer l) from a state tensor [L*D, B, n] as [B, w],
+ * its leading w <= n columns (the layer's width), or the cell's start. */
+static rc_tensor *state_row(rc_tape *tp, const rc_rnn *rnn, rc_tensor *s, size_t l, size_t row, size_t i, size_t B)
+{
+    size_t n = rnn->shape.state_width[i], w = rnn->decls[l].state_width[i];
     if (!s)
-        return rc_tape_tensor(tp, 2, (size_t[]){B, w});
+        return rc__rnn_initial_state(tp, rnn, l, row - l * rnn->dirs, i, B);
     rc_tensor *r = rc_reshape(tp, rc_slice(tp, s, 0, row, 1), 2, (size_t[]){B, n});
     return w < n ? rc_slice(tp, r, 1, 0, w) : r;
 }
@@ -601,7 +613,7 @@ rc_tensor *rc__rnn_forward_hooked(rc_tape *tp, rc_rnn *rnn, rc_tensor *x, const 
             size_t row = l * D + d;
             rc_tensor *s[RC_MAX_STATES], *s_n[RC_MAX_STATES];
             for (size_t i = 0; i < n; i++)
-                if (!(s[i] = state_row(tp, s0[i], row, B, rnn->shape.state_width[i], rnn->decls[l].state_width[i])))
+                if (!(s[i] = state_row(tp, rnn, s0[i], l, row, i, B)))
                     return NULL;
             rc__cell_layer pass = rnn->layers[row]; /* this pass's: its generator, its dropped weights */
             pass.rng = o->dropout_rng;

@@ -20,6 +20,7 @@ struct rc_rnn_stream {
     size_t batch, max_steps, n_states;
     float *state[RC_MAX_STATES]; /* [L, B, n_i] */
     float *narrow[RC_MAX_STATES];/* [B, n_i]: a narrower layer's states, packed; NULL when every layer is as wide */
+    float *start[RC_MAX_STATES]; /* [L, B, n_i]: the states' start when the cell has its own (initial), else NULL */
     float *buf[2];               /* [max_steps, B, max O] layer outputs */
     float *work;                 /* the kernels' scratch for max_steps */
     float *packed;               /* the packed weights of the layers that keep them, or NULL */
@@ -48,6 +49,35 @@ static void weights_of(const rc_rnn *rnn, size_t l, const float **w)
     const rc__cell_layer *L = rc__rnn_layer(rnn, l, 0);
     for (size_t j = 0; j < RC__CELL_MAX_PARAMS; j++)
         w[j] = L->w[j] ? L->w[j]->data : NULL;
+}
+
+/* The cell's own starting states, computed once into s->start (the cell
+ * reads its parameters, which a stream takes as they are at creation). */
+static int starts(rc_rnn_stream *s)
+{
+    size_t L = rc_rnn_config_of(s->rnn)->num_layers, B = s->batch;
+    rc_tape *tp = rc_tape_new();
+    int st = tp ? RC_OK : rc__fail(RC_ENOMEM, "rc_rnn_stream_new: out of memory");
+    if (tp)
+        rc_tape_set_grad_enabled(tp, 0);
+    for (size_t i = 0; !st && i < s->n_states; i++) {
+        size_t width = rc_rnn_state_width(s->rnn, i);
+        if (!(s->start[i] = rc__alloc_aligned(L * B * width * sizeof(float)))) {
+            st = rc__fail(RC_ENOMEM, "rc_rnn_stream_new: out of memory");
+            break;
+        }
+        memset(s->start[i], 0, L * B * width * sizeof(float));
+        for (size_t l = 0; !st && l < L; l++) {
+            size_t own = rc_rnn_layer_state_width(s->rnn, l, i);
+            rc_tensor *t = rc__rnn_initial_state(tp, s->rnn, l, 0, i, B);
+            if (!t)
+                st = rc_last_status();
+            for (size_t b = 0; t && b < B; b++)
+                memcpy(s->start[i] + (l * B + b) * width, t->data + b * own, own * sizeof(float));
+        }
+    }
+    rc_tape_free(tp);
+    return st;
 }
 
 rc_rnn_stream *rc_rnn_stream_new(const rc_rnn *rnn, size_t batch, size_t max_steps)
@@ -135,6 +165,10 @@ rc_rnn_stream *rc_rnn_stream_new(const rc_rnn *rnn, size_t batch, size_t max_ste
             return NULL;
         }
     }
+    if (rc__rnn_layer(rnn, 0, 0)->cell->initial && starts(s)) {
+        rc_rnn_stream_free(s);
+        return NULL;
+    }
     rc_rnn_stream_reset(s);
     return s;
 }
@@ -146,6 +180,7 @@ void rc_rnn_stream_free(rc_rnn_stream *s)
     for (size_t i = 0; i < s->n_states; i++) {
         rc__free_aligned(s->state[i]);
         rc__free_aligned(s->narrow[i]);
+        rc__free_aligned(s->start[i]);
     }
     rc__free_aligned(s->buf[0]);
     rc__free_aligned(s->buf[1]);
@@ -159,8 +194,13 @@ void rc_rnn_stream_free(rc_rnn_stream *s)
 void rc_rnn_stream_reset(rc_rnn_stream *s)
 {
     size_t L = rc_rnn_config_of(s->rnn)->num_layers;
-    for (size_t i = 0; i < s->n_states; i++)
-        memset(s->state[i], 0, L * s->batch * rc_rnn_state_width(s->rnn, i) * sizeof(float));
+    for (size_t i = 0; i < s->n_states; i++) {
+        size_t bytes = L * s->batch * rc_rnn_state_width(s->rnn, i) * sizeof(float);
+        if (s->start[i])
+            memcpy(s->state[i], s->start[i], bytes);
+        else
+            memset(s->state[i], 0, bytes);
+    }
 }
 
 float *rc_rnn_stream_state(rc_rnn_stream *s, size_t i) { return s && i < s->n_states ? s->state[i] : NULL; }

@@ -211,6 +211,7 @@ int rc__checkpoint_load(const char *path, rc_model *m, rc_optim *o, rc__train_st
         snprintf(name, sizeof name, "carry.%s", rc_model_state_name(m, i));
         if ((status = get_block(st, path, name, carry->s[i]->data, carry->s[i]->size)))
             goto done;
+        carry->fresh = 0; /* mid-epoch: carried; at an epoch's end the trainer starts the next afresh */
     }
     uint64_t steps, averaged;
     int averaging, bad;

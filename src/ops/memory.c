@@ -8,9 +8,17 @@
  *                  [B, K], K = 2r + 1 odd: y_i = sum_d s_(d+r) w_((i - d) mod N)
  *                  for d = -r..r (eq. 8, the kernel's support the shifts
  *                  -r..r); backward: dw_((i-d) mod N) += dy_i s_(d+r),
- *                  ds_(d+r) += sum_i dy_i w_((i - d) mod N) */
+ *                  ds_(d+r) += sum_i dy_i w_((i - d) mod N)
+ *   cosine_similarity  y [B, N]: K(k, M_i) = k . M_i / (|k| |M_i| + eps) for
+ *                  every row M_i of memory m [B, N, W] and key k [B, W]
+ *                  (eq. 6, eps as in Collier & Beel's code); backward, with
+ *                  d = k . M_i and q = |k| |M_i| + eps:
+ *                  dM_i += dy_i (k / q - d |k| M_i / (|M_i| q^2)),
+ *                  dk += dy_i (M_i / q - d |M_i| k / (|k| q^2)), the second
+ *                  terms 0 where the norm is 0 (the subgradient at 0) */
 #include "ops.h"
 
+#include <math.h>
 #include <string.h>
 
 static int repeat_backward(rc_tape *tp, rc__node *node)
@@ -100,4 +108,79 @@ rc_tensor *rc_circular_conv(rc_tape *tp, rc_tensor *w, rc_tensor *s)
         }
     rc__node *node;
     return rc__record(tp, RC__OP_circular_conv, circular_conv_backward, y, 2, in, &node) ? NULL : y;
+}
+
+/* |x| of n floats, in double. */
+static double norm(const float *x, size_t n)
+{
+    double s = 0.0;
+    for (size_t j = 0; j < n; j++)
+        s += (double)x[j] * x[j];
+    return sqrt(s);
+}
+
+static double dot(const float *a, const float *b, size_t n)
+{
+    double s = 0.0;
+    for (size_t j = 0; j < n; j++)
+        s += (double)a[j] * b[j];
+    return s;
+}
+
+static int cosine_similarity_backward(rc_tape *tp, rc__node *node)
+{
+    const rc_tensor *m = node->in[0], *k = node->in[1];
+    size_t B = m->shape[0], N = m->shape[1], W = m->shape[2];
+    double eps = node->farg[0];
+    float *grads[2];
+    int status = rc__input_grads(tp, node, grads);
+    if (status)
+        return status;
+    for (size_t b = 0; b < B; b++) {
+        const float *kb = k->data + b * W;
+        double nk = norm(kb, W);
+        for (size_t i = 0; i < N; i++) {
+            const float *mi = m->data + (b * N + i) * W;
+            double g = node->out->grad[b * N + i], nm = norm(mi, W), d = dot(mi, kb, W), q = nk * nm + eps;
+            double over_m = nm > 0.0 ? d * nk / (nm * q * q) : 0.0, over_k = nk > 0.0 ? d * nm / (nk * q * q) : 0.0;
+            for (size_t j = 0; j < W; j++) {
+                if (grads[0])
+                    grads[0][(b * N + i) * W + j] += (float)(g * (kb[j] / q - over_m * mi[j]));
+                if (grads[1])
+                    grads[1][b * W + j] += (float)(g * (mi[j] / q - over_k * kb[j]));
+            }
+        }
+    }
+    return RC_OK;
+}
+
+rc_tensor *rc_cosine_similarity(rc_tape *tp, rc_tensor *m, rc_tensor *k, float eps)
+{
+    rc_tensor *in[2] = {m, k};
+    char sm[64], sk[64];
+    if (rc__check_inputs(tp, "rc_cosine_similarity", 2, in))
+        return NULL;
+    if (m->ndim != 3 || k->ndim != 2 || k->shape[0] != m->shape[0] || k->shape[1] != m->shape[2])
+        return rc__fail_null(RC_ESHAPE, "rc_cosine_similarity: m must be [B, N, W] and k [B, W], got %s and %s",
+                             rc_shape_str(m, sm, sizeof sm), rc_shape_str(k, sk, sizeof sk));
+    if (!(eps > 0.0f))
+        return rc__fail_null(RC_EINVAL, "rc_cosine_similarity: eps must be positive, got %g", (double)eps);
+    size_t B = m->shape[0], N = m->shape[1], W = m->shape[2];
+    rc_tensor *y = rc__tape_output(tp, "rc_cosine_similarity", 2, (size_t[]){B, N});
+    if (!y)
+        return NULL;
+    for (size_t b = 0; b < B; b++) {
+        const float *kb = k->data + b * W;
+        double nk = norm(kb, W);
+        for (size_t i = 0; i < N; i++) {
+            const float *mi = m->data + (b * N + i) * W;
+            y->data[b * N + i] = (float)(dot(mi, kb, W) / (nk * norm(mi, W) + eps));
+        }
+    }
+    rc__node *node;
+    if (rc__record(tp, RC__OP_cosine_similarity, cosine_similarity_backward, y, 2, in, &node))
+        return NULL;
+    if (node)
+        node->farg[0] = eps;
+    return y;
 }

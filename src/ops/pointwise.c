@@ -1,6 +1,8 @@
 /* pointwise.c — elementwise operations: add, sub, mul, div with row/column
- * broadcasting; scale, sigmoid, tanh, relu, exp, log. */
+ * broadcasting; scale, sigmoid, tanh, relu, exp, log, softplus, clamp. */
 #include "ops.h"
+
+#include <math.h>
 
 /* ------------------------------------------------------------ broadcasting
  * Both operands are walked on one [outer, inner] grid over the output; each
@@ -239,6 +241,14 @@ static int unary_backward(rc_tape *tp, rc__node *node)
         for (size_t i = 0; i < n; i++)
             gx[i] += gy[i] * y[i];
         break;
+    case RC__OP_softplus: /* y' = sigmoid(x) = 1 - e^-y */
+        for (size_t i = 0; i < n; i++)
+            gx[i] += gy[i] * -expm1f(-y[i]);
+        break;
+    case RC__OP_clamp: /* 1 strictly inside [lo, hi], 0 where clamped */
+        for (size_t i = 0; i < n; i++)
+            gx[i] += x->data[i] > node->farg[0] && x->data[i] < node->farg[1] ? gy[i] : 0.0f;
+        break;
     default: /* log: y' = 1 / x */
         for (size_t i = 0; i < n; i++)
             gx[i] += gy[i] / x->data[i];
@@ -247,7 +257,8 @@ static int unary_backward(rc_tape *tp, rc__node *node)
     return RC_OK;
 }
 
-static rc_tensor *unary(rc_tape *tp, int op, const char *who, rc_tensor *x, float alpha)
+/* alpha: rc_scale's factor, rc_clamp's lower bound; beta: rc_clamp's upper. */
+static rc_tensor *unary(rc_tape *tp, int op, const char *who, rc_tensor *x, float alpha, float beta)
 {
     if (rc__check_inputs(tp, who, 1, &x))
         return NULL;
@@ -264,30 +275,47 @@ static rc_tensor *unary(rc_tape *tp, int op, const char *who, rc_tensor *x, floa
     case RC__OP_tanh: rc__tanh(n, x->data, y->data); break;
     case RC__OP_relu: rc__relu(n, x->data, y->data); break;
     case RC__OP_exp: rc__exp(n, x->data, y->data); break;
+    case RC__OP_softplus: /* log(1 + e^x) without overflow */
+        for (size_t i = 0; i < n; i++)
+            y->data[i] = fmaxf(x->data[i], 0.0f) + log1pf(expf(-fabsf(x->data[i])));
+        break;
+    case RC__OP_clamp:
+        for (size_t i = 0; i < n; i++)
+            y->data[i] = fminf(fmaxf(x->data[i], alpha), beta);
+        break;
     default: rc__log(n, x->data, y->data); break;
     }
     rc__node *node;
     if (rc__record(tp, op, unary_backward, y, 1, &x, &node))
         return NULL;
     if (node)
-        node->farg[0] = alpha;
+        node->farg[0] = alpha, node->farg[1] = beta;
     return y;
 }
 
 rc_tensor *rc_scale(rc_tape *tp, rc_tensor *x, float alpha)
 {
-    return unary(tp, RC__OP_scale, "rc_scale", x, alpha);
+    return unary(tp, RC__OP_scale, "rc_scale", x, alpha, 0.0f);
 }
 
 rc_tensor *rc_sigmoid(rc_tape *tp, rc_tensor *x)
 {
-    return unary(tp, RC__OP_sigmoid, "rc_sigmoid", x, 0.0f);
+    return unary(tp, RC__OP_sigmoid, "rc_sigmoid", x, 0.0f, 0.0f);
 }
 
-rc_tensor *rc_tanh(rc_tape *tp, rc_tensor *x) { return unary(tp, RC__OP_tanh, "rc_tanh", x, 0.0f); }
+rc_tensor *rc_tanh(rc_tape *tp, rc_tensor *x) { return unary(tp, RC__OP_tanh, "rc_tanh", x, 0.0f, 0.0f); }
 
-rc_tensor *rc_relu(rc_tape *tp, rc_tensor *x) { return unary(tp, RC__OP_relu, "rc_relu", x, 0.0f); }
+rc_tensor *rc_relu(rc_tape *tp, rc_tensor *x) { return unary(tp, RC__OP_relu, "rc_relu", x, 0.0f, 0.0f); }
 
-rc_tensor *rc_exp(rc_tape *tp, rc_tensor *x) { return unary(tp, RC__OP_exp, "rc_exp", x, 0.0f); }
+rc_tensor *rc_exp(rc_tape *tp, rc_tensor *x) { return unary(tp, RC__OP_exp, "rc_exp", x, 0.0f, 0.0f); }
 
-rc_tensor *rc_log(rc_tape *tp, rc_tensor *x) { return unary(tp, RC__OP_log, "rc_log", x, 0.0f); }
+rc_tensor *rc_log(rc_tape *tp, rc_tensor *x) { return unary(tp, RC__OP_log, "rc_log", x, 0.0f, 0.0f); }
+
+rc_tensor *rc_softplus(rc_tape *tp, rc_tensor *x) { return unary(tp, RC__OP_softplus, "rc_softplus", x, 0.0f, 0.0f); }
+
+rc_tensor *rc_clamp(rc_tape *tp, rc_tensor *x, float lo, float hi)
+{
+    if (!(lo <= hi))
+        return rc__fail_null(RC_EINVAL, "rc_clamp: the bounds must be ordered, got [%g, %g]", (double)lo, (double)hi);
+    return unary(tp, RC__OP_clamp, "rc_clamp", x, lo, hi);
+}

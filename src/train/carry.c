@@ -12,6 +12,7 @@ int rc__carry_new(rc_model *m, size_t B, rc__carry *c)
             rc__carry_free(c);
             return rc_last_status();
         }
+    c->fresh = 1;
     return RC_OK;
 }
 
@@ -26,10 +27,14 @@ void rc__carry_zero(rc__carry *c)
 {
     for (size_t i = 0; i < c->n; i++)
         rc_tensor_fill(c->s[i], 0.0f);
+    c->fresh = 1;
 }
+
+rc_tensor *const *rc__carry_states(const rc__carry *c) { return c->n && !c->fresh ? c->s : NULL; }
 
 void rc__carry_set(rc__carry *c, rc_tensor *const *states_n)
 {
     for (size_t i = 0; i < c->n; i++)
         memcpy(c->s[i]->data, states_n[i]->data, c->s[i]->size * sizeof(float));
+    c->fresh = 0;
 }

@@ -572,7 +572,7 @@ int rc_evaluate(rc_model *m, const rc_dataset *data, size_t batch, size_t bptt, 
     for (size_t i = 0; !status && i < bt.n_batches; i++) {
         rc_batch b;
         rc__batcher_get(&bt, i, &b);
-        b.states0 = carry.n ? carry.s : NULL;
+        b.states0 = rc__carry_states(&carry);
         rc_tape_reset(tp);
         rc_tensor *logits = NULL, *states_n[RC_MODEL_MAX_STATES] = {0};
         rc_tensor *loss = rc_model_loss_states(tp, m, &b, NULL, &logits, states_n);

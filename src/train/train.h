@@ -70,12 +70,18 @@ typedef struct {
 typedef struct {
     rc_tensor *s[RC_MODEL_MAX_STATES];
     size_t n;
+    int fresh; /* 1: nothing carried yet; the next window starts where the
+                  model's states start (zero for most cells) */
 } rc__carry;
 
-/* Zeros for B sequences. */
+/* Fresh (its values zeros) for B sequences. */
 int rc__carry_new(rc_model *m, size_t B, rc__carry *c);
 void rc__carry_free(rc__carry *c);
+/* Fresh again: the start of an epoch or an evaluation. */
 void rc__carry_zero(rc__carry *c);
+/* What the next window's states0 is: the carried states, or NULL when there
+ * are none or they are fresh. */
+rc_tensor *const *rc__carry_states(const rc__carry *c);
 /* Copies the values of the final states [n] (detached: the next window
  * starts from them). */
 void rc__carry_set(rc__carry *c, rc_tensor *const *states_n);

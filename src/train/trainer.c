@@ -149,7 +149,7 @@ static int update(trainer *t, rc_batch *b)
     float lr = rc_schedule_lr(&t->s.schedule, epoch);
     if (cfg->variable_bptt) /* a shorter window's gradient counts for less */
         lr *= (float)b->T / (float)cfg->bptt;
-    b->states0 = t->carry.n ? t->carry.s : NULL;
+    b->states0 = rc__carry_states(&t->carry);
     if (t->noise)
         rc_params_add_noise(p, &t->s.noise_rng, cfg->weight_noise, t->noise);
     rc_tape_reset(t->tp);
