@@ -435,7 +435,8 @@ RC_API rc_tensor *rc_cosine_similarity(rc_tape *tp, rc_tensor *m, rc_tensor *k, 
     X(RC_CELL_QRNN_IFO, qrnn_ifo)                                          \
     X(RC_CELL_PRU, pru)                           /* Mehta et al. 2018 */ \
     X(RC_CELL_URNN, urnn)                         /* Arjovsky et al. 2016 */ \
-    X(RC_CELL_ASSOC_LSTM, assoc_lstm)             /* Danihelka et al. 2016 */
+    X(RC_CELL_ASSOC_LSTM, assoc_lstm)             /* Danihelka et al. 2016 */ \
+    X(RC_CELL_NTM, ntm)                           /* Graves et al. 2014 */
 
 enum rc_cell {
 #define RC__CELL_ENUM(id, token) id,

@@ -374,11 +374,14 @@ static void test_weight_noise(void)
 
 enum { LM_V = 11, LM_STREAMS = 4, LM_PER = 41, LM_N = LM_STREAMS * LM_PER };
 
-static rc_model *small_lm(rc_rng *rng, size_t layers, float gain)
+/* A small lm of `cell` (an NTM with 4 x 3 memory). */
+static rc_model *small_lm_of(int cell, rc_rng *rng, size_t layers, float gain)
 {
     rc_model_config mc = {0};
     mc.task = RC_TASK_LM;
-    mc.rnn = rc_rnn_config_default(RC_CELL_LSTM, 6, 8);
+    mc.rnn = rc_rnn_config_default(cell, 6, 8);
+    if (cell == RC_CELL_NTM)
+        rc_rnn_config_set(&mc.rnn, "slots", 4), rc_rnn_config_set(&mc.rnn, "width", 3);
     mc.rnn.num_layers = layers;
     mc.n_out = LM_V;
     rc_model *m = rc_model_new(&mc, rng);
@@ -392,6 +395,8 @@ static rc_model *small_lm(rc_rng *rng, size_t layers, float gain)
         }
     return m;
 }
+
+static rc_model *small_lm(rc_rng *rng, size_t layers, float gain) { return small_lm_of(RC_CELL_LSTM, rng, layers, gain); }
 
 static void lm_tokens(rc_rng *rng, int32_t *ids)
 {
@@ -413,19 +418,23 @@ static int log_losses(const rc_train_status *st, void *user)
 }
 
 /* The trainer's lm: streams carry their states from window to window and
- * start from zeros at each epoch.  At rate 0 the weights never change, so
- * every update's loss is the window's loss from the states before it,
+ * start afresh at each epoch — from zeros, or from where the cell's states
+ * start (the NTM's memory of 1e-6 and learned reads and weightings; a
+ * window given zeros instead differs).  At rate 0 the weights never change,
+ * so every update's loss is the window's loss from the states before it,
  * computed here from hand-cut windows. */
-static void test_lm_carry(void)
+static void test_lm_carry(int cell)
 {
     enum { BPTT = 8, WINDOWS = (LM_PER - 1 + BPTT - 1) / BPTT, EPOCHS = 2 };
-    t_case("behaviour: an lm's carried states restart from zero at each epoch (the trainer's losses, by hand)");
+    t_case("behaviour: an lm's carried states restart at each epoch where the %s's start (the trainer's losses, by "
+           "hand)",
+           rc_cell_name(cell));
     rc_rng rng;
     rc_rng_seed(&rng, 47, 47);
     int32_t ids[LM_N];
     lm_tokens(&rng, ids);
     rc_dataset *d = rc_dataset_tokens(ids, LM_N, LM_V);
-    rc_model *m = small_lm(&rng, 2, 3.0f);
+    rc_model *m = small_lm_of(cell, &rng, 2, 3.0f);
     rc_train_config cfg = rc_train_config_default();
     cfg.optim = rc_optim_config_default(RC_OPTIM_SGD);
     cfg.schedule = rc_schedule_init(RC_SCHEDULE_CONSTANT, 0.0f);
@@ -444,8 +453,6 @@ static void test_lm_carry(void)
         carried[i] = rc_tensor_new(3, shape);
     }
     for (size_t e = 0; e < EPOCHS; e++) {
-        for (size_t i = 0; i < ns; i++)
-            rc_tensor_fill(carried[i], 0.0f);
         for (size_t w = 0; w < WINDOWS; w++) {
             size_t t0 = w * BPTT, T = LM_PER - 1 - t0 < BPTT ? LM_PER - 1 - t0 : BPTT;
             int32_t tokens[BPTT * LM_STREAMS], targets[BPTT * LM_STREAMS];
@@ -462,7 +469,7 @@ static void test_lm_carry(void)
                 rc_tensor *cold = rc_model_loss_states(tp, m, &b, NULL, NULL, NULL);
                 from_zero[w] = cold ? cold->data[0] : NAN;
             }
-            b.states0 = carried;
+            b.states0 = w == 0 ? NULL : carried; /* each epoch's first window: the states' own start */
             rc_tensor *loss = rc_model_loss_states(tp, m, &b, NULL, NULL, fin);
             want[e * WINDOWS + w] = loss ? loss->data[0] : NAN;
             for (size_t i = 0; loss && i < ns; i++)
@@ -862,7 +869,8 @@ void suite_behaviour(void)
     test_early_stopping();
     test_clipping();
     test_weight_noise();
-    test_lm_carry();
+    test_lm_carry(RC_CELL_LSTM);
+    test_lm_carry(RC_CELL_NTM);
     test_lm_eval_windows();
     test_eval_without_dropout();
     test_music_shift();

@@ -58,6 +58,9 @@ typedef struct {
 } rc__init;
 
 enum { RC__PARAM_RECURRENT = 1 }; /* a recurrent weight: weight drop (DropConnect) may apply */
+/* What a state holds, for tests that draw states: RC__STATE_NONNEGATIVE,
+ * values >= 0 (weightings: the cell takes logs downstream). */
+enum { RC__STATE_NONNEGATIVE = 1 };
 
 /* What declare() says about one layer and direction; the driver names,
  * allocates, initialises and saves what it lists. */
@@ -77,6 +80,7 @@ typedef struct {
     size_t n_states;
     const char *state_name[RC_MAX_STATES];     /* string literals */
     size_t state_width[RC_MAX_STATES];
+    int state_flags[RC_MAX_STATES];            /* RC__STATE_* */
     size_t out_width;                          /* 0: state 0's */
 } rc__cell_decl;
 

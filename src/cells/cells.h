@@ -13,6 +13,8 @@ const rc__cell_layer *rc__rnn_layer(const rc_rnn *rnn, size_t l, size_t d);
  * s_n[i] [1, B, n_i] (streams of cells without a fused kernel). */
 rc_tensor *rc__rnn_layer_composed(rc_tape *tp, const rc_rnn *rnn, size_t l, rc_tensor *x, rc_tensor *const *s0,
                                   rc_tensor **s_n);
+/* What layer l's cell declared (its states' widths and flags). */
+const rc__cell_decl *rc__rnn_decl(const rc_rnn *rnn, size_t l);
 /* State i of layer l, direction d, where the caller gives none: [B, n_i]
  * at the layer's width, the cell's initial() or zeros. */
 rc_tensor *rc__rnn_initial_state(rc_tape *tp, const rc_rnn *rnn, size_t l, size_t d, size_t i, size_t B);

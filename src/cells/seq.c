@@ -307,6 +307,8 @@ const rc__cell_layer *rc__rnn_layer(const rc_rnn *rnn, size_t l, size_t d)
     return &rnn->layers[l * rnn->dirs + d];
 }
 
+const rc__cell_decl *rc__rnn_decl(const rc_rnn *rnn, size_t l) { return &rnn->decls[l]; }
+
 void rc__rnn_own_params(rc_rnn *rnn) { rnn->owns_params = 1; }
 
 /* ------------------------------------------------------------ fused layers */
