@@ -390,10 +390,18 @@ RC_API rc_tensor *rc_complex_bound(rc_tape *tp, rc_tensor *z);
  *                     s_(d+r) w_((i - d) mod N), r = (K - 1) / 2
  *   rc_cosine_similarity  y [B, N]: k . m_i / (|k| |m_i| + eps) of the key
  *                     k [B, W] and every row m_i of the memory m [B, N, W];
- *                     eps > 0 (the NTM uses 1e-8) */
+ *                     eps > 0 (the NTM uses 1e-8)
+ *   rc_memory_read    r [B, W] = sum_i w_i m_i: weights w [B, N] over the
+ *                     rows of m [B, N, W] (a read head)
+ *   rc_memory_write   m [B, N, W] * prod_v (1 - w_v e_v^T) + sum_v w_v a_v^T
+ *                     for V write heads' weights w [B, V, N], erase vectors
+ *                     e [B, V, W] and add vectors a [B, V, W]: every erase,
+ *                     then every add */
 RC_API rc_tensor *rc_repeat(rc_tape *tp, rc_tensor *x, size_t n);
 RC_API rc_tensor *rc_circular_conv(rc_tape *tp, rc_tensor *w, rc_tensor *s);
 RC_API rc_tensor *rc_cosine_similarity(rc_tape *tp, rc_tensor *m, rc_tensor *k, float eps);
+RC_API rc_tensor *rc_memory_read(rc_tape *tp, rc_tensor *m, rc_tensor *w);
+RC_API rc_tensor *rc_memory_write(rc_tape *tp, rc_tensor *m, rc_tensor *w, rc_tensor *e, rc_tensor *a);
 
 /* ---------------------------------------------------------------- recurrent networks
  *

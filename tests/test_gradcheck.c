@@ -221,6 +221,11 @@ static rc_tensor *b_circular_conv(rc_tape *tp, rc_tensor **x) { return rc_circul
 static rc_tensor *b_cosine(rc_tape *tp, rc_tensor **x) { return rc_cosine_similarity(tp, x[0], x[1], 1e-8f); }
 /* a larger eps, so that the norms' terms and eps's both show */
 static rc_tensor *b_cosine_eps(rc_tape *tp, rc_tensor **x) { return rc_cosine_similarity(tp, x[0], x[1], 0.5f); }
+static rc_tensor *b_memory_read(rc_tape *tp, rc_tensor **x) { return rc_memory_read(tp, x[0], x[1]); }
+static rc_tensor *b_memory_write(rc_tape *tp, rc_tensor **x)
+{
+    return rc_memory_write(tp, x[0], x[1], rc_sigmoid(tp, x[2]), x[3]);
+}
 static rc_tensor *b_softplus(rc_tape *tp, rc_tensor **x) { return rc_softplus(tp, rc_scale(tp, x[0], 4.0f)); }
 /* a ladder of steps 0.25 around 0, bounds between its rungs: some values clamped, none near a bound */
 static rc_tensor *b_clamp(rc_tape *tp, rc_tensor **x) { return rc_clamp(tp, x[0], -0.6f, 0.4f); }
@@ -327,6 +332,11 @@ static const gc_case cases[] = {
     {"circular_conv with 3 shifts", 2, {2, 2}, {S(2, 6), S(2, 3)}, {NORMAL, NORMAL}, b_circular_conv},
     {"cosine_similarity with eps 1e-8", 2, {3, 2}, {S(2, 5, 4), S(2, 4)}, {NORMAL, NORMAL}, b_cosine},
     {"cosine_similarity with eps 0.5", 2, {3, 2}, {S(3, 2, 3), S(3, 3)}, {NORMAL, NORMAL}, b_cosine_eps},
+    {"memory_read", 2, {3, 2}, {S(2, 5, 3), S(2, 5)}, {NORMAL, UNIT_CONST}, b_memory_read},
+    {"memory_write of 1 head", 4, {3, 3, 3, 3}, {S(2, 4, 3), S(2, 1, 4), S(2, 1, 3), S(2, 1, 3)},
+     {NORMAL, UNIT_CONST, NORMAL, NORMAL}, b_memory_write},
+    {"memory_write of 3 heads", 4, {3, 3, 3, 3}, {S(2, 4, 3), S(2, 3, 4), S(2, 3, 3), S(2, 3, 3)},
+     {NORMAL, UNIT_CONST, NORMAL, NORMAL}, b_memory_write},
     {"circular_conv with 5 shifts over 5 places", 2, {2, 2}, {S(3, 5), S(3, 5)}, {NORMAL, NORMAL}, b_circular_conv},
     {"complex transition D F^-1 P R F D (unitary RNN)", 3, {2, 1, 1}, {S(3, 8), S(4), S(8)}, {NORMAL, NORMAL, NORMAL},
      b_unitary},

@@ -369,8 +369,76 @@ static void heads_by_hand(void)
     rc_params_free(q);
 }
 
+/* rc_memory_read and rc_memory_write against the products, repeats and
+ * sums they replace (eq. 2-4 composed), values and gradients, 2 heads. */
+typedef struct {
+    rc_tensor *in[4]; /* m [B, N, W], w [B, V, N], e, a [B, V, W] */
+    int composed;
+} mem_case;
+
+static rc_tensor *mem_build(rc_tape *tp, void *ctx)
+{
+    mem_case *c = ctx;
+    rc_tensor *m = c->in[0], *w = c->in[1], *e = rc_sigmoid(tp, c->in[2]), *a = c->in[3];
+    size_t b = m->shape[0], n = m->shape[1], wd = m->shape[2], v = w->shape[1];
+    rc_tensor *w0 = rc_reshape(tp, rc_slice(tp, w, 1, 0, 1), 2, (size_t[]){b, n}), *read, *written;
+    if (!c->composed) {
+        read = rc_memory_read(tp, m, w0);
+        written = rc_memory_write(tp, m, w, e, a);
+    } else {
+        read = rc_sum(tp, rc_mul(tp, m, rc_reshape(tp, w0, 3, (size_t[]){b, n, 1})), 1);
+        rc_tensor *kept = m, *added = NULL;
+        for (size_t h = 0; h < v; h++) {
+            rc_tensor *col = rc_reshape(tp, rc_slice(tp, w, 1, h, 1), 3, (size_t[]){b, n, 1});
+            rc_tensor *eh = rc_reshape(tp, rc_slice(tp, e, 1, h, 1), 2, (size_t[]){b, wd});
+            rc_tensor *ah = rc_reshape(tp, rc_slice(tp, a, 1, h, 1), 2, (size_t[]){b, wd});
+            rc_tensor *E = rc_reshape(tp, rc_repeat(tp, eh, n), 3, (size_t[]){b, n, wd});
+            rc_tensor *A = rc_mul(tp, rc_reshape(tp, rc_repeat(tp, ah, n), 3, (size_t[]){b, n, wd}), col);
+            kept = rc_sub(tp, kept, rc_mul(tp, kept, rc_mul(tp, E, col)));
+            added = added ? rc_add(tp, added, A) : A;
+        }
+        written = rc_add(tp, kept, added);
+    }
+    rc_tensor *parts[2] = {rc_reshape(tp, read, 1, (size_t[]){read->size}),
+                           rc_reshape(tp, written, 1, (size_t[]){written->size})};
+    return rc_concat(tp, parts, 2, 0);
+}
+
+static void fused_memory_ops(void)
+{
+    t_case("ntm: rc_memory_read and rc_memory_write (2 heads) == their composed products, repeats and sums, "
+           "values and gradients");
+    rc_rng rng;
+    rc_rng_seed(&rng, 14, 12);
+    mem_case c = {{rc_tensor_new(3, (size_t[]){3, 7, 4}), rc_tensor_new(3, (size_t[]){3, 2, 7}),
+                   rc_tensor_new(3, (size_t[]){3, 2, 4}), rc_tensor_new(3, (size_t[]){3, 2, 4})}, 0};
+    for (int i = 0; i < 4; i++) {
+        if (i == 1)
+            rc_tensor_fill_uniform(c.in[i], &rng, 0.0f, 1.0f);
+        else
+            rc_tensor_fill_normal(c.in[i], &rng, 0.0f, 1.0f);
+        rc_tensor_require_grad(c.in[i]);
+    }
+    size_t n_out[2], n_g[2];
+    float *y[2], *g[2];
+    for (int k = 0; k < 2; k++) {
+        c.composed = k;
+        y[k] = t_values_and_grads(mem_build, &c, c.in, 4, &n_out[k], &g[k], &n_g[k]);
+    }
+    T_CHECK(y[0] && y[1] && g[0] && g[1] && n_out[0] == n_out[1] && n_g[0] == n_g[1], "%s", rc_last_error());
+    if (y[0] && y[1] && g[0] && g[1])
+        T_CHECK(t_max_diff(y[0], y[1], n_out[0]) < 1e-5 && t_max_diff(g[0], g[1], n_g[0]) < 1e-4,
+                "values differ by %g, gradients by %g", t_max_diff(y[0], y[1], n_out[0]),
+                t_max_diff(g[0], g[1], n_g[0]));
+    for (int k = 0; k < 2; k++)
+        free(y[k]), free(g[k]);
+    for (int i = 0; i < 4; i++)
+        rc_tensor_free(c.in[i]);
+}
+
 void suite_ntm(void)
 {
+    fused_memory_ops();
     against_equations();
     starts();
     heads_by_hand();

@@ -150,6 +150,12 @@ static rc_tensor *initial(rc_tape *tp, const rc__cell_layer *L, size_t slot, siz
     }
 }
 
+/* n rows [B, F] side by side: [B, n F] (the row itself when n is 1). */
+static rc_tensor *joined(rc_tape *tp, rc_tensor *const *x, size_t n)
+{
+    return n == 1 ? x[0] : rc_concat(tp, x, n, 1);
+}
+
 /* A head's weighting from its parameters p [B, W + K + 3], the memory
  * m [B, N, W] and its previous weighting [B, N] (eq. 5-9). */
 static rc_tensor *address(rc_tape *tp, const sizes *z, rc_tensor *p, rc_tensor *m, rc_tensor *prev)
@@ -189,20 +195,16 @@ static rc_tensor *step(rc_tape *tp, const rc__cell_layer *L, rc_tensor *u, rc_te
             return NULL;
     reads[0] = h;
     for (size_t j = 0; j < z.R; j++) /* r = sum_i w(i) M(i) */
-        reads[1 + j] = rc_sum(tp, rc_mul(tp, m, rc_reshape(tp, w[j], 3, (size_t[]){B, N, 1})), 1);
-    rc_tensor *kept = m, *added = NULL;
-    for (size_t v = 0; v < z.V; v++) {
-        rc_tensor *col = rc_reshape(tp, w[z.R + v], 3, (size_t[]){B, N, 1});
-        rc_tensor *e = rc_reshape(tp, rc_repeat(tp, rc_sigmoid(tp, part[heads + 2 * v]), N), 3, (size_t[]){B, N, W});
-        rc_tensor *add = rc_reshape(tp, rc_repeat(tp, rc_tanh(tp, part[heads + 2 * v + 1]), N), 3, (size_t[]){B, N, W});
-        kept = rc_sub(tp, kept, rc_mul(tp, kept, rc_mul(tp, e, col)));
-        add = rc_mul(tp, add, col);
-        added = added ? rc_add(tp, added, add) : add;
-    }
-    rc_tensor *m_new = rc_add(tp, kept, added);
+        reads[1 + j] = rc_memory_read(tp, m, w[j]);
+    rc_tensor *erase[MAX_HEADS], *add[MAX_HEADS];
+    for (size_t v = 0; v < z.V; v++)
+        erase[v] = rc_sigmoid(tp, part[heads + 2 * v]), add[v] = rc_tanh(tp, part[heads + 2 * v + 1]);
+    rc_tensor *m_new = rc_memory_write(tp, m, rc_reshape(tp, joined(tp, w + z.R, z.V), 3, (size_t[]){B, z.V, N}),
+                                       rc_reshape(tp, joined(tp, erase, z.V), 3, (size_t[]){B, z.V, W}),
+                                       rc_reshape(tp, joined(tp, add, z.V), 3, (size_t[]){B, z.V, W}));
     s_new[S_MEMORY] = m_new ? rc_reshape(tp, m_new, 2, (size_t[]){B, N * W}) : NULL;
-    s_new[S_READS] = z.R == 1 ? reads[1] : rc_concat(tp, reads + 1, z.R, 1);
-    s_new[S_WEIGHTINGS] = heads == 1 ? w[0] : rc_concat(tp, w, heads, 1);
+    s_new[S_READS] = joined(tp, reads + 1, z.R);
+    s_new[S_WEIGHTINGS] = joined(tp, w, heads);
     return s_new[S_READS] ? rc_concat(tp, reads, 1 + z.R, 1) : NULL;
 }
 
