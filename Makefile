@@ -80,7 +80,7 @@ EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c)
 CONFIG := $(CC) $(CFLAGS_ALL) | $(LDFLAGS_ALL) $(LDLIBS_ALL)
 $(shell mkdir -p $(BUILD) && (echo '$(CONFIG)' | cmp -s - $(BUILD)/config.txt || echo '$(CONFIG)' > $(BUILD)/config.txt))
 
-.PHONY: all deps deps-check test demo examples clean fuzz bench-onednn bench-composed report
+.PHONY: all deps deps-check test demo examples clean fuzz bench-onednn bench-composed bench-fft report
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -143,6 +143,13 @@ $(BUILD)/bench/composed_memory: $(BUILD)/obj/bench/composed_memory.o $(BUILD)/li
 	$(CC) -o $@ $< $(BUILD)/librecur.a $(LDFLAGS_ALL) $(LDLIBS_ALL)
 
 bench-composed: $(BUILD)/bench/composed_memory
+
+# The unitary RNN's FFT (KissFFT) against a DFT product (not part of `make test`).
+$(BUILD)/bench/fft_vs_dft: $(BUILD)/obj/bench/fft_vs_dft.o $(BUILD)/librecur.a
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(BUILD)/librecur.a $(LDFLAGS_ALL) $(LDLIBS_ALL)
+
+bench-fft: $(BUILD)/bench/fft_vs_dft
 
 # Fuzzing the file readers (clang's libFuzzer, with ASan and UBSan); not part
 # of `make test`.  FUZZ_SECONDS per reader.
