@@ -282,8 +282,9 @@ class Network:
 
     def run(self, x, states=None, lengths=None):
         """x [T, B, I] ([B, T, I] when the file says batch_first) -> (output, {name: final state}).
-        states: {name: [L*D, B, n]} to start from (missing ones are zeros); lengths [B]:
-        packed sequences, as PyTorch's pack_padded_sequence."""
+        states: {name: [L*D, B, n]} to start from (missing ones start where the cell starts
+        them: zero but for the NTM); lengths [B]: packed sequences, as PyTorch's
+        pack_padded_sequence."""
         owned = _Owned()
         try:
             s0 = _initial_states(owned, states, self.state_names, "network")
@@ -448,7 +449,7 @@ class ModelStream:
         self.model, self.states = model, None
 
     def reset(self):
-        """New sequences: start again from zero states."""
+        """New sequences: start again from the states' start (zero but for the NTM)."""
         self.states = None
 
     def step(self, x, lengths=None):
