@@ -49,6 +49,12 @@ for bad in "rounds=3:has no option rounds" "proj_size=abc:is not NAME=NUMBER" "p
     check "train --cell-opt $arg: exit 2, one line" \
         [ $rc -eq 2 -a "$(echo "$err" | wc -l)" -eq 1 -a -n "$(echo "$err" | grep -F "$needle")" ]
 done
+err=$("$recur" train --task copy --out "$(mktemp -u)" --cell ntm --cell-opt slots=4 --cell-opt shift=2 2>&1 >/dev/null); rc=$?
+check "train --cell ntm with shifts wider than its memory: exit 2, one line naming both" \
+    [ $rc -eq 2 -a "$(echo "$err" | wc -l)" -eq 1 -a -n "$(echo "$err" | grep -F "shift 2 needs at least 5 memory slots, got 4")" ]
+out=$("$recur" cells ntm); rc=$?
+case "$out" in *"slots"*"clip"*"h, c, memory, reads, weightings"*) ok=1 ;; *) ok=0 ;; esac
+check "cells ntm shows its states and options" [ $rc -eq 0 -a $ok -eq 1 ]
 out=$("$recur" train --cell lstm --help); rc=$?
 case "$out" in *"--cell-opt"*"proj_size"*) ok=1 ;; *) ok=0 ;; esac
 check "train --help lists the chosen cell's options" [ $rc -eq 0 -a $ok -eq 1 ]

@@ -12,7 +12,7 @@
 #              the first stretch of the same curves), about 8 minutes
 #   --out DIR  where the runs, results.json, results.md and curves go
 #              (default experiments/ntm/out, or out-quick with --quick)
-#   --steps N  updates per model (default 8000; Collier & Beel run 31250)
+#   --steps N  updates per model (default 20000; Collier & Beel run 31250)
 #   --threads  threads per training run (default 1; the two go side by side)
 #
 # Both models: batch 32, Adam at 1e-3, the gradient's norm clipped to 50,
@@ -34,7 +34,7 @@ recur="$top/build/recur"
 quick=
 out=
 threads=1
-steps=8000
+steps=20000
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1 ;;
