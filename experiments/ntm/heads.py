@@ -6,8 +6,10 @@ step by step on one sequence of L random 8-bit vectors (seed S), reading its
 does: time left to right, memory locations top to bottom, black where a head's
 weight is 1 — the write head above, the read head below, the locations either
 used (weight above 0.01 at some step) framed by a few more (all of them when
-no weight reaches 0.01).  Prints the copy's
-bit errors.  Needs python/recur.py (numpy) and the library it loads."""
+no weight reaches 0.01).  Prints the copy's bit errors and at how many
+steps each head's focus (its largest weight, above 0.5) moved on one row:
+the write head's over the input, the read head's over the output.  Needs
+python/recur.py (numpy) and the library it loads."""
 import argparse
 import os
 import struct
@@ -62,6 +64,12 @@ def main():
     used = np.nonzero(np.maximum(read, write).max(axis=1) > 0.01)[0]
     lo, hi = (max(int(used.min()) - 3, 0), min(int(used.max()) + 4, N)) if used.size else (0, N)
     errors = int(((np.array(outs[L + 1:]) > 0) != (seq > 0.5)).sum())
+    # how far each head's focus (its largest weight, where that is above 0.5) moves on a row a step:
+    # the write head over the L input steps, the read head over the L output steps
+    def walked(w, steps):
+        top = [int(np.argmax(w[:, t])) if w[:, t].max() > 0.5 else -1 for t in steps]
+        return sum(1 for a, b in zip(top, top[1:]) if a >= 0 and b == (a + 1) % N)
+    wrote, read_on = walked(write, range(L)), walked(read, range(L, 2 * L + 1))
     cell, gap = 6, 12
     rows = hi - lo
     img = np.full((2 * rows * cell + gap, (2 * L + 1) * cell), 255, np.uint8)
@@ -70,8 +78,9 @@ def main():
         img[k * (rows * cell + gap):k * (rows * cell + gap) + rows * cell] = block
     img[rows * cell:rows * cell + gap] = 200
     png(a.out, img)
-    print(f"{a.out}: length {L}, seed {a.seed}: {errors} bit errors; locations {lo}..{hi - 1} of {N} shown, "
-          f"write head above, read head below")
+    print(f"{a.out}: length {L}, seed {a.seed}: {errors} bit errors; the write focus moved on a row at "
+          f"{wrote} of {L - 1} input steps, the read focus at {read_on} of {L} output steps; locations "
+          f"{lo}..{hi - 1} of {N} shown, write head above, read head below")
 
 
 if __name__ == "__main__":
