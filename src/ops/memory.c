@@ -15,7 +15,8 @@
  *                  d = k . M_i and q = |k| |M_i| + eps:
  *                  dM_i += dy_i (k / q - d |k| M_i / (|M_i| q^2)),
  *                  dk += dy_i (M_i / q - d |M_i| k / (|k| q^2)), the second
- *                  terms 0 where the norm is 0 (the subgradient at 0)
+ *                  terms 0 where the norm is 0 (the subgradient at 0); the
+ *                  forward keeps the norms, and d = K q
  *   memory_read    r [B, W] = sum_i w_i M_i of weights w [B, N] over the rows
  *                  of m [B, N, W] (eq. 2); backward: dM_i += w_i dr,
  *                  dw_i += M_i . dr
@@ -149,12 +150,14 @@ static int cosine_similarity_backward(rc_tape *tp, rc__node *node)
     int status = rc__input_grads(tp, node, grads);
     if (status)
         return status;
+    const float *norms = node->saved; /* the forward's |M_i| [B N], then |k| [B] */
     for (size_t b = 0; b < B; b++) {
         const float *kb = k->data + b * W;
-        double nk = norm(kb, W);
+        double nk = norms[B * N + b];
         for (size_t i = 0; i < N; i++) {
             const float *mi = m->data + (b * N + i) * W;
-            double g = node->out->grad[b * N + i], nm = norm(mi, W), d = dot(mi, kb, W), q = nk * nm + eps;
+            double g = node->out->grad[b * N + i], nm = norms[b * N + i], q = nk * nm + eps;
+            double d = (double)node->out->data[b * N + i] * q; /* k . M_i, from K = d / q */
             double over_m = nm > 0.0 ? d * nk / (nm * q * q) : 0.0, over_k = nk > 0.0 ? d * nm / (nk * q * q) : 0.0;
             for (size_t j = 0; j < W; j++) {
                 if (grads[0])
@@ -182,19 +185,23 @@ rc_tensor *rc_cosine_similarity(rc_tape *tp, rc_tensor *m, rc_tensor *k, float e
     rc_tensor *y = rc__tape_output(tp, "rc_cosine_similarity", 2, (size_t[]){B, N});
     if (!y)
         return NULL;
+    float *norms = rc__tape_alloc(tp, B * N + B, sizeof *norms); /* kept for the backward */
+    if (!norms)
+        return NULL;
     for (size_t b = 0; b < B; b++) {
         const float *kb = k->data + b * W;
-        double nk = norm(kb, W);
+        double nk = norms[B * N + b] = (float)norm(kb, W);
         for (size_t i = 0; i < N; i++) {
             const float *mi = m->data + (b * N + i) * W;
-            y->data[b * N + i] = (float)(dot(mi, kb, W) / (nk * norm(mi, W) + eps));
+            double nm = norms[b * N + i] = (float)norm(mi, W);
+            y->data[b * N + i] = (float)(dot(mi, kb, W) / (nk * nm + eps));
         }
     }
     rc__node *node;
     if (rc__record(tp, RC__OP_cosine_similarity, cosine_similarity_backward, y, 2, in, &node))
         return NULL;
     if (node)
-        node->farg[0] = eps;
+        node->farg[0] = eps, node->saved = norms;
     return y;
 }
 
