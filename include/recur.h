@@ -402,6 +402,11 @@ RC_API rc_tensor *rc_circular_conv(rc_tape *tp, rc_tensor *w, rc_tensor *s);
 RC_API rc_tensor *rc_cosine_similarity(rc_tape *tp, rc_tensor *m, rc_tensor *k, float eps);
 RC_API rc_tensor *rc_memory_read(rc_tape *tp, rc_tensor *m, rc_tensor *w);
 RC_API rc_tensor *rc_memory_write(rc_tape *tp, rc_tensor *m, rc_tensor *w, rc_tensor *e, rc_tensor *a);
+/* Additive attention (Bahdanau et al. 2015; the Pointer Network's output,
+ * Vinyals et al. 2015): s [B, I, J], s_bij = v . tanh(e_bj + d_bi), for
+ * keys e [B, J, A] and queries d [B, I, A] (both already projected, W1 e_j
+ * and W2 d_i) and v [A]. */
+RC_API rc_tensor *rc_additive_attention(rc_tape *tp, rc_tensor *e, rc_tensor *d, rc_tensor *v);
 
 /* ---------------------------------------------------------------- recurrent networks
  *

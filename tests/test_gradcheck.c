@@ -226,6 +226,7 @@ static rc_tensor *b_memory_write(rc_tape *tp, rc_tensor **x)
 {
     return rc_memory_write(tp, x[0], x[1], rc_sigmoid(tp, x[2]), x[3]);
 }
+static rc_tensor *b_additive_attention(rc_tape *tp, rc_tensor **x) { return rc_additive_attention(tp, x[0], x[1], x[2]); }
 static rc_tensor *b_softplus(rc_tape *tp, rc_tensor **x) { return rc_softplus(tp, rc_scale(tp, x[0], 4.0f)); }
 /* a ladder of steps 0.25 around 0, bounds between its rungs: some values clamped, none near a bound */
 static rc_tensor *b_clamp(rc_tape *tp, rc_tensor **x) { return rc_clamp(tp, x[0], -0.6f, 0.4f); }
@@ -337,6 +338,8 @@ static const gc_case cases[] = {
      {NORMAL, UNIT_CONST, NORMAL, NORMAL}, b_memory_write},
     {"memory_write of 3 heads", 4, {3, 3, 3, 3}, {S(2, 4, 3), S(2, 3, 4), S(2, 3, 3), S(2, 3, 3)},
      {NORMAL, UNIT_CONST, NORMAL, NORMAL}, b_memory_write},
+    {"additive_attention 3 queries over 4 keys", 3, {3, 3, 1}, {S(2, 4, 5), S(2, 3, 5), S(5)}, {NORMAL, NORMAL, NORMAL},
+     b_additive_attention},
     {"circular_conv with 5 shifts over 5 places", 2, {2, 2}, {S(3, 5), S(3, 5)}, {NORMAL, NORMAL}, b_circular_conv},
     {"complex transition D F^-1 P R F D (unitary RNN)", 3, {2, 1, 1}, {S(3, 8), S(4), S(8)}, {NORMAL, NORMAL, NORMAL},
      b_unitary},

@@ -160,6 +160,18 @@ static void test_values(rc_tape *tp)
     T_CHECK(values_ok && kept > 7300 && kept < 7700, "kept %zu of 10000", kept);
     T_CHECK(close_to(rc_dropout(tp, a, 0.0f, &rng), a->data, 0), "p = 0");
 
+    t_case("ops values: additive attention v . tanh(e_j + d_i), a row per query");
+    rc_tensor *keys = tensor(tp, 3, (size_t[]){1, 2, 2}, (float[]){0.5f, 0, 0, -1});
+    rc_tensor *queries = tensor(tp, 3, (size_t[]){1, 2, 2}, (float[]){0.25f, 1, 0, 0});
+    rc_tensor *vv = tensor(tp, 1, (size_t[]){2}, (float[]){2, -1});
+    rc_tensor *scores = rc_additive_attention(tp, keys, queries, vv);
+    T_CHECK(scores && scores->ndim == 3 && scores->shape[1] == 2 && scores->shape[2] == 2 &&
+                close_to(scores, (float[]){2 * tanhf(0.75f) - tanhf(1), 2 * tanhf(0.25f), 2 * tanhf(0.5f), tanhf(1)},
+                         1e-6f),
+            "scores [1, 2, 2]");
+    T_CHECK(!rc_additive_attention(tp, keys, rc_tape_tensor(tp, 3, (size_t[]){1, 2, 3}), vv), "widths differ");
+    T_CHECK_ERROR(rc_last_status(), RC_ESHAPE, "e must be [B, J, A]");
+
     t_case("ops values: layer norm gives mean 0 and variance 1 per row");
     rc_tensor *ln = rc_layer_norm(tp, a, NULL, NULL, 1e-6f);
     float v = sqrtf(2.0f / 3.0f);
