@@ -80,7 +80,7 @@ static int show_images(rc_model *m, const rc_dataset *set, size_t n, const char 
 /* A model trained on a synthetic task, tested on a fresh set of it: the
  * settings it learnt with, changed by the flags (other lengths, counts). */
 static int eval_synth(const char *model_path, rc_model *m, const char *meta, int task_flag,
-                      const cli_synth_flags *f, size_t size, uint64_t seed, size_t batch)
+                      const cli_synth_flags *f, size_t size, uint64_t seed, size_t batch, size_t beam)
 {
     rc_synth_config learnt, c;
     if (cli_synth_parse(meta, &learnt))
@@ -92,7 +92,7 @@ static int eval_synth(const char *model_path, rc_model *m, const char *meta, int
         return EXIT_BAD_INPUT;
     rc_dataset *set = rc_dataset_synth(&c, size, seed, 0);
     rc_eval_result r;
-    if (!set || rc_evaluate(m, set, batch, 1, &r)) {
+    if (!set || rc_evaluate_beam(m, set, batch, 1, beam, &r)) {
         rc_dataset_free(set);
         return cli_fail("eval", "%s", rc_last_error());
     }
@@ -100,7 +100,17 @@ static int eval_synth(const char *model_path, rc_model *m, const char *meta, int
     char what[160];
     cli_synth_describe(&c, what, sizeof what);
     printf("%s: %.0f sequences, %s\n", model_path, r.sequences, what);
-    if (c.kind == RC_SYNTH_ADDING)
+    if (c.kind == RC_SYNTH_CONVEX_HULL)
+        printf("  %.1f%% of hulls exact, area coverage %.2f%% (over the %.1f%% that are simple polygons; %.1f%% "
+               "invalid); %s decoding; %.2f%% of pointers right reading the targets, cross-entropy %.4f\n",
+               100 * r.exact, 100 * r.coverage, 100 * (1 - r.invalid), 100 * r.invalid,
+               beam > 1 ? "beam" : "greedy", 100 * r.accuracy, r.loss);
+    else if (c.kind == RC_SYNTH_TSP)
+        printf("  mean tour length %.4f, optimal %.4f (ratio %.4f); %.1f%% of tours optimal; %s decoding of valid "
+               "tours; %.2f%% of pointers right reading the targets, cross-entropy %.4f\n",
+               r.tour, r.optimal, r.tour / r.optimal, 100 * r.exact, beam > 1 ? "beam" : "greedy", 100 * r.accuracy,
+               r.loss);
+    else if (c.kind == RC_SYNTH_ADDING)
         printf("  mean squared error %.6g (always guessing 1: %.4f)\n", r.loss, rc_synth_baseline(&c));
     else if (c.kind == RC_SYNTH_COPY_MEMORY)
         printf("  cross-entropy %.6g nats per step (memoryless: %.6f); %.3f%% of steps right, %.1f%% of sequences "
@@ -117,7 +127,7 @@ int cmd_eval(int argc, char **argv)
 {
     const char *data = NULL, *model_path = NULL;
     int split = -1, help = 0; /* -1: test, or the held-out validation part when there is no test split */
-    size_t batch = 32, bptt = 35, threads = cli_cores(), show = 0, size = 1000;
+    size_t batch = 32, bptt = 35, threads = cli_cores(), show = 0, size = 1000, beam = 1;
     uint64_t seed = CLI_SYNTH_TEST_SEED;
     int task_flag = -1;
     cli_synth_flags synth = {0};
@@ -139,7 +149,11 @@ int cmd_eval(int argc, char **argv)
         {"--task", NULL, OPT_CHOICE, &task_flag,
          "a synthetic task (the one the model learnt; no --data): tested on --size new examples", synth_names},
         {"--length", NULL, OPT_STRING, &synth.length,
-         "synthetic: N or N-M (copy, repeat-copy: vectors; copy-memory: the gap; adding: steps)", NULL},
+         "synthetic: N or N-M (copy, repeat-copy: vectors; copy-memory: the gap; adding: steps; convex-hull, tsp: "
+         "points)", NULL},
+        {"--beam", NULL, OPT_SIZE, &beam,
+         "convex-hull, tsp: answers by beam search keeping N candidates (1: greedy; tsp searches valid tours only)",
+         NULL},
         {"--repeats", NULL, OPT_STRING, &synth.repeats, "repeat-copy: N or N-M copies", NULL},
         {"--items", NULL, OPT_STRING, &synth.items, "assoc-recall: N or N-M items", NULL},
         {"--item-length", NULL, OPT_SIZE, &synth.item_length, "assoc-recall: vectors per item", NULL},
@@ -161,7 +175,8 @@ int cmd_eval(int argc, char **argv)
                   "accuracy (classify); NLL per predicted sample (audio).  A model of a synthetic\n"
                   "task is tested on new examples, at the lengths it learnt or those given: bit\n"
                   "errors per sequence (copy, repeat-copy, assoc-recall), cross-entropy against the\n"
-                  "memoryless baseline (copy-memory), squared error against guessing 1 (adding).",
+                  "memoryless baseline (copy-memory), squared error against guessing 1 (adding),\n"
+                  "exact hulls and area coverage (convex-hull), tour length against the optimal (tsp).",
                   opts);
         return 0;
     }
@@ -169,8 +184,8 @@ int cmd_eval(int argc, char **argv)
         return cli_fail("eval", "expected MODEL --data PATH, or MODEL of a synthetic task (see recur eval --help)");
     char in_dir[1100];
     model_path = cli_model_file(model_path, in_dir, sizeof in_dir);
-    if (batch == 0 || bptt == 0 || threads == 0 || size == 0)
-        return cli_fail("eval", "--batch, --bptt, --size and --threads must be positive");
+    if (batch == 0 || bptt == 0 || threads == 0 || size == 0 || beam == 0)
+        return cli_fail("eval", "--batch, --bptt, --size, --beam and --threads must be positive");
     rc_set_num_threads((int)threads);
     rc_safetensors *st = NULL;
     rc_model *m = rc_model_load(model_path, &st);
@@ -183,7 +198,7 @@ int cmd_eval(int argc, char **argv)
                  : data     ? cli_fail("eval", "%s learnt a synthetic task, which makes its own data: --data is not "
                                                "read",
                                        model_path)
-                            : eval_synth(model_path, m, synthetic, task_flag, &synth, size, seed, batch);
+                            : eval_synth(model_path, m, synthetic, task_flag, &synth, size, seed, batch, beam);
         goto done;
     }
     const char *layout = rc_safetensors_metadata(st, "layout");

@@ -37,6 +37,8 @@ static const char *const task_flags[RC_SYNTH_COUNT] = {
     [RC_SYNTH_ASSOC_RECALL] = "--items --item-length --bits",
     [RC_SYNTH_COPY_MEMORY] = "--length --symbols --copy-length",
     [RC_SYNTH_ADDING] = "--length",
+    [RC_SYNTH_CONVEX_HULL] = "--length",
+    [RC_SYNTH_TSP] = "--length",
 };
 
 /* 1 when flag (given) is one of the task's. */
@@ -136,6 +138,11 @@ void cli_synth_describe(const rc_synth_config *c, char *buf, size_t cap)
         break;
     case RC_SYNTH_COPY_MEMORY:
         snprintf(buf, cap, "copy-memory of %zu symbols of %zu across a gap of %s", c->copy_length, c->symbols,
+                 range(c->min_length, c->max_length, a, sizeof a));
+        break;
+    case RC_SYNTH_CONVEX_HULL:
+    case RC_SYNTH_TSP:
+        snprintf(buf, cap, "%s of %s points", c->kind == RC_SYNTH_TSP ? "tsp" : "convex-hull",
                  range(c->min_length, c->max_length, a, sizeof a));
         break;
     default: snprintf(buf, cap, "adding over %s steps", range(c->min_length, c->max_length, a, sizeof a)); break;

@@ -81,7 +81,8 @@ static int options(train_args *a, cli_option *o)
     cli_option table[] = {
         {"--task", NULL, OPT_CHOICE, &a->task,
          "what to learn: a data set's task, or a synthetic one (copy, repeat-copy, assoc-recall: Graves et al. "
-         "2014; copy-memory, adding: Arjovsky et al. 2016), generated, no --data", tasks},
+         "2014; copy-memory, adding: Arjovsky et al. 2016; convex-hull, tsp: Vinyals et al. 2015, learnt by a "
+         "Pointer Network whose encoder and decoder are --cell networks), generated, no --data", tasks},
         {"--data", NULL, OPT_STRING, &a->data, "training data: lm a text file or a folder with train.txt, "
                                                "valid.txt; music a folder of train/valid/test.txt piano rolls; "
                                                "classify a folder of IDX files; audio WAV files (a folder with "
@@ -100,7 +101,7 @@ static int options(train_args *a, cli_option *o)
         {"--mixtures", NULL, OPT_SIZE, &a->mixtures, "audio: Gaussians per predicted sample", NULL},
         {"--length", NULL, OPT_STRING, &a->synth_flags.length,
          "synthetic: N or N-M, drawn per example: copy, repeat-copy the vectors (1-20, 1-10); copy-memory the gap "
-         "(100); adding the steps (100)", NULL},
+         "(100); adding the steps (100); convex-hull, tsp the points (5-10, 5; tsp at most 20)", NULL},
         {"--bits", NULL, OPT_SIZE, &a->synth_flags.bits, "copy, repeat-copy, assoc-recall: bits per vector (8, 8, 6)",
          NULL},
         {"--repeats", NULL, OPT_STRING, &a->synth_flags.repeats, "repeat-copy: N or N-M copies (1-10)", NULL},
@@ -551,7 +552,8 @@ static rc_model *build_model(const train_args *a, const cli_data *d, rc_rng *rng
 {
     rc_model_config mc = {0};
     mc.task = model_task(a);
-    size_t in = a->task == RC_TASK_LM ? (a->embed ? a->embed : a->hidden) : rc_dataset_features(d->train);
+    size_t in = a->task == RC_TASK_LM ? (a->embed ? a->embed : a->hidden)
+                                      : rc_dataset_features(d->train) + (mc.task == RC_TASK_POINTER); /* + the end marker */
     mc.rnn = rnn_config(a, in);
     cli_cell_options("train", &a->cell_opts, &mc.rnn); /* checked by check_args */
     mc.dropout = (float)a->dropout;
@@ -569,6 +571,8 @@ static rc_model *build_model(const train_args *a, const cli_data *d, rc_rng *rng
     }
     double width = (double)(mc.rnn.bidirectional ? 2 : 1) * (double)rc_rnn_config_layer_size(&mc.rnn, a->layers - 1);
     double outs = (double)mc.n_out * (mc.mixtures ? 3.0 * (double)mc.mixtures : 1.0);
+    if (mc.task == RC_TASK_POINTER) /* the decoder, as large as the encoder, and the attention */
+        net *= 2, outs = 2.0 * width + 1.0;
     if (fits(a, (double)net + (a->task == RC_TASK_LM ? (double)mc.n_out * (double)in : 0.0) + outs * (width + 1)))
         return NULL;
     rc_model *m = rc_model_new(&mc, rng);
@@ -655,7 +659,8 @@ int cmd_train(int argc, char **argv)
         status = cli_parse("train", opts, argc - 1, argv + 1, NULL, 0, NULL);
     if (a.help) {
         cli_usage(stdout, "recur train --task lm|music|classify|audio --data PATH --out DIR [options]\n"
-                          "       recur train --task copy|repeat-copy|assoc-recall|copy-memory|adding --out DIR [options]",
+                          "       recur train --task copy|repeat-copy|assoc-recall|copy-memory|adding|convex-hull|tsp "
+                          "--out DIR [options]",
                   "Trains a recurrent model and writes DIR/model.safetensors (best on validation),\n"
                   "DIR/checkpoint.safetensors, DIR/log.csv and DIR/curves.svg.  Interrupt it at any\n"
                   "time; `recur train --out DIR --resume` continues bit for bit.",

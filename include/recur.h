@@ -707,6 +707,15 @@ RC_API int rc_safetensors_save(const char *path, size_t n, const char *const *na
  *   regress   feature sequences -> network -> the last layer's final states
  *             -> linear [n_out]; loss: squared error, the mean over the
  *             outputs and the batch (the adding problem)
+ *   pointer   a Pointer Network (Vinyals et al. 2015): points [T, B, F] ->
+ *             encoder (the network, behind an end marker) -> decoder (a
+ *             second network of the same configuration, from the encoder's
+ *             final states, reading the end marker and then the points the
+ *             targets chose) -> additive attention over the positions:
+ *             logits [T + 1, B, T + 1], position 0 the end, j point j;
+ *             loss: cross-entropy per target row.  rnn.input_size is F + 1
+ *             (the end marker's channel), n_out 0; rc_pointer_decode
+ *             answers without targets (convex hulls, tours)
  * Names: X(enum, name). */
 #define RC_TASK_LIST(X)               \
     X(RC_TASK_LM, "lm")               \
@@ -715,7 +724,8 @@ RC_API int rc_safetensors_save(const char *path, size_t n, const char *const *na
     X(RC_TASK_AUDIO, "audio")         \
     X(RC_TASK_TAG, "tag")             \
     X(RC_TASK_BITS, "bits")           \
-    X(RC_TASK_REGRESS, "regress")
+    X(RC_TASK_REGRESS, "regress")     \
+    X(RC_TASK_POINTER, "pointer")
 
 enum rc_task {
 #define RC__TASK_ENUM(id, name) id,
@@ -807,6 +817,10 @@ RC_API rc_model *rc_model_load(const char *path, rc_safetensors **st);
  *   regress:  features [T, B, F], samples [B, n_out] the target values
  *   audio:    features [T, B, window] (the windows read), samples [T, B, hop]
  *             (the samples to predict), weights [T, B] (0 for padding)
+ *   pointer:  features [T, B, F] the points, lengths [B] the points of each
+ *             (or NULL: T), targets [T + 1, B] the positions pointed to: k
+ *             for point k (1-based), then 0 for the end, -1 after it (the
+ *             decoder reads them: rc_model_forward needs them too)
  * lengths [B] (or NULL) and carried states h0/c0 or states0 (or NULL) go to
  * the network (rc_rnn_options). */
 typedef struct rc_batch {
@@ -837,6 +851,16 @@ RC_API rc_tensor *rc_model_loss_states(rc_tape *tp, rc_model *m, const rc_batch 
  * each call's states0 the previous call's states_n (music shifts each
  * piece behind a silent frame, so it streams one whole piece at a time). */
 RC_API rc_tensor *rc_model_forward(rc_tape *tp, rc_model *m, const rc_batch *b, rc_tensor **states_n);
+
+/* A pointer model's answers for the batch's points (features, lengths; no
+ * targets read), in the targets' layout: out [(T + 1) * B], each answer's
+ * positions then 0 (its end), -1 after it; an answer that never pointed
+ * at the end stops after n + 1 positions (n: its points).  beam 1: greedy, the most likely
+ * position at each step; beam K: beam search keeping the K most likely
+ * partial answers (log-probabilities summed, no length normalisation),
+ * returning the most likely that ended.  tours: only valid tours (every
+ * point once, then the end), as the paper's TSP search. */
+RC_API int rc_pointer_decode(rc_model *m, const rc_batch *b, size_t beam, int tours, int32_t *out);
 
 /* ---------------------------------------------------------------- optimizers
  *
@@ -1114,6 +1138,14 @@ RC_API int rc_midi_save(const char *path, const float *frames, size_t T, unsigne
  *                 one in the first L/2 steps and one in the rest; the target
  *                 is the sum of the two marked values.  Regress task, n_out
  *                 1; always guessing 1 scores a mean squared error of 1/6.
+ *   convex-hull   (Vinyals et al. 2015, 4.2) L points uniform in the unit
+ *                 square, [x, y] per step; the targets are the positions
+ *                 of the hull's vertices counter-clockwise from the lowest
+ *                 index on it (rc_convex_hull), then the end.  Pointer task:
+ *                 T = L, the targets' rows L + 1 (see the pointer model).
+ *   tsp           (4.3) the same points; the targets an optimal closed tour
+ *                 from the first point (rc_tsp_optimal), then the end.  At
+ *                 most RC_TSP_MAX_EXACT points: labels are exact.
  * L is drawn uniformly from [min_length, max_length] (assoc-recall: n from
  * [min_items, max_items]), R from [min_repeats, max_repeats].
  * Names: X(enum, name). */
@@ -1122,7 +1154,9 @@ RC_API int rc_midi_save(const char *path, const float *frames, size_t T, unsigne
     X(RC_SYNTH_REPEAT_COPY, "repeat-copy")        \
     X(RC_SYNTH_ASSOC_RECALL, "assoc-recall")      \
     X(RC_SYNTH_COPY_MEMORY, "copy-memory")        \
-    X(RC_SYNTH_ADDING, "adding")
+    X(RC_SYNTH_ADDING, "adding")                  \
+    X(RC_SYNTH_CONVEX_HULL, "convex-hull")        \
+    X(RC_SYNTH_TSP, "tsp")
 
 enum rc_synth_kind {
 #define RC__SYNTH_ENUM(id, name) id,
@@ -1147,12 +1181,15 @@ typedef struct rc_synth_config {
 
 /* The papers' settings: copy bits 8, L 1..20; repeat-copy bits 8, L 1..10, R
  * 1..10; assoc-recall bits 6, items 2..6 of 3 vectors; copy-memory 8
- * symbols, 10 remembered, L 100; adding L 100.  kind out of range: zeros. */
+ * symbols, 10 remembered, L 100; adding L 100; convex-hull 5..10 points;
+ * tsp 5 points.  kind out of range: zeros. */
 RC_API rc_synth_config rc_synth_config_default(int kind);
 /* RC_OK, or RC_EINVAL naming the field that is out of range. */
 RC_API int rc_synth_check(const rc_synth_config *c);
-/* The task model that learns it (RC_TASK_BITS, _TAG or _REGRESS), its input
- * width, its outputs, and the most steps an example can have. */
+/* The task model that learns it (RC_TASK_BITS, _TAG, _REGRESS or _POINTER),
+ * its input width, its outputs (pointer tasks: 0, they point into their
+ * input), and the most steps an example can have (pointer tasks: the most
+ * target rows, max_length + 1). */
 RC_API int rc_synth_task(const rc_synth_config *c);
 RC_API size_t rc_synth_inputs(const rc_synth_config *c);
 RC_API size_t rc_synth_outputs(const rc_synth_config *c);
@@ -1170,20 +1207,28 @@ RC_API double rc_synth_baseline(const rc_synth_config *c);
  *   rc_polygon_area  the signed area of the polygon points[order[0..m)]
  *                    (positive counter-clockwise): the hull task's coverage
  *   rc_tour_length   the length of the closed tour points[tour[0..n)]
- *   rc_tsp_optimal   an optimal tour into tour [n], from point 0, by Held &
- *                    Karp's dynamic programme (O(n^2 2^n) time, 5 n 2^n
- *                    bytes); its length, or -1 with a message when n is
- *                    outside 1..RC_TSP_MAX_EXACT */
-enum { RC_TSP_MAX_EXACT = 20 };
+ *   rc_tsp_optimal   an optimal tour into tour [n], from point 0 in the
+ *                    direction whose second point has the lower index (so
+ *                    each set of points has one answer), by Held & Karp's
+ *                    dynamic programme (O(n^2 2^n) time, 5 n 2^n bytes);
+ *                    its length, or -1 with a message when n is outside
+ *                    1..RC_TSP_MAX_EXACT */
+enum { RC_TSP_MAX_EXACT = 20, RC_POINTER_MAX_POINTS = 1000 };
 RC_API size_t rc_convex_hull(const float *points, size_t n, int32_t *hull);
 RC_API double rc_polygon_area(const float *points, const int32_t *order, size_t m);
 RC_API double rc_tour_length(const float *points, const int32_t *tour, size_t n);
 RC_API double rc_tsp_optimal(const float *points, size_t n, int32_t *tour);
+/* 1 when the polygon points[order[0..m)] is simple: m >= 3 distinct
+ * vertices, and no two edges meet except neighbours at their shared
+ * vertex (none overlapping, none touching); else 0. */
+RC_API int rc_polygon_simple(const float *points, const int32_t *order, size_t m);
 
 /* Example `index` of `seed`, written into buffers of rc_synth_max_steps
  * rows (each may be NULL when not wanted): inputs [T, inputs]; bits tasks:
  * targets [T, outputs] and weights [T]; copy-memory: classes [T]; adding:
- * targets[0] the sum.  Returns T (0 with a message when c is invalid). */
+ * targets[0] the sum; pointer tasks: classes [T + 1] the positions pointed
+ * to (k for point k, 1-based; 0 the end; -1 after it).  Returns T (0 with
+ * a message when c is invalid). */
 RC_API size_t rc_synth_example(const rc_synth_config *c, uint64_t seed, uint64_t index, float *inputs,
                                float *targets, float *weights, int32_t *classes);
 
@@ -1242,14 +1287,27 @@ typedef struct rc_eval_result {
     double sequences;         /* sequences (lm: streams) evaluated */
     double exact;             /* tag, bits: share of sequences with every target right; else NAN */
     double errors;            /* bits: wrong bits per sequence; else NAN */
+    /* pointer tasks, from decoded answers (rc_pointer_decode; accuracy is then the
+     * share of target rows whose most likely position, reading the targets, is right,
+     * and exact the share of decoded answers equal to the target): */
+    double invalid;           /* convex-hull: answers that are not a simple polygon of 3 or
+                                 more points ending at the end marker; else NAN */
+    double coverage;          /* convex-hull: the mean over the valid answers of their area
+                                 over the true hull's; else NAN */
+    double tour;              /* tsp: the mean length of the decoded tours; else NAN */
+    double optimal;           /* tsp: the mean length of the optimal tours; else NAN */
 } rc_eval_result;
 
 /* RC_OK when d makes at least one batch of `batch` sequences (lm: streams
  * of at least two tokens); RC_EINVAL saying why not. */
 RC_API int rc_dataset_check_batches(const rc_dataset *d, size_t batch, size_t bptt);
-/* batch: sequences (or lm streams) per forward pass; bptt: lm window. */
+/* batch: sequences (or lm streams) per forward pass; bptt: lm window.
+ * Pointer tasks decode greedily (tsp: valid tours only); rc_evaluate_beam
+ * decodes by beam search of `beam` (1: greedy; other tasks ignore it). */
 RC_API int rc_evaluate(rc_model *m, const rc_dataset *data, size_t batch, size_t bptt,
                        rc_eval_result *out);
+RC_API int rc_evaluate_beam(rc_model *m, const rc_dataset *data, size_t batch, size_t bptt, size_t beam,
+                            rc_eval_result *out);
 
 typedef struct rc_train_config {
     rc_optim_config optim;

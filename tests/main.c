@@ -108,7 +108,7 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     void (*suites[])(void) = {suite_core,  suite_kernels, suite_tape,    suite_ops, suite_gradcheck,
                               suite_cells, suite_registry, suite_cell_refs, suite_weight_drop, suite_pru, suite_urnn, suite_assoc_lstm, suite_ntm, suite_sha, suite_awd, suite_stream,  suite_pytorch, suite_io,  suite_data,
-                              suite_readers, suite_midi, suite_wav_csv, suite_train, suite_models, suite_trainer, suite_tasks, suite_behaviour};
+                              suite_readers, suite_midi, suite_wav_csv, suite_train, suite_models, suite_trainer, suite_tasks, suite_pointer, suite_behaviour};
     for (size_t s = 0; s < sizeof suites / sizeof suites[0]; s++) {
         suites[s]();
         close_case();

@@ -64,6 +64,7 @@ void suite_tasks(void);
 void suite_urnn(void);
 void suite_assoc_lstm(void);
 void suite_ntm(void);
+void suite_pointer(void);
 
 /* Ops whose gradient checks live in test_cells.c (NULL-terminated). */
 extern const char *const cells_gradcheck_ops[];

@@ -224,14 +224,21 @@ static rc_tensor *build_loss(rc_tape *tp, void *ctx)
 /* The music loss is one float near 88 log 2 per frame: its rounding, over
  * the step h, swamps gradients of 1e-3, so the model path (shifted input,
  * network, output layer) is checked through the logits, and the loss by the
- * op-level check of rc_bce_with_logits with row weights. */
+ * op-level check of rc_bce_with_logits with row weights.  So is the
+ * pointer network's, whose weights' gradients through a mean over rows of
+ * near-uniform scores are 1e-5 to 1e-4 (its cross-entropy is checked at
+ * the op level, and against the scores in test_pointer.c): through the
+ * softmax of its scores, as the masked ones (-1e9) would swamp any sum. */
 static rc_tensor *build_check(rc_tape *tp, void *ctx)
 {
     model_ctx *k = ctx;
-    if (rc_model_config_of(k->m)->task != RC_TASK_MUSIC)
+    int task = rc_model_config_of(k->m)->task;
+    if (task != RC_TASK_MUSIC && task != RC_TASK_POINTER)
         return build_loss(tp, ctx);
     rc_tensor *logits = NULL;
-    return rc_model_loss(tp, k->m, &k->b, NULL, &logits, NULL, NULL) ? logits : NULL;
+    if (!rc_model_loss(tp, k->m, &k->b, NULL, &logits, NULL, NULL))
+        return NULL;
+    return task == RC_TASK_POINTER ? rc_softmax(tp, logits, 2) : logits;
 }
 
 /* The bits task (sigmoid outputs at every step, the Bernoulli NLL summed
@@ -423,6 +430,8 @@ void suite_models(void)
     enum { T_ = 4, B_ = 3, F_ = 5 };
     static int32_t tokens[T_ * B_], targets[T_ * B_], classes[B_] = {2, 0, 1};
     static const int32_t lengths[B_] = {4, 2, 3};
+    /* pointer: [T_ + 1, B_] positions within each example's points, then 0 (the end), -1 after */
+    static const int32_t pointers[(T_ + 1) * B_] = {2, 1, 3, 4, 2, 0, 1, 0, -1, 0, -1, -1, -1, -1, -1};
     static float frames[T_ * B_ * RC_PIANO_KEYS], weights[T_ * B_], features[T_ * B_ * F_], samples[T_ * B_ * 2];
     rc_rng rng;
     rc_rng_seed(&rng, 8, 8);
@@ -444,24 +453,29 @@ void suite_models(void)
         int cell = task == RC_TASK_LM || task == RC_TASK_AUDIO ? RC_CELL_LSTM
                    : task == RC_TASK_MUSIC                     ? RC_CELL_GRU_RESET_BEFORE
                                                                : RC_CELL_GRU;
-        size_t in = task == RC_TASK_LM ? 4 : task == RC_TASK_MUSIC ? RC_PIANO_KEYS : F_;
+        size_t in = task == RC_TASK_LM ? 4 : task == RC_TASK_MUSIC ? RC_PIANO_KEYS : F_ + (task == RC_TASK_POINTER);
         cfg.rnn = rc_rnn_config_default(cell, in, 3);
         cfg.rnn.bidirectional = task == RC_TASK_CLASSIFY;
         cfg.rnn.peephole = task == RC_TASK_AUDIO;
         cfg.n_out = task == RC_TASK_LM || task == RC_TASK_TAG ? 7
                     : task == RC_TASK_MUSIC                     ? RC_PIANO_KEYS
                     : task == RC_TASK_AUDIO                     ? 2
+                    : task == RC_TASK_POINTER                   ? 0
                                                                 : 3;
         cfg.mixtures = task == RC_TASK_AUDIO ? 2 : 0; /* audio: windows of 5 samples predict the next 2 */
         rc_model *m = rc_model_new(&cfg, &rng);
+        rc_tensor *v = m && task == RC_TASK_POINTER ? rc_params_find(rc_model_params(m), "attn.v") : NULL;
+        for (size_t i = 0; v && i < v->size; i++) /* scores of order 1, as a trained model's: gradients above float noise */
+            v->data[i] *= 8.0f;
         model_ctx k = {m, {0}};
         k.b.T = T_, k.b.B = B_;
-        k.b.tokens = tokens, k.b.targets = targets;
+        k.b.tokens = tokens, k.b.targets = task == RC_TASK_POINTER ? pointers : targets;
         k.b.frames = frames, k.b.weights = weights;
         k.b.features = features, k.b.classes = classes, k.b.samples = samples;
         k.b.lengths = task == RC_TASK_LM ? NULL : lengths;
 
-        t_case("gradcheck: model %s, task %s, every weight", task == RC_TASK_MUSIC ? "logits" : "loss",
+        t_case("gradcheck: model %s, task %s, every weight",
+               task == RC_TASK_MUSIC ? "logits" : task == RC_TASK_POINTER ? "scores' softmax" : "loss",
                rc_task_name(task));
         T_CHECK(m, "%s", rc_last_error());
         if (m && t_selected()) {
@@ -474,19 +488,23 @@ void suite_models(void)
             t_gradcheck(build_check, &k, wrt, n, names, 0);
         }
 
-        t_case("models: rc_model_forward gives rc_model_loss's output layer, %s, without reading targets",
+        t_case("models: rc_model_forward gives rc_model_loss's output layer, %s, without reading targets (pointer: "
+               "its decoder reads them)",
                rc_task_name(task));
         if (m) {
             rc_tape *tp = rc_tape_new();
             rc_tensor *logits = NULL, *fin[RC_MODEL_MAX_STATES] = {0}, *fwd_n[RC_MODEL_MAX_STATES] = {0};
             rc_model_loss_states(tp, m, &k.b, NULL, &logits, fin);
             rc_batch inputs_only = k.b;
-            inputs_only.targets = NULL, inputs_only.classes = NULL, inputs_only.samples = NULL;
+            inputs_only.targets = task == RC_TASK_POINTER ? k.b.targets : NULL;
+            inputs_only.classes = NULL, inputs_only.samples = NULL;
             inputs_only.weights = NULL;
             rc_tensor *fwd = rc_model_forward(tp, m, &inputs_only, fwd_n);
             T_CHECK(logits && fwd && fwd->size == logits->size &&
-                        !memcmp(fwd->data, logits->data, fwd->size * sizeof(float)) && fwd_n[0] &&
-                        !memcmp(fwd_n[0]->data, fin[0]->data, fin[0]->size * sizeof(float)),
+                        !memcmp(fwd->data, logits->data, fwd->size * sizeof(float)) &&
+                        (task == RC_TASK_POINTER /* no states: each batch is whole examples */
+                             ? !fwd_n[0] && !fin[0]
+                             : fwd_n[0] && !memcmp(fwd_n[0]->data, fin[0]->data, fin[0]->size * sizeof(float))),
                     "%s", logits && fwd ? "differ" : rc_last_error());
             rc_batch nothing = k.b;
             nothing.tokens = NULL, nothing.features = NULL, nothing.frames = NULL;

@@ -81,6 +81,15 @@ static void make_setup(int task, setup *s, rc_rng *rng)
         s->cfg.epochs = 6;
         s->cfg.clip_norm = 1.0f;
         s->cfg.schedule = rc_schedule_init(RC_SCHEDULE_CONSTANT, 1e-2f);
+    } else if (task == RC_TASK_POINTER) { /* convex hulls of 4 to 6 points */
+        rc_synth_config c = rc_synth_config_default(RC_SYNTH_CONVEX_HULL);
+        c.min_length = 4, c.max_length = 6;
+        s->train = rc_dataset_synth(&c, 64, 7, 1);
+        s->valid = rc_dataset_synth(&c, 32, 8, 0);
+        s->model.rnn = rc_rnn_config_default(RC_CELL_LSTM, rc_synth_inputs(&c) + 1, 16);
+        s->cfg.batch = 8;
+        s->cfg.epochs = 4;
+        s->cfg.schedule = rc_schedule_init(RC_SCHEDULE_CONSTANT, 2e-2f);
     } else if (task == RC_TASK_TAG || task == RC_TASK_BITS || task == RC_TASK_REGRESS) {
         /* synthetic tasks, small: copying memory, copy, adding; the training
          * sets draw new examples every epoch, so resuming must draw the same */

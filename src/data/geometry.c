@@ -90,6 +90,57 @@ double rc_polygon_area(const float *points, const int32_t *order, size_t m)
     return 0.5 * twice;
 }
 
+/* The sign of cross(o, a, b): -1, 0 or 1. */
+static int turn(const float *p, int32_t o, int32_t a, int32_t b)
+{
+    double c = cross(p, o, a, b);
+    return (c > 0) - (c < 0);
+}
+
+/* 1 when point c, collinear with a and b, lies on the segment ab. */
+static int on_segment(const float *p, int32_t a, int32_t b, int32_t c)
+{
+    return fmin(p[2 * a], p[2 * b]) <= p[2 * c] && p[2 * c] <= fmax(p[2 * a], p[2 * b]) &&
+           fmin(p[2 * a + 1], p[2 * b + 1]) <= p[2 * c + 1] && p[2 * c + 1] <= fmax(p[2 * a + 1], p[2 * b + 1]);
+}
+
+/* 1 when the segments ab and cd share a point. */
+static int segments_meet(const float *p, int32_t a, int32_t b, int32_t c, int32_t d)
+{
+    int d1 = turn(p, a, b, c), d2 = turn(p, a, b, d), d3 = turn(p, c, d, a), d4 = turn(p, c, d, b);
+    if (d1 * d2 < 0 && d3 * d4 < 0)
+        return 1;
+    return (!d1 && on_segment(p, a, b, c)) || (!d2 && on_segment(p, a, b, d)) || (!d3 && on_segment(p, c, d, a)) ||
+           (!d4 && on_segment(p, c, d, b));
+}
+
+int rc_polygon_simple(const float *points, const int32_t *order, size_t m)
+{
+    if (!points || !order || m < 3)
+        return 0;
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = i + 1; j < m; j++)
+            if (order[i] == order[j] || (points[2 * order[i]] == points[2 * order[j]] &&
+                                         points[2 * order[i] + 1] == points[2 * order[j] + 1]))
+                return 0;
+    for (size_t i = 0; i < m; i++) {
+        int32_t a = order[i], b = order[(i + 1) % m], c = order[(i + 2) % m];
+        /* neighbours share b: they overlap when c turns straight back along ab */
+        if (!turn(points, a, b, c) && ((double)points[2 * b] - points[2 * a]) * ((double)points[2 * c] - points[2 * b]) +
+                                              ((double)points[2 * b + 1] - points[2 * a + 1]) *
+                                                  ((double)points[2 * c + 1] - points[2 * b + 1]) <
+                                          0)
+            return 0;
+        for (size_t j = i + 2; j < m; j++) {
+            if ((j + 1) % m == i) /* the last edge neighbours the first */
+                continue;
+            if (segments_meet(points, a, b, order[j], order[(j + 1) % m]))
+                return 0;
+        }
+    }
+    return 1;
+}
+
 double rc_tour_length(const float *points, const int32_t *tour, size_t n)
 {
     double len = 0.0;
@@ -162,5 +213,10 @@ double rc_tsp_optimal(const float *points, size_t n, int32_t *tour)
         last = prev;
     }
     free(best), free(from), free(d);
+    if (tour[1] > tour[n - 1]) /* the other direction: the same tour */
+        for (size_t i = 1, j = n - 1; i < j; i++, j--) {
+            int32_t t = tour[i];
+            tour[i] = tour[j], tour[j] = t;
+        }
     return rc_tour_length(points, tour, n); /* in double, from the tour itself */
 }

@@ -2,7 +2,9 @@
  * (see "synthetic tasks" in recur.h): copy, repeat copy and associative
  * recall (Graves et al. 2014, arXiv:1410.5401, section 4), the copying
  * memory and adding problems (Arjovsky et al. 2016, arXiv:1511.06464,
- * section 4, after Hochreiter & Schmidhuber 1997).
+ * section 4, after Hochreiter & Schmidhuber 1997), the planar convex hull
+ * and travelling salesman problems (Vinyals et al. 2015, arXiv:1506.03134,
+ * section 4; their exact answers in geometry.c).
  *
  * Every example is drawn from its own generator, seeded with (seed, index),
  * so example i never depends on the examples before it or on the batch it
@@ -37,6 +39,8 @@ rc_synth_config rc_synth_config_default(int kind)
         break;
     case RC_SYNTH_ASSOC_RECALL: c.bits = 6, c.min_items = 2, c.max_items = 6, c.item_length = 3; break;
     case RC_SYNTH_COPY_MEMORY: c.symbols = 8, c.copy_length = 10, c.min_length = c.max_length = 100; break;
+    case RC_SYNTH_CONVEX_HULL: c.min_length = 5, c.max_length = 10; break;
+    case RC_SYNTH_TSP: c.min_length = c.max_length = 5; break;
     default: c.min_length = c.max_length = 100; break; /* adding */
     }
     return c;
@@ -65,6 +69,11 @@ int rc_synth_check(const rc_synth_config *c)
         return rc__fail(RC_EINVAL, "task assoc-recall: items %zu-%zu of %zu vectors; it needs at least 2 items "
                                    "of at least 1",
                         c->min_items, c->max_items, c->item_length);
+    if ((k == RC_SYNTH_CONVEX_HULL || k == RC_SYNTH_TSP) && c->max_length > RC_POINTER_MAX_POINTS)
+        return rc__fail(RC_EINVAL, "task %s: %zu points; at most %d", name, c->max_length, RC_POINTER_MAX_POINTS);
+    if (k == RC_SYNTH_TSP && c->max_length > RC_TSP_MAX_EXACT)
+        return rc__fail(RC_EINVAL, "task tsp: %zu points; its exact tours (Held-Karp) take at most %d", c->max_length,
+                        RC_TSP_MAX_EXACT);
     if (k == RC_SYNTH_COPY_MEMORY && (c->symbols < 2 || c->symbols > 1024 || c->copy_length == 0))
         return rc__fail(RC_EINVAL, "task copy-memory: %zu symbols (2 to 1024), %zu to remember (at least 1)",
                         c->symbols, c->copy_length);
@@ -79,7 +88,13 @@ int rc_synth_task(const rc_synth_config *c)
 {
     if (!c)
         return -1;
-    return c->kind == RC_SYNTH_COPY_MEMORY ? RC_TASK_TAG : c->kind == RC_SYNTH_ADDING ? RC_TASK_REGRESS : RC_TASK_BITS;
+    switch (c->kind) {
+    case RC_SYNTH_COPY_MEMORY: return RC_TASK_TAG;
+    case RC_SYNTH_ADDING: return RC_TASK_REGRESS;
+    case RC_SYNTH_CONVEX_HULL:
+    case RC_SYNTH_TSP: return RC_TASK_POINTER;
+    default: return RC_TASK_BITS;
+    }
 }
 
 size_t rc_synth_inputs(const rc_synth_config *c)
@@ -87,7 +102,9 @@ size_t rc_synth_inputs(const rc_synth_config *c)
     switch (c->kind) {
     case RC_SYNTH_COPY: return c->bits + 1;
     case RC_SYNTH_COPY_MEMORY: return c->symbols + 2;
-    case RC_SYNTH_ADDING: return 2;
+    case RC_SYNTH_ADDING:
+    case RC_SYNTH_CONVEX_HULL:
+    case RC_SYNTH_TSP: return 2;
     default: return c->bits + 2;
     }
 }
@@ -98,6 +115,8 @@ size_t rc_synth_outputs(const rc_synth_config *c)
     case RC_SYNTH_REPEAT_COPY: return c->bits + 1;
     case RC_SYNTH_COPY_MEMORY: return c->symbols + 2;
     case RC_SYNTH_ADDING: return 1;
+    case RC_SYNTH_CONVEX_HULL:
+    case RC_SYNTH_TSP: return 0; /* positions of the input, as many as it has points */
     default: return c->bits;
     }
 }
@@ -110,6 +129,8 @@ static size_t steps(const rc_synth_config *c, size_t L, size_t R)
     case RC_SYNTH_REPEAT_COPY: return L + 1 + L * R + 1;
     case RC_SYNTH_ASSOC_RECALL: return L * (c->item_length + 1) + 2 * c->item_length + 2;
     case RC_SYNTH_COPY_MEMORY: return L + 2 * c->copy_length;
+    case RC_SYNTH_CONVEX_HULL:
+    case RC_SYNTH_TSP: return L + 1; /* the targets': every point, then the end */
     default: return L;
     }
 }
@@ -200,6 +221,22 @@ size_t rc__synth_fill(const rc_synth_config *c, rc_rng *r, size_t B, size_t col,
         X(L + K - 1, 0) = 0.0f, X(L + K - 1, c->symbols + 1) = 1.0f; /* the marker */
         return T;
     }
+    case RC_SYNTH_CONVEX_HULL:
+    case RC_SYNTH_TSP: { /* n points uniform in the unit square; their answer, then the end (0) */
+        size_t n = draw_range(r, c->min_length, c->max_length), m = n;
+        float p[2 * RC_POINTER_MAX_POINTS];
+        int32_t answer[RC_POINTER_MAX_POINTS];
+        for (size_t i = 0; i < 2 * n; i++)
+            p[i] = X(i / 2, i % 2) = rc_rng_uniform(r);
+        if (c->kind == RC_SYNTH_TSP)
+            rc_tsp_optimal(p, n, answer);
+        else
+            m = rc_convex_hull(p, n, answer);
+        for (size_t t = 0; t < m; t++)
+            cls[t * B + col] = answer[t] + 1;
+        cls[m * B + col] = 0;
+        return n;
+    }
     default: { /* adding */
         size_t L = draw_range(r, c->min_length, c->max_length), half = L / 2;
         size_t a = rc_rng_below(r, (uint32_t)half), b = half + rc_rng_below(r, (uint32_t)(L - half));
@@ -222,9 +259,11 @@ size_t rc_synth_example(const rc_synth_config *c, uint64_t seed, uint64_t index,
     if (rc_synth_check(c))
         return 0;
     size_t T = rc_synth_max_steps(c), F = rc_synth_inputs(c), O = rc_synth_outputs(c);
-    float *x = calloc(T * F, sizeof *x), *y = calloc(c->kind == RC_SYNTH_ADDING ? 1 : T * O, sizeof *y);
+    float *x = calloc(T * F, sizeof *x), *y = calloc(c->kind == RC_SYNTH_ADDING || O == 0 ? 1 : T * O, sizeof *y);
     float *w = calloc(T, sizeof *w);
     int32_t *cls = malloc(T * sizeof *cls);
+    for (size_t t = 0; cls && t < T; t++)
+        cls[t] = -1;
     if (!x || !y || !w || !cls) {
         free(x), free(y), free(w), free(cls);
         rc__fail(RC_ENOMEM, "task %s: out of memory for an example of %zu steps", synth_names[c->kind], T);
@@ -239,8 +278,8 @@ size_t rc_synth_example(const rc_synth_config *c, uint64_t seed, uint64_t index,
         memcpy(targets, y, (c->kind == RC_SYNTH_ADDING ? 1 : n * O) * sizeof *y);
     if (weights)
         memcpy(weights, w, n * sizeof *w);
-    if (classes)
-        memcpy(classes, cls, n * sizeof *cls);
+    if (classes) /* a pointer task's targets have a row more than its points */
+        memcpy(classes, cls, (rc_synth_task(c) == RC_TASK_POINTER ? n + 1 : n) * sizeof *cls);
     free(x), free(y), free(w), free(cls);
     return n;
 }

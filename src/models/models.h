@@ -30,4 +30,22 @@ int rc__sha_draw(const rc__sha *s, rc_tensor *t, rc_rng *rng);
 rc_tensor *rc__sha_forward(rc_tape *tp, const rc__sha *s, rc_rnn *rnn, rc_tensor *x, const rc_rnn_options *o,
                            rc_tensor *mem0, rc_tensor *len0, rc_tensor **states_n);
 
+/* The Pointer Network around a model's network, its encoder (pointer.c). */
+typedef struct rc__pointer rc__pointer;
+/* RC_EINVAL, naming what, when cfg cannot be a pointer network. */
+int rc__pointer_check(const rc_model_config *cfg);
+/* Its decoder ("dec.") and attention ("attn.") weights, added to p. */
+rc__pointer *rc__pointer_new(const rc_model_config *cfg, rc_params *p);
+void rc__pointer_free(rc__pointer *ptr);
+/* Draws t, parameter `index` of the model, when it is one of the pointer
+ * network's (1), else 0; -1 on error. */
+int rc__pointer_draw(const rc__pointer *ptr, size_t index, rc_tensor *t, rc_rng *rng);
+/* The scores [T + 1, B, T + 1] of every target row of b against every
+ * position (0 the end, j point j; past an example's points -1e9), the
+ * decoder reading the targets; dropout on both networks' outputs. */
+rc_tensor *rc__pointer_logits(rc_tape *tp, const rc__pointer *ptr, rc_rnn *enc, const rc_batch *b, float dropout,
+                              rc_rng *rng);
+/* The model's pointer network, or NULL when it is not one. */
+const rc__pointer *rc__model_pointer(const rc_model *m);
+
 #endif /* RC_MODELS_H */

@@ -14,6 +14,7 @@ struct rc_model {
     rc_tensor *embed;               /* lm: [V, E] (V: vocab_size, or n_out) */
     rc_tensor *head_w, *head_b;     /* [n_out, D*H_out], [n_out] */
     rc__sha *sha;                   /* a SHA-RNN's blocks, or NULL */
+    rc__pointer *pointer;           /* a pointer network's decoder and attention, or NULL */
 };
 
 static const char *const task_names[RC_TASK_COUNT] = {
@@ -33,7 +34,9 @@ static int check_config(const rc_model_config *cfg)
 {
     if (!cfg || !rc_task_name(cfg->task))
         return rc__fail(RC_EINVAL, "model: unknown task");
-    if (cfg->n_out == 0 || (cfg->task == RC_TASK_MUSIC && cfg->n_out != RC_PIANO_KEYS))
+    if (cfg->task == RC_TASK_POINTER && (rc__pointer_check(cfg) || cfg->sha_rnn))
+        return cfg->sha_rnn ? rc__fail(RC_EINVAL, "model: a pointer network cannot be a SHA-RNN") : rc_last_status();
+    if (cfg->task != RC_TASK_POINTER && (cfg->n_out == 0 || (cfg->task == RC_TASK_MUSIC && cfg->n_out != RC_PIANO_KEYS)))
         return rc__fail(RC_EINVAL, "model: %s needs %s outputs, got %zu", rc_task_name(cfg->task),
                         cfg->task == RC_TASK_MUSIC ? "88" : "at least 1", cfg->n_out);
     if (cfg->task == RC_TASK_MUSIC && cfg->rnn.input_size != RC_PIANO_KEYS)
@@ -88,6 +91,8 @@ rc_model *rc__model_alloc(const rc_model_config *cfg)
         m->cfg.sha_ff = cfg->sha_ff ? cfg->sha_ff : 4 * cfg->rnn.input_size;
         m->cfg.sha_memory = rc__sha_memory(m->sha);
     }
+    if (cfg->task == RC_TASK_POINTER)
+        return (m->pointer = rc__pointer_new(cfg, m->params)) ? m : (rc_model_free(m), NULL);
     size_t width = rc_rnn_output_size(m->rnn), outs = cfg->n_out;
     if (cfg->tie_weights && width != cfg->rnn.input_size) {
         rc__fail(RC_EINVAL, "model: tied weights need the network's output width (%zu) to equal the embedding's "
@@ -117,6 +122,13 @@ rc_model *rc_model_new(const rc_model_config *cfg, rc_rng *rng)
     float sha_std = m->sha ? 0.1f / sqrtf((float)cfg->rnn.input_size) : 0.0f; /* the reference's draw */
     for (size_t i = 0; i < rc_params_count(m->params); i++) {
         rc_tensor *t = rc_params_tensor(m->params, i);
+        int drew = m->pointer ? rc__pointer_draw(m->pointer, i, t, rng) : 0; /* its decoder's, its attention's */
+        if (drew < 0) {
+            rc_model_free(m);
+            return NULL;
+        }
+        if (drew)
+            continue;
         if (m->sha && (t == m->embed || t == m->head_w))
             rc_tensor_fill_normal(t, rng, 0.0f, sha_std);
         else if (m->sha && t == m->head_b)
@@ -142,6 +154,7 @@ void rc_model_free(rc_model *m)
         return;
     rc_rnn_free(m->rnn);
     rc__sha_free(m->sha);
+    rc__pointer_free(m->pointer);
     rc_params_free(m->params);
     free(m);
 }
@@ -151,6 +164,8 @@ const rc_model_config *rc_model_config_of(const rc_model *m) { return &m->cfg; }
 rc_params *rc_model_params(rc_model *m) { return m->params; }
 
 rc_rnn *rc_model_rnn(rc_model *m) { return m->rnn; }
+
+const rc__pointer *rc__model_pointer(const rc_model *m) { return m->pointer; }
 
 /* 1 when the model carries a SHA-RNN's memory. */
 static int has_memory(const rc_model *m) { return m->sha && rc__sha_attention(m->sha); }
@@ -272,6 +287,7 @@ static int has_inputs(const rc_model *m, const rc_batch *b, int targets)
     case RC_TASK_AUDIO:
     case RC_TASK_REGRESS: return b->features && (!targets || b->samples);
     case RC_TASK_BITS: return b->features && (!targets || b->frames);
+    case RC_TASK_POINTER: return b->features && b->targets; /* the decoder reads the targets */
     default: return b->features && (!targets || b->targets);
     }
 }
@@ -316,6 +332,8 @@ rc_tensor *rc_model_forward(rc_tape *tp, rc_model *m, const rc_batch *b, rc_tens
     if (!has_inputs(m, b, 0))
         return fail_batch("rc_model_forward", m);
     rc_tensor *fin[RC_MODEL_MAX_STATES] = {0}, *y, *dropped;
+    if (m->pointer) /* no states carried: each batch is whole examples */
+        return rc__pointer_logits(tp, m->pointer, m->rnn, b, 0.0f, NULL);
     rc_tensor *out = head_outputs(tp, m, b, NULL, &y, &dropped, fin);
     if (out && states_n)
         memcpy(states_n, fin, rc_model_state_count(m) * sizeof *states_n);
@@ -331,6 +349,14 @@ rc_tensor *rc_model_loss_states(rc_tape *tp, rc_model *m, const rc_batch *b, rc_
         return fail_batch("rc_model_loss", m);
     int task = m->cfg.task;
     rc_tensor *fin[RC_MODEL_MAX_STATES] = {0}, *y, *dropped;
+    if (m->pointer) {
+        rc_tensor *u = rc__pointer_logits(tp, m->pointer, m->rnn, b, m->cfg.dropout, dropout_rng);
+        if (u && logits)
+            *logits = u;
+        return u ? rc_cross_entropy(tp, rc_reshape(tp, u, 2, (size_t[]){u->shape[0] * b->B, u->shape[2]}), b->targets,
+                                    -1, RC_REDUCE_MEAN)
+                 : NULL;
+    }
     rc_tensor *out = head_outputs(tp, m, b, dropout_rng, &y, &dropped, fin), *loss = NULL;
     if (!out)
         return NULL;

@@ -214,7 +214,7 @@ int rc__dataset_fits(const rc_dataset *d, const rc_model *m, const char *what)
         return rc__fail(RC_EINVAL, "%s: sequences of %zu features in %zu classes, the model takes %zu "
                                    "features and %zu classes",
                         what, d->F, d->classes, c->rnn.input_size, c->n_out);
-    if (d->synthetic && (d->F != c->rnn.input_size || d->classes != c->n_out))
+    if (d->synthetic && (d->F + (d->task == RC_TASK_POINTER) != c->rnn.input_size || d->classes != c->n_out))
         return rc__fail(RC_EINVAL, "%s: task %s reads %zu features and has %zu outputs, the model %zu and %zu", what,
                         rc_synth_name(d->synth.kind), d->F, d->classes, c->rnn.input_size, c->n_out);
     return RC_OK;
@@ -299,7 +299,7 @@ int rc__batcher_init(rc__batcher *bt, const rc_dataset *d, size_t batch, size_t 
         bt->weights = malloc(T * B * sizeof *bt->weights);
         if (d->task == RC_TASK_BITS)
             bt->frames = malloc(T * B * O * sizeof *bt->frames);
-        else if (d->task == RC_TASK_TAG)
+        else if (d->task == RC_TASK_TAG || d->task == RC_TASK_POINTER)
             bt->synth_targets = malloc(T * B * sizeof *bt->synth_targets);
         else
             bt->samples = malloc(B * O * sizeof *bt->samples);
@@ -551,10 +551,75 @@ static void step_figures(const rc_batch *b, const rc_tensor *logits, size_t O, d
         *wrong_bits += missed;
 }
 
+/* Running sums of a pointer task's figures. */
+typedef struct {
+    double rows, right;           /* target rows, and those whose most likely position is right */
+    double exact, invalid, valid; /* decoded answers equal to the target; not a valid answer; valid */
+    double coverage, tour, optimal;
+} pointer_sums;
+
+/* Adds a pointer batch's figures: the teacher-forced logits [T + 1, B, T + 1]
+ * against the targets, then each example decoded (beam; tsp: tours only). */
+static int pointer_figures(rc_model *m, const rc_dataset *d, const rc_batch *b, const rc_tensor *logits, size_t beam,
+                           pointer_sums *sum)
+{
+    size_t T = b->T, B = b->B, J = T + 1;
+    int tours = d->synth.kind == RC_SYNTH_TSP;
+    for (size_t k = 0; k < J * B; k++) {
+        if (b->targets[k] < 0)
+            continue;
+        const float *row = logits->data + k * J;
+        size_t best = 0;
+        for (size_t j = 1; j < J; j++)
+            best = row[j] > row[best] ? j : best;
+        sum->rows += 1.0, sum->right += best == (size_t)b->targets[k];
+    }
+    int32_t *got = malloc(J * B * sizeof *got), *order = malloc(2 * J * sizeof *order);
+    float *p = malloc(2 * T * sizeof *p);
+    int status = !got || !order || !p ? rc__fail(RC_ENOMEM, "rc_evaluate: out of memory for %zu answers", B)
+                                      : rc_pointer_decode(m, b, beam, tours, got);
+    for (size_t s = 0; !status && s < B; s++) {
+        size_t n = b->lengths ? (size_t)b->lengths[s] : T, mg = 0, mt = 0;
+        for (size_t j = 0; j < n; j++)
+            p[2 * j] = b->features[(j * B + s) * 2], p[2 * j + 1] = b->features[(j * B + s) * 2 + 1];
+        int same = 1, ended = 0;
+        for (size_t t = 0; t < J; t++) {
+            int32_t want = b->targets[t * B + s], have = got[t * B + s];
+            same &= want == have;
+            if (want > 0)
+                order[J + mt++] = want - 1;
+            if (have == 0)
+                ended = 1;
+            else if (have > 0 && !ended)
+                order[mg++] = have - 1;
+        }
+        sum->exact += same;
+        if (tours) {
+            sum->tour += rc_tour_length(p, order, mg), sum->optimal += rc_tour_length(p, order + J, mt);
+            continue;
+        }
+        if (!ended || !rc_polygon_simple(p, order, mg)) {
+            sum->invalid += 1.0;
+            continue;
+        }
+        sum->valid += 1.0;
+        sum->coverage += fabs(rc_polygon_area(p, order, mg)) / fabs(rc_polygon_area(p, order + J, mt));
+    }
+    free(got), free(order), free(p);
+    return status;
+}
+
 int rc_evaluate(rc_model *m, const rc_dataset *data, size_t batch, size_t bptt, rc_eval_result *out)
+{
+    return rc_evaluate_beam(m, data, batch, bptt, 1, out);
+}
+
+int rc_evaluate_beam(rc_model *m, const rc_dataset *data, size_t batch, size_t bptt, size_t beam, rc_eval_result *out)
 {
     if (!m || !data || !out)
         return rc__fail(RC_EINVAL, "rc_evaluate: NULL argument");
+    if (beam == 0)
+        return rc__fail(RC_EINVAL, "rc_evaluate: a beam of 0 candidates");
     if (rc__dataset_fits(data, m, "rc_evaluate"))
         return rc_last_status();
     rc__batcher bt;
@@ -567,6 +632,7 @@ int rc_evaluate(rc_model *m, const rc_dataset *data, size_t batch, size_t bptt, 
     if (!status && data->task == RC_TASK_LM)
         status = rc__carry_new(m, bt.batch, &carry);
     double total = 0.0, units = 0.0, correct = 0.0, seqs = 0.0, exact = 0.0, wrong_bits = 0.0, judged = 0.0;
+    pointer_sums ps = {0};
     if (tp)
         rc_tape_set_grad_enabled(tp, 0);
     for (size_t i = 0; !status && i < bt.n_batches; i++) {
@@ -584,6 +650,11 @@ int rc_evaluate(rc_model *m, const rc_dataset *data, size_t batch, size_t bptt, 
         seqs += data->task == RC_TASK_LM ? (i == 0 ? (double)b.B : 0.0) : (double)b.B;
         if (data->task == RC_TASK_BITS || data->task == RC_TASK_TAG) {
             step_figures(&b, logits, c->n_out, &n, &judged, &correct, &exact, &wrong_bits);
+        } else if (data->task == RC_TASK_POINTER) {
+            double rows = ps.rows;
+            if ((status = pointer_figures(m, data, &b, logits, beam, &ps)))
+                break;
+            n = ps.rows - rows;
         } else if (data->task == RC_TASK_REGRESS) {
             n = (double)b.B;
         } else if (data->task == RC_TASK_MUSIC || data->task == RC_TASK_AUDIO) {
@@ -616,6 +687,13 @@ int rc_evaluate(rc_model *m, const rc_dataset *data, size_t batch, size_t bptt, 
         out->sequences = seqs;
         out->exact = per_step && seqs > 0 ? exact / seqs : NAN;
         out->errors = data->task == RC_TASK_BITS && seqs > 0 ? wrong_bits / seqs : NAN;
+        int pointer = data->task == RC_TASK_POINTER, hull = pointer && data->synth.kind == RC_SYNTH_CONVEX_HULL;
+        if (pointer && seqs > 0)
+            out->accuracy = ps.right / ps.rows, out->exact = ps.exact / seqs;
+        out->invalid = hull && seqs > 0 ? ps.invalid / seqs : NAN;
+        out->coverage = hull && ps.valid > 0 ? ps.coverage / ps.valid : NAN;
+        out->tour = pointer && !hull && seqs > 0 ? ps.tour / seqs : NAN;
+        out->optimal = pointer && !hull && seqs > 0 ? ps.optimal / seqs : NAN;
     }
     rc_tape_free(tp);
     rc__carry_free(&carry);
