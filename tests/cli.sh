@@ -449,6 +449,27 @@ check "eval copy-memory states the memoryless baseline, 3 log 4 / 15" [ $ok -eq 
 out=$("$recur" eval "$tmp/add")
 case "$out" in *"adding over 10 steps"*"mean squared error"*"(always guessing 1: 0.1667)"*) ok=1 ;; *) ok=0; echo "  got: $out" ;; esac
 check "eval adding states the 1/6 baseline" [ $ok -eq 1 ]
+# the Pointer Network's tasks: a hull of 3 points is its orientation, learnt in a few seconds
+"$recur" train --task convex-hull --length 3 --hidden 32 --steps 3000 --epochs 1000 --batch 64 --lr 5e-3 \
+    --train-size 6400 --valid-size 256 --threads 1 --out "$tmp/hull" >/dev/null 2>&1
+out=$("$recur" eval "$tmp/hull"); rc=$?
+exact=$(echo "$out" | sed -n 's/^ *\([0-9.]*\)% of hulls exact.*/\1/p')
+case "$out" in *"convex-hull of 3 points"*"area coverage"*"greedy decoding"*) ok=1 ;; *) ok=0; echo "  got: $out" ;; esac
+check "train/eval --task convex-hull: a pointer network learns the hulls of 3 points ($exact% exact)" \
+    [ $rc -eq 0 -a $ok -eq 1 ] && awk "BEGIN { exit !(${exact:-0} > 80) }"
+out=$("$recur" eval "$tmp/hull" --length 6 --beam 3 --size 100); rc=$?
+case "$out" in *"100 sequences, convex-hull of 6 points"*"beam decoding"*) ok=1 ;; *) ok=0; echo "  got: $out" ;; esac
+check "eval of a hull model at 6 points, by beam search" [ $rc -eq 0 -a $ok -eq 1 ]
+"$recur" train --task tsp --length 4 --hidden 8 --steps 20 --batch 8 --train-size 160 --valid-size 16 --threads 1 \
+    --out "$tmp/tsp" >/dev/null 2>&1
+out=$("$recur" eval "$tmp/tsp" --size 50); rc=$?
+tour=$(echo "$out" | sed -n 's/.*mean tour length \([0-9.]*\), optimal \([0-9.]*\).*/\1 \2/p')
+check "eval --task tsp: valid tours no shorter than the optimal ones ($tour)" \
+    [ $rc -eq 0 -a -n "$tour" ] && echo "$tour" | awk '{ exit !($1 >= $2 - 1e-4) }'
+bad_train "tsp of more points than Held-Karp takes" "task tsp: 21 points; its exact tours (Held-Karp) take at most 20" train --task tsp --length 5-21 --out "$tmp/x"
+bad_train "a hull of bits" "--bits is not a setting of task convex-hull, which reads --length" train --task convex-hull --bits 3 --out "$tmp/x"
+bad_train "a beam of 0" "--beam and --threads must be positive" eval "$tmp/hull" --beam 0
+bad_train "a bidirectional pointer network" "--bidirectional needs --task classify or adding" train --task tsp --bidirectional --out "$tmp/x"
 out=$("$recur" plot "$tmp/copy" "$tmp/cm" --labels copy,memory --x update -o "$tmp/both.svg"); rc=$?
 ok=$(grep -c -e '>update<' -e '>copy<' -e '>memory<' "$tmp/both.svg" 2>/dev/null)
 check "plot draws two runs against updates, with their labels" [ $rc -eq 0 -a "$ok" -ge 3 ]
