@@ -28,6 +28,7 @@ static const char *tasks[FIRST_SYNTH + RC_SYNTH_COUNT + 1] = {"lm", "music", "cl
 static const char *const optimizers[] = {"sgd", "adam", "adamw", "rmsprop", "asgd", NULL};
 static const char *const schedules[] = {"constant", "step", "linear", "cosine", "plateau", NULL};
 static const char *const levels[] = {"byte", "char", "word", NULL};
+static const char *const pointer_models[] = {"pointer", "seq2seq", NULL};
 
 typedef struct {
     int task, cell, optimizer, schedule, level;
@@ -41,6 +42,8 @@ typedef struct {
         rms_floor, clip, clip_value, clip_update, weight_noise, dropout, layer_dropout, weight_drop, valid_fraction,
         dropout_embed, dropout_input, dropout_hidden, dropout_output, ar, tar;
     int tie_weights, variable_bptt, sha_rnn, sha_no_attention;
+    int model;                     /* convex-hull, tsp: 0 the Pointer Network, 1 the seq2seq baseline */
+    size_t positions;              /* the baseline's: the most points of the task, + 1 */
     size_t sha_ff, sha_memory;
     cli_synth_flags synth_flags;   /* synthetic tasks: */
     size_t train_size, valid_size; /* examples per epoch, and for validation */
@@ -147,6 +150,9 @@ static int options(train_args *a, cli_option *o)
          "sha-rnn: positions the attention sees, the window's included (0: 5000)", NULL},
         {"--sha-no-attention", NULL, OPT_FLAG, &a->sha_no_attention,
          "sha-rnn: the same blocks without the attention (its ablation)", NULL},
+        {"--model", NULL, OPT_CHOICE, &a->model,
+         "convex-hull, tsp: pointer, the Pointer Network; seq2seq, the paper's sequence-to-sequence baseline (no "
+         "attention, a softmax over the positions of the largest training size)", pointer_models},
         {"--tie-weights", NULL, OPT_FLAG, &a->tie_weights,
          "lm: the output layer's weight is the embedding (needs --embed = the output width)", NULL},
         {"--optimizer", NULL, OPT_CHOICE, &a->optimizer, "update rule", optimizers},
@@ -512,6 +518,8 @@ static int check_args(const train_args *a)
         return cli_fail("train", "give --epochs or --steps");
     if (a->task == RC_TASK_LM && a->bptt == 0)
         return cli_fail("train", "--bptt must be at least 1 (steps per truncated-BPTT window)");
+    if (a->model && model_task(a) != RC_TASK_POINTER)
+        return cli_fail("train", "--model chooses the model of --task convex-hull or tsp, not of %s", tasks[a->task]);
     if (a->bidirectional && model_task(a) != RC_TASK_CLASSIFY && model_task(a) != RC_TASK_REGRESS)
         return cli_fail("train", "--bidirectional needs --task classify or adding: a %s model predicts from the "
                                  "past only",
@@ -562,7 +570,7 @@ static rc_model *build_model(const train_args *a, const cli_data *d, rc_rng *rng
     mc.tie_weights = a->tie_weights;
     mc.sha_rnn = a->sha_rnn, mc.sha_ff = a->sha_ff, mc.sha_memory = a->sha_memory;
     mc.sha_no_attention = a->sha_no_attention;
-    mc.n_out = rc_dataset_outputs(d->train);
+    mc.n_out = mc.task == RC_TASK_POINTER && a->model ? a->positions : rc_dataset_outputs(d->train);
     mc.mixtures = a->task == RC_TASK_AUDIO ? a->mixtures : 0;
     size_t net; /* the whole model, now that the data gave its sizes: network, embedding, head */
     if (rc_rnn_config_params(&mc.rnn, &net)) {
@@ -699,6 +707,7 @@ int cmd_train(int argc, char **argv)
         if ((status = cli_synth_config("train", &base, &a.synth_flags, &synth)))
             goto done_args;
         cli_synth_format(&synth, synth_meta, sizeof synth_meta);
+        a.positions = rc_synth_max_steps(&synth); /* the seq2seq baseline's: every point of the largest, and the end */
         d.train = rc_dataset_synth(&synth, a.train_size, a.seed, 1);
         d.valid = d.train ? rc_dataset_synth(&synth, a.valid_size, CLI_SYNTH_VALID_SEED, 0) : NULL;
         if (!d.valid) {

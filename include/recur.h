@@ -714,7 +714,11 @@ RC_API int rc_safetensors_save(const char *path, size_t n, const char *const *na
  *             targets chose) -> additive attention over the positions:
  *             logits [T + 1, B, T + 1], position 0 the end, j point j;
  *             loss: cross-entropy per target row.  rnn.input_size is F + 1
- *             (the end marker's channel), n_out 0; rc_pointer_decode
+ *             (the end marker's channel), n_out 0.  n_out K >= 2 makes it
+ *             the paper's sequence-to-sequence baseline instead: no
+ *             attention, the decoder's output -> linear [K] over positions
+ *             0..K-1 (it cannot point past K - 1; a target there costs
+ *             about 1e9 nats).  rc_pointer_decode
  *             answers without targets (convex hulls, tours)
  * Names: X(enum, name). */
 #define RC_TASK_LIST(X)               \
@@ -743,7 +747,8 @@ typedef struct rc_model_config {
                              classify the features per step, audio the window */
     size_t vocab_size;    /* lm: the embedding's rows (0: n_out, as a language model has) */
     size_t n_out;         /* lm: vocabulary size; classify: classes; music: 88;
-                             audio: samples predicted per step (the hop) */
+                             audio: samples predicted per step (the hop); pointer: 0,
+                             or the positions of the sequence-to-sequence baseline */
     size_t mixtures;      /* audio: Gaussians per predicted sample (others: 0) */
     float dropout;        /* lm: on embeddings and outputs; all: on the
                              network's output, in training */

@@ -466,6 +466,13 @@ out=$("$recur" eval "$tmp/tsp" --size 50); rc=$?
 tour=$(echo "$out" | sed -n 's/.*mean tour length \([0-9.]*\), optimal \([0-9.]*\).*/\1 \2/p')
 check "eval --task tsp: valid tours no shorter than the optimal ones ($tour)" \
     [ $rc -eq 0 -a -n "$tour" ] && echo "$tour" | awk '{ exit !($1 >= $2 - 1e-4) }'
+out=$("$recur" train --task convex-hull --model seq2seq --length 3-4 --hidden 8 --steps 10 --batch 8 --train-size 80 \
+    --valid-size 16 --threads 1 --out "$tmp/s2s"); rc=$?
+out2=$("$recur" eval "$tmp/s2s" --length 7 --size 50); rc2=$?
+case "$out" in *"convex-hull model"*) ok=1 ;; *) ok=0; echo "  got: $out" ;; esac
+check "train --model seq2seq: the baseline of 5 positions trains and answers hulls of 7 points" \
+    [ $rc -eq 0 -a $rc2 -eq 0 -a $ok -eq 1 ] && "$recur" info "$tmp/s2s" | grep -q "head.weight.*5"
+bad_train "--model for another task" "--model chooses the model of --task convex-hull or tsp, not of copy" train --task copy --model seq2seq --out "$tmp/x"
 bad_train "tsp of more points than Held-Karp takes" "task tsp: 21 points; its exact tours (Held-Karp) take at most 20" train --task tsp --length 5-21 --out "$tmp/x"
 bad_train "a hull of bits" "--bits is not a setting of task convex-hull, which reads --length" train --task convex-hull --bits 3 --out "$tmp/x"
 bad_train "a beam of 0" "--beam and --threads must be positive" eval "$tmp/hull" --beam 0

@@ -7,7 +7,7 @@
  * counts made here, and files. */
 #include "test.h"
 
-#include "../src/models/models.h"
+#include "gradcheck.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -15,16 +15,23 @@
 
 enum { PB = 3, PT = 6, PJ = PT + 1, PF = 2 };
 
-/* A small pointer model of cell `cell` over 2-D points. */
-static rc_model *pointer_model(int cell, size_t hidden, size_t layers, uint64_t seed)
+/* A small pointer model of cell `cell` over 2-D points; positions > 0:
+ * the sequence-to-sequence baseline of that many. */
+static rc_model *pointer_model_of(int cell, size_t hidden, size_t layers, uint64_t seed, size_t positions)
 {
     rc_model_config c = {0};
     c.task = RC_TASK_POINTER;
+    c.n_out = positions;
     c.rnn = rc_rnn_config_default(cell, PF + 1, hidden);
     c.rnn.num_layers = layers;
     rc_rng rng;
     rc_rng_seed(&rng, seed, 0);
     return rc_model_new(&c, &rng);
+}
+
+static rc_model *pointer_model(int cell, size_t hidden, size_t layers, uint64_t seed)
+{
+    return pointer_model_of(cell, hidden, layers, seed, 0);
 }
 
 /* A batch of PB hull examples of 4..PT points, padded to PT (padding left
@@ -95,19 +102,22 @@ static void reference_scores(rc_model *m, const pbatch *p, double *u)
     rc_tensor *d = rc_rnn_forward_states(tp, dec, xd, &od, NULL);
     const rc_tensor *w1 = rc_params_find(rc_model_params(m), "attn.w1"), *w2 = rc_params_find(rc_model_params(m), "attn.w2");
     const rc_tensor *v = rc_params_find(rc_model_params(m), "attn.v");
-    size_t H = v->shape[0];
+    const rc_tensor *ow = rc_params_find(rc_model_params(m), "head.weight"), *ob = rc_params_find(rc_model_params(m), "head.bias");
+    size_t H = rc_rnn_output_size(rc_model_rnn(m)), K = mc->n_out;
     for (size_t i = 0; i < PJ; i++)
         for (size_t s = 0; s < PB; s++)
             for (size_t j = 0; j < PJ; j++) {
                 double sum = 0.0;
-                for (size_t a = 0; a < H; a++) {
+                for (size_t a = 0; !K && a < H; a++) { /* v . tanh(W1 e_j + W2 d_i) */
                     double z = 0.0;
                     for (size_t h = 0; h < H; h++)
                         z += (double)w1->data[a * H + h] * e->data[(j * PB + s) * H + h] +
                              (double)w2->data[a * H + h] * d->data[(i * PB + s) * H + h];
                     sum += v->data[a] * tanh(z);
                 }
-                u[(i * PB + s) * PJ + j] = j <= (size_t)p->len[s] ? sum : -1e9;
+                for (size_t h = 0; K && j < K && h < H; h++) /* the baseline: W_o d_i + b_o */
+                    sum += (double)ow->data[j * H + h] * d->data[(i * PB + s) * H + h] + (h ? 0.0 : ob->data[j]);
+                u[(i * PB + s) * PJ + j] = j <= (size_t)p->len[s] && (!K || j < K) ? sum : -1e9;
             }
     rc_tape_free(tp);
     rc_rnn_free(dec);
@@ -116,12 +126,18 @@ static void reference_scores(rc_model *m, const pbatch *p, double *u)
 
 static void test_scores(void)
 {
-    static const int cells[] = {RC_CELL_LSTM, RC_CELL_GRU};
-    for (size_t c = 0; c < 2; c++) {
-        t_case("pointer: %s scores == v . tanh(W1 e_j + W2 d_i) over [end; points], decoder from the encoder's "
-               "states reading the targets' points, padding masked",
-               rc_cell_name(cells[c]));
-        rc_model *m = pointer_model(cells[c], 5, 2, 3);
+    static const int cells[] = {RC_CELL_LSTM, RC_CELL_GRU, RC_CELL_LSTM, RC_CELL_GRU};
+    static const size_t positions[] = {0, 0, PJ, PJ + 2};
+    for (size_t c = 0; c < 4; c++) {
+        if (positions[c])
+            t_case("pointer: the sequence-to-sequence baseline of %zu positions, %s: scores == W_o d_i + b_o, the "
+                   "decoder as the Pointer Network's, padding masked",
+                   positions[c], rc_cell_name(cells[c]));
+        else
+            t_case("pointer: %s scores == v . tanh(W1 e_j + W2 d_i) over [end; points], decoder from the encoder's "
+                   "states reading the targets' points, padding masked",
+                   rc_cell_name(cells[c]));
+        rc_model *m = pointer_model_of(cells[c], 5, 2, 3, positions[c]);
         pbatch p;
         hull_batch(&p, 0.0f, RC_SYNTH_CONVEX_HULL);
         rc_tape *tp = rc_tape_new();
@@ -318,10 +334,75 @@ static void test_decode(void)
     rc_model_free(m);
 }
 
+typedef struct {
+    rc_model *m;
+    pbatch *p;
+} grad_ctx;
+
+/* The scores' softmax: the masked ones (-1e9) would swamp any sum of the scores. */
+static rc_tensor *baseline_probs(rc_tape *tp, void *ctx)
+{
+    grad_ctx *g = ctx;
+    rc_tensor *logits = NULL;
+    return rc_model_loss(tp, g->m, &g->p->b, NULL, &logits, NULL, NULL) ? rc_softmax(tp, logits, 2) : NULL;
+}
+
+static void test_baseline_limit(void)
+{
+    t_case("gradcheck: the sequence-to-sequence baseline of 4 positions over batches of up to 6 points, every weight");
+    rc_model *g = pointer_model_of(RC_CELL_GRU, 3, 1, 4, 4);
+    pbatch gp;
+    hull_batch(&gp, 0.0f, RC_SYNTH_CONVEX_HULL);
+    for (size_t k = 0; k < PJ * PB; k++)
+        gp.targets[k] = gp.targets[k] >= 4 ? 2 : gp.targets[k];
+    if (g && t_selected()) {
+        grad_ctx ctx = {g, &gp};
+        rc_params *pp = rc_model_params(g);
+        rc_tensor *wrt[16];
+        const char *names[16];
+        size_t n = rc_params_count(pp);
+        for (size_t i = 0; i < n; i++)
+            wrt[i] = rc_params_tensor(pp, i), names[i] = rc_params_name(pp, i);
+        t_gradcheck(baseline_probs, &ctx, wrt, n, names, 0);
+    }
+    rc_model_free(g);
+
+    t_case("pointer: the sequence-to-sequence baseline of 4 positions never points past 3 (scores -1e9 there, "
+           "targets there cost ~1e9); a vocabulary of 1 is refused");
+    rc_model *m = pointer_model_of(RC_CELL_LSTM, 8, 1, 2, 4);
+    pbatch p;
+    hull_batch(&p, 0.0f, RC_SYNTH_CONVEX_HULL);
+    int32_t got[PJ * PB];
+    T_CHECK(m && rc_pointer_decode(m, &p.b, 3, 0, got) == RC_OK, "%s", rc_last_error());
+    int past = 0;
+    for (size_t k = 0; m && k < PJ * PB; k++)
+        past |= got[k] >= 4;
+    T_CHECK(!past, "an answer points past position 3");
+    rc_tape *tp = rc_tape_new();
+    rc_tensor *logits = NULL;
+    int beyond = 0;
+    for (size_t k = 0; k < PJ * PB; k++)
+        if (p.targets[k] >= 4)
+            beyond = 1, p.targets[k] = 1;
+    T_CHECK(beyond, "the batch has no target past 3: the refusal went unchecked");
+    T_CHECK(m && rc_model_loss(tp, m, &p.b, NULL, &logits, NULL, NULL), "%s", rc_last_error());
+    for (size_t k = 0; logits && k < logits->size; k++)
+        past |= k % PJ >= 4 && logits->data[k] != -1e9f;
+    T_CHECK(logits && !past, "a score past position 3 is not -1e9");
+    hull_batch(&p, 0.0f, RC_SYNTH_CONVEX_HULL);
+    rc_tensor *cost = m ? rc_model_loss(tp, m, &p.b, NULL, NULL, NULL, NULL) : NULL;
+    T_CHECK(cost && cost->data[0] > 1e6f, "a target past 3 costs %g nats per pointer, not ~1e9 / rows",
+            cost ? (double)cost->data[0] : -1.0);
+    rc_tape_free(tp);
+    rc_model_free(m);
+    T_CHECK(!pointer_model_of(RC_CELL_LSTM, 8, 1, 2, 1), "one position accepted");
+    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "needs at least 2 positions");
+}
+
 static void test_config_errors(void)
 {
-    t_case("pointer: a bidirectional encoder, an output layer, locked dropout, targets out of range are refused "
-           "by name");
+    t_case("pointer: a bidirectional encoder, locked dropout, an input of 1, targets out of range are refused by "
+           "name");
     rc_model_config c = {0};
     c.task = RC_TASK_POINTER;
     c.rnn = rc_rnn_config_default(RC_CELL_GRU, 3, 4);
@@ -330,10 +411,7 @@ static void test_config_errors(void)
     c.rnn.bidirectional = 1;
     T_CHECK(!rc_model_new(&c, &rng), "bidirectional accepted");
     T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "cannot be bidirectional");
-    c.rnn.bidirectional = 0, c.n_out = 4;
-    T_CHECK(!rc_model_new(&c, &rng), "n_out accepted");
-    T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "n_out 4 must be 0");
-    c.n_out = 0, c.dropout_output = 0.5f;
+    c.rnn.bidirectional = 0, c.dropout_output = 0.5f;
     T_CHECK(!rc_model_new(&c, &rng), "locked dropout accepted");
     T_CHECK_ERROR(rc_last_status(), RC_EINVAL, "not locked dropout");
     c.dropout_output = 0.0f, c.rnn.input_size = 1;
@@ -502,6 +580,7 @@ void suite_pointer(void)
 {
     test_scores();
     test_decode();
+    test_baseline_limit();
     test_config_errors();
     test_tasks();
     test_evaluation();

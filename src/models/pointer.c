@@ -16,7 +16,14 @@
  * points it chose.  Positions past an example's points score -1e9 (masks:
  * examples of different sizes share a batch).  The encoder and the decoder
  * are two networks of the model's configuration, any registered cell, one
- * direction (the decoder starts from the encoder's final states). */
+ * direction (the decoder starts from the encoder's final states).
+ *
+ * With n_out = K > 0 the same model is the paper's baseline, a
+ * sequence-to-sequence network (Sutskever et al. 2014; Vinyals et al.'s
+ * "LSTM" rows): no attention, u_i = W_o d_i + b_o over a fixed vocabulary
+ * of K positions 0..K-1, so it cannot point past K - 1 (positions beyond
+ * score -1e9: an answer that needs them costs about 1e9 nats).  Its decoder
+ * reads the chosen points' coordinates as the Pointer Network's does. */
 #include "models.h"
 
 #include <math.h>
@@ -25,7 +32,8 @@
 
 struct rc__pointer {
     rc_rnn *dec;
-    rc_tensor *w1, *w2, *v;     /* [A, H], [A, H], [A] */
+    rc_tensor *w1, *w2, *v;     /* [A, H], [A, H], [A] (the Pointer Network) */
+    rc_tensor *out_w, *out_b;   /* [K, H], [K] (the sequence-to-sequence baseline) */
     size_t dec_first, dec_last; /* the decoder's weights: indices in the model's parameter set */
 };
 
@@ -40,10 +48,9 @@ int rc__pointer_check(const rc_model_config *cfg)
         return rc__fail(RC_EINVAL, "model: a pointer network reads each point and an end-marker channel: input "
                                    "size at least 2, got %zu",
                         cfg->rnn.input_size);
-    if (cfg->n_out != 0)
-        return rc__fail(RC_EINVAL, "model: a pointer network points at its input; it has no output layer "
-                                   "(n_out %zu must be 0)",
-                        cfg->n_out);
+    if (cfg->n_out == 1)
+        return rc__fail(RC_EINVAL, "model: a sequence-to-sequence pointer baseline needs at least 2 positions (the "
+                                   "end and a point), n_out 1 given");
     if (cfg->dropout_input > 0.0f || cfg->dropout_output > 0.0f || cfg->ar > 0.0f || cfg->tar > 0.0f)
         return rc__fail(RC_EINVAL, "model: a pointer network takes dropout between layers and on its outputs "
                                    "(dropout), not locked dropout, ar or tar");
@@ -61,11 +68,16 @@ rc__pointer *rc__pointer_new(const rc_model_config *cfg, rc_params *p)
         return NULL;
     }
     ptr->dec_last = rc_params_count(p);
-    size_t H = rc_rnn_output_size(ptr->dec);
-    ptr->w1 = rc_params_add(p, "attn.w1", 2, (size_t[]){H, H});
-    ptr->w2 = rc_params_add(p, "attn.w2", 2, (size_t[]){H, H});
-    ptr->v = rc_params_add(p, "attn.v", 1, (size_t[]){H});
-    if (!ptr->w1 || !ptr->w2 || !ptr->v) {
+    size_t H = rc_rnn_output_size(ptr->dec), K = cfg->n_out;
+    if (K) {
+        ptr->out_w = rc_params_add(p, "head.weight", 2, (size_t[]){K, H});
+        ptr->out_b = rc_params_add(p, "head.bias", 1, (size_t[]){K});
+    } else {
+        ptr->w1 = rc_params_add(p, "attn.w1", 2, (size_t[]){H, H});
+        ptr->w2 = rc_params_add(p, "attn.w2", 2, (size_t[]){H, H});
+        ptr->v = rc_params_add(p, "attn.v", 1, (size_t[]){H});
+    }
+    if (K ? !ptr->out_w || !ptr->out_b : !ptr->w1 || !ptr->w2 || !ptr->v) {
         rc__pointer_free(ptr);
         return NULL;
     }
@@ -83,9 +95,9 @@ int rc__pointer_draw(const rc__pointer *ptr, size_t index, rc_tensor *t, rc_rng 
 {
     if (index >= ptr->dec_first && index < ptr->dec_last)
         return rc__rnn_draw(ptr->dec, t, rng) ? -1 : 1;
-    if (t != ptr->w1 && t != ptr->w2 && t != ptr->v)
+    if (!t || (t != ptr->w1 && t != ptr->w2 && t != ptr->v && t != ptr->out_w && t != ptr->out_b))
         return 0;
-    float b = 1.0f / sqrtf((float)ptr->v->shape[0]);
+    float b = 1.0f / sqrtf((float)rc_rnn_output_size(ptr->dec));
     rc_tensor_fill_uniform(t, rng, -b, b);
     return 1;
 }
@@ -123,11 +135,32 @@ static rc_tensor *encode(rc_tape *tp, rc_rnn *enc, const rc_batch *b, rc_rng *rn
     return rc_rnn_forward_states(tp, enc, x, &o, fin);
 }
 
-/* Scores u [B, I, J] of decoder outputs d [I, B, H] against keys k [B, J, A]. */
-static rc_tensor *scores(rc_tape *tp, const rc__pointer *ptr, rc_tensor *k, rc_tensor *d)
+/* The keys W1 e_j [B, J, A] of encoder outputs e [J, B, H]; NULL for the
+ * baseline, which has none (not an error). */
+static rc_tensor *keys_of(rc_tape *tp, const rc__pointer *ptr, rc_tensor *e)
 {
-    rc_tensor *q = rc_linear(tp, rc_transpose(tp, d, 0, 1), ptr->w2, NULL);
-    return rc_additive_attention(tp, k, q, ptr->v);
+    return ptr->w1 ? rc_linear(tp, rc_transpose(tp, e, 0, 1), ptr->w1, NULL) : NULL;
+}
+
+/* Scores u [B, I, J] of decoder outputs d [I, B, H]: against keys k [B, J,
+ * A], or (the baseline) its K positions, cut or padded to J. */
+static rc_tensor *scores(rc_tape *tp, const rc__pointer *ptr, rc_tensor *k, rc_tensor *d, size_t J)
+{
+    rc_tensor *dt = rc_transpose(tp, d, 0, 1);
+    if (!ptr->out_w)
+        return rc_additive_attention(tp, k, rc_linear(tp, dt, ptr->w2, NULL), ptr->v);
+    rc_tensor *u = rc_linear(tp, dt, ptr->out_w, ptr->out_b);
+    size_t K = ptr->out_w->shape[0];
+    if (!u || J == K)
+        return u;
+    if (J < K)
+        return rc_slice(tp, u, 2, 0, J);
+    rc_tensor *beyond = rc__tape_output(tp, "pointer network", 3, (size_t[]){u->shape[0], u->shape[1], J - K});
+    if (!beyond)
+        return NULL;
+    for (size_t i = 0; i < beyond->size; i++)
+        beyond->data[i] = MASKED;
+    return rc_concat(tp, (rc_tensor *[]){u, beyond}, 2, 2);
 }
 
 static rc_tensor *maybe_dropout(rc_tape *tp, rc_tensor *x, float p, rc_rng *rng)
@@ -174,8 +207,7 @@ rc_tensor *rc__pointer_logits(rc_tape *tp, const rc__pointer *ptr, rc_rnn *enc, 
     o.dropout_rng = rng;
     rc_tensor *d = rc_rnn_forward_states(tp, ptr->dec, xd, &o, NULL);
     e = maybe_dropout(tp, e, dropout, rng), d = maybe_dropout(tp, d, dropout, rng);
-    rc_tensor *k = rc_linear(tp, rc_transpose(tp, e, 0, 1), ptr->w1, NULL);
-    rc_tensor *u = rc_transpose(tp, scores(tp, ptr, k, d), 0, 1); /* [I, B, J] */
+    rc_tensor *u = rc_transpose(tp, scores(tp, ptr, keys_of(tp, ptr, e), d, J), 0, 1); /* [I, B, J] */
     rc_tensor *keep = rc__tape_output(tp, "pointer network", 3, (size_t[]){J, B, J});
     rc_tensor *mask = rc__tape_output(tp, "pointer network", 3, (size_t[]){J, B, J});
     if (!u || !keep || !mask)
@@ -247,14 +279,13 @@ int rc_pointer_decode(rc_model *m, const rc_batch *b, size_t beam, int tours, in
     rc_tape_set_grad_enabled(tp, 0);
     rc_tensor *fin[RC_MAX_STATES] = {0}, *states[RC_MAX_STATES] = {0};
     int32_t *len;
-    rc_tensor *e = encode(tp, enc, b, NULL, fin, &len), *k1, *keys, *x;
-    if (!e || !(k1 = rc_linear(tp, rc_transpose(tp, e, 0, 1), ptr->w1, NULL)) ||
-        !(keys = rc_tape_tensor(tp, 3, (size_t[]){R, J, H})) ||
+    rc_tensor *e = encode(tp, enc, b, NULL, fin, &len), *k1 = e ? keys_of(tp, ptr, e) : NULL, *keys = NULL, *x;
+    if (!e || (ptr->w1 && (!k1 || !(keys = rc_tape_tensor(tp, 3, (size_t[]){R, J, H})))) ||
         !(x = rc_tape_tensor(tp, 3, (size_t[]){1, R, F + 1}))) {
         status = rc_last_status();
         goto done;
     }
-    for (size_t r = 0; r < R; r++) /* each beam its example's keys and states */
+    for (size_t r = 0; keys && r < R; r++) /* each beam its example's keys and states */
         memcpy(keys->data + r * J * H, k1->data + (r / K) * J * H, J * H * sizeof(float));
     for (size_t i = 0; i < S; i++) {
         size_t L = fin[i]->shape[0], W = fin[i]->shape[2];
@@ -281,7 +312,7 @@ int rc_pointer_decode(rc_model *m, const rc_batch *b, size_t beam, int tours, in
         o.states0 = states;
         rc_tensor *next[RC_MAX_STATES] = {0};
         rc_tensor *y = rc_rnn_forward_states(tp, ptr->dec, x, &o, next);
-        rc_tensor *u = y ? scores(tp, ptr, keys, y) : NULL; /* [R, 1, J] */
+        rc_tensor *u = y ? scores(tp, ptr, keys, y, J) : NULL; /* [R, 1, J] */
         if (!u) {
             status = rc_last_status();
             goto done;

@@ -214,7 +214,8 @@ int rc__dataset_fits(const rc_dataset *d, const rc_model *m, const char *what)
         return rc__fail(RC_EINVAL, "%s: sequences of %zu features in %zu classes, the model takes %zu "
                                    "features and %zu classes",
                         what, d->F, d->classes, c->rnn.input_size, c->n_out);
-    if (d->synthetic && (d->F + (d->task == RC_TASK_POINTER) != c->rnn.input_size || d->classes != c->n_out))
+    if (d->synthetic && (d->F + (d->task == RC_TASK_POINTER) != c->rnn.input_size ||
+                         (d->task != RC_TASK_POINTER && d->classes != c->n_out))) /* pointer: any baseline */
         return rc__fail(RC_EINVAL, "%s: task %s reads %zu features and has %zu outputs, the model %zu and %zu", what,
                         rc_synth_name(d->synth.kind), d->F, d->classes, c->rnn.input_size, c->n_out);
     return RC_OK;
