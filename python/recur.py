@@ -103,6 +103,7 @@ def _library():
         ("rc_model_rnn", vp, [vp]), ("rc_model_state_count", sz, [vp]), ("rc_model_state_name", s, [vp, sz]),
         ("rc_model_state_shape", i32, [vp, sz, sz, ctypes.POINTER(sz)]),
         ("rc_model_forward", _TensorP, [vp, vp, ctypes.POINTER(_Batch), ctypes.POINTER(_TensorP)]),
+        ("rc_pointer_decode", i32, [vp, ctypes.POINTER(_Batch), sz, i32, _i32p]),
     ]:
         fn = getattr(lib, name)
         fn.restype, fn.argtypes = res, args
@@ -400,6 +401,8 @@ class Model:
         batch_first) -> (the output layer's values at every step [T, B, n_out] (classify,
         regress: [B, n_out]), {name: final state}).  states: a previous call's, to continue."""
         lib = _library()
+        if self.task == "pointer":
+            raise Error("run: a pointer model's decoder reads its own answers: use decode(points)")
         x = np.asarray(x)
         want = 2 if self.task == "lm" else 3
         if x.ndim != want or x.size == 0 or (want == 3 and x.shape[2] != self.input_size):
@@ -438,6 +441,38 @@ class Model:
         if self.batch_first and self.task not in ("classify", "regress"):
             out = np.swapaxes(out, 0, 1).copy()
         return out, finals
+
+    def decode(self, points, lengths=None, beam=1, tours=False):
+        """A pointer model's answers (recur train --task convex-hull or tsp): points [n, B, F]
+        ([B, n, F] when the file says batch_first), lengths [B] each example's points (default
+        n) -> B lists of 0-based point indices, each answer without its end.  beam 1: greedy;
+        beam K: beam search; tours: valid tours only (every point once)."""
+        lib = _library()
+        x = np.asarray(points)
+        if self.task != "pointer":
+            raise Error(f"decode: a {self.task} model does not point at its input; use run()")
+        if x.ndim != 3 or x.size == 0 or x.shape[2] != self.input_size - 1:
+            raise Error(f"decode: points have shape {list(x.shape)}; this model takes [n, B, "
+                        f"{self.input_size - 1}]")
+        if self.batch_first:
+            x = np.swapaxes(x, 0, 1)
+        T, B = x.shape[:2]
+        feats = np.ascontiguousarray(x, dtype=np.float32)
+        b = _Batch(T=T, B=B)
+        b.features = feats.ctypes.data_as(_f32p)
+        if lengths is not None:
+            lens = _ints(lengths, "lengths", 1, T)
+            b.lengths = lens.ctypes.data_as(_i32p)
+        out = np.empty((T + 1, B), dtype=np.int32)
+        if lib.rc_pointer_decode(self._m, ctypes.byref(b), int(beam), 1 if tours else 0,
+                                 out.ctypes.data_as(_i32p)):
+            raise _error("decode")
+        answers = []
+        for s in range(B):
+            col = out[:, s]
+            end = next((i for i, v in enumerate(col) if v <= 0), len(col))
+            answers.append([int(v) - 1 for v in col[:end]])
+        return answers
 
     def stream(self):
         """Runs successive pieces of the same sequences, each from the last one's final states."""

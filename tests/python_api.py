@@ -170,6 +170,32 @@ def adding_model(tmp):
     check("a batch-first regress model still gives [B, 1]", yb.shape == (3, 1) and close(yb, y, 1e-6), str(yb.shape))
 
 
+def pointer_model(tmp):
+    """A Pointer Network (recur train --task tsp): decode() gives tours, greedily and by beam search,
+    each example by its own number of points."""
+    out = os.path.join(tmp, "tsp")
+    r = subprocess.run([os.path.join(build, "recur"), "train", "--task", "tsp", "--length", "4-6", "--hidden", "8",
+                        "--steps", "5", "--train-size", "40", "--valid-size", "8", "--out", out],
+                       capture_output=True, text=True)
+    check("recur train makes a tsp model", r.returncode == 0, r.stderr.strip())
+    if r.returncode:
+        return
+    model = recur.Model(out)
+    x = np.random.default_rng(4).random((6, 3, 2)).astype(np.float32)
+    for beam in (1, 3):
+        tours = model.decode(x, lengths=[6, 4, 5], beam=beam, tours=True)
+        alone = [model.decode(x[:n, b:b + 1], beam=beam, tours=True)[0] for b, n in enumerate([6, 4, 5])]
+        check(f"decode(beam={beam}, tours=True): a tour of each example's own points, as it decodes alone",
+              [sorted(t) for t in tours] == [list(range(n)) for n in (6, 4, 5)] and tours == alone, str(tours))
+    answers = model.decode(x)
+    check("decode without tours: answers of indices of the points", len(answers) == 3 and
+          all(0 <= i < 6 for a in answers for i in a), str(answers))
+    ok, got = raises(lambda: model.run(x), "use decode(points)")
+    check("run() on a pointer model points to decode()", ok, got)
+    ok, got = raises(lambda: model.decode(x[:, :, :1]), "this model takes [n, B, 2]")
+    check("points of the wrong width are refused", ok, got)
+
+
 def errors(tmp):
     ok, got = raises(lambda: recur.Network(os.path.join(tmp, "nope.safetensors")), "cannot open")
     check("a missing file is refused, named", ok, got)
@@ -191,6 +217,7 @@ with tempfile.TemporaryDirectory() as tmp:
     tag_model(tmp)
     trained_lm(tmp)
     adding_model(tmp)
+    pointer_model(tmp)
     errors(tmp)
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
