@@ -9,6 +9,8 @@ rc_model *rc__model_alloc(const rc_model_config *cfg);
 /* The network's input [T, B, I] for batch b, with every dropout of the
  * input when rng is given (training): what rc_model_loss feeds the network. */
 rc_tensor *rc__model_input(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng *rng);
+/* Dropout of rate p when training (rng given), else x itself. */
+rc_tensor *rc__maybe_dropout(rc_tape *tp, rc_tensor *x, float p, rc_rng *rng);
 
 /* The SHA-RNN around a network's layers (sharnn.c). */
 typedef struct rc__sha rc__sha;

@@ -163,11 +163,6 @@ static rc_tensor *scores(rc_tape *tp, const rc__pointer *ptr, rc_tensor *k, rc_t
     return rc_concat(tp, (rc_tensor *[]){u, beyond}, 2, 2);
 }
 
-static rc_tensor *maybe_dropout(rc_tape *tp, rc_tensor *x, float p, rc_rng *rng)
-{
-    return rng && p > 0.0f ? rc_dropout(tp, x, p, rng) : x;
-}
-
 rc_tensor *rc__pointer_logits(rc_tape *tp, const rc__pointer *ptr, rc_rnn *enc, const rc_batch *b, float dropout,
                               rc_rng *rng)
 {
@@ -206,7 +201,7 @@ rc_tensor *rc__pointer_logits(rc_tape *tp, const rc__pointer *ptr, rc_rnn *enc, 
     o.lengths = dlen;
     o.dropout_rng = rng;
     rc_tensor *d = rc_rnn_forward_states(tp, ptr->dec, xd, &o, NULL);
-    e = maybe_dropout(tp, e, dropout, rng), d = maybe_dropout(tp, d, dropout, rng);
+    e = rc__maybe_dropout(tp, e, dropout, rng), d = rc__maybe_dropout(tp, d, dropout, rng);
     rc_tensor *u = rc_transpose(tp, scores(tp, ptr, keys_of(tp, ptr, e), d, J), 0, 1); /* [I, B, J] */
     rc_tensor *keep = rc__tape_output(tp, "pointer network", 3, (size_t[]){J, B, J});
     rc_tensor *mask = rc__tape_output(tp, "pointer network", 3, (size_t[]){J, B, J});

@@ -194,7 +194,7 @@ int rc_model_state_shape(const rc_model *m, size_t i, size_t B, size_t *shape)
     return 0;
 }
 
-static rc_tensor *maybe_dropout(rc_tape *tp, rc_tensor *x, float p, rc_rng *rng)
+rc_tensor *rc__maybe_dropout(rc_tape *tp, rc_tensor *x, float p, rc_rng *rng)
 {
     return rng && p > 0.0f ? rc_dropout(tp, x, p, rng) : x;
 }
@@ -210,7 +210,7 @@ static rc_tensor *task_input(rc_tape *tp, rc_model *m, const rc_batch *b, rc_rng
             w = rc_mul(tp, w, rc_dropout_mask(tp, 2, (size_t[]){w->shape[0], 1}, m->cfg.dropout_embed, rng));
         rc_tensor *e = rc_embedding(tp, w, b->tokens, T * B);
         e = rc_reshape(tp, e, 3, (size_t[]){T, B, m->cfg.rnn.input_size});
-        return maybe_dropout(tp, e, m->cfg.dropout, rng);
+        return rc__maybe_dropout(tp, e, m->cfg.dropout, rng);
     }
     case RC_TASK_MUSIC: { /* frame t is predicted from frames < t: shift behind a silent frame */
         rc_tensor *x = rc_tape_tensor(tp, 3, (size_t[]){T, B, K});
@@ -314,7 +314,7 @@ static rc_tensor *head_outputs(rc_tape *tp, rc_model *m, const rc_batch *b, rc_r
     if (!y)
         return NULL;
     rc_tensor *features = reads_final_states(m->cfg.task) ? last_states(tp, m, fin[0], b->B) : y;
-    rc_tensor *dropped = rc__locked_dropout(tp, maybe_dropout(tp, features, m->cfg.dropout, dropout_rng),
+    rc_tensor *dropped = rc__locked_dropout(tp, rc__maybe_dropout(tp, features, m->cfg.dropout, dropout_rng),
                                             m->cfg.dropout_output, dropout_rng);
     *y_out = y, *dropped_out = dropped;
     return rc_linear(tp, dropped, m->head_w, m->head_b);

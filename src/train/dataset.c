@@ -513,6 +513,15 @@ void rc__batcher_get(rc__batcher *bt, size_t i, rc_batch *b)
 
 /* ------------------------------------------------------------ evaluation */
 
+/* The index of the largest of row[0..n) (the first of equals). */
+static size_t argmax(const float *row, size_t n)
+{
+    size_t best = 0;
+    for (size_t k = 1; k < n; k++)
+        best = row[k] > row[best] ? k : best;
+    return best;
+}
+
 /* Figures of a batch of a per-step task (bits, tag) from its logits [T, B,
  * O]: *units gets its target steps (the loss's units); the bits (tag:
  * steps) judged and those right, the sequences with every one right, and
@@ -530,9 +539,7 @@ static void step_figures(const rc_batch *b, const rc_tensor *logits, size_t O, d
                 int32_t want = b->targets[t * b->B + s];
                 if (want < 0)
                     continue;
-                size_t best = 0;
-                for (size_t k = 1; k < O; k++)
-                    best = row[k] > row[best] ? k : best;
+                size_t best = argmax(row, O);
                 *units += 1.0, seen += 1.0;
                 wrong += best != (size_t)want;
                 continue;
@@ -570,9 +577,7 @@ static int pointer_figures(rc_model *m, const rc_dataset *d, const rc_batch *b, 
         if (b->targets[k] < 0)
             continue;
         const float *row = logits->data + k * J;
-        size_t best = 0;
-        for (size_t j = 1; j < J; j++)
-            best = row[j] > row[best] ? j : best;
+        size_t best = argmax(row, J);
         sum->rows += 1.0, sum->right += best == (size_t)b->targets[k];
     }
     int32_t *got = malloc(J * B * sizeof *got), *order = malloc(2 * J * sizeof *order);
@@ -668,9 +673,7 @@ int rc_evaluate_beam(rc_model *m, const rc_dataset *data, size_t batch, size_t b
             n = (double)b.B;
             for (size_t s = 0; s < b.B; s++) {
                 const float *row = logits->data + s * c->n_out;
-                size_t best = 0;
-                for (size_t k = 1; k < c->n_out; k++)
-                    best = row[k] > row[best] ? k : best;
+                size_t best = argmax(row, c->n_out);
                 correct += best == (size_t)b.classes[s];
             }
         }
